@@ -1,0 +1,237 @@
+"""Command line: ``monitor [--config PATH] run | digest | sources list``.
+
+Exit status: 0 the command did its work (failed sources are reported, not fatal); 1 no source at
+all could be fetched, or storage or delivery failed; 2 bad usage or configuration; 75 another
+cycle holds the storage lock (try again later).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TextIO
+
+from monitor import __version__
+from monitor.config import Config, find_config, load_config
+from monitor.deliver import write_files
+from monitor.digest import build_digest, day_window
+from monitor.errors import ConfigError, DeliveryError, RunLockedError, StorageError
+from monitor.fetch import Fetcher
+from monitor.lock import cycle_lock, lock_path
+from monitor.models import RunReport, SourceOutcome, SourceStatus
+from monitor.pipeline import CycleOptions, ProcessExtractor, run_cycle
+from monitor.store import Store
+from monitor.tag import Tagger, load_tagger
+
+log = logging.getLogger("monitor")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="configuration file (default: $MONITOR_CONFIG, then ./sources.yaml)",
+    )
+    common.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more detail")
+    common.add_argument("-q", "--quiet", action="count", default=argparse.SUPPRESS, help="warnings only")
+
+    parser = argparse.ArgumentParser(
+        prog="monitor",
+        description="Watch news feeds for cooperation in the film industry and write a daily digest.",
+        parents=[common],
+        epilog="Exit status: 0 done, 1 no source could be fetched or storage failed, "
+        "2 bad usage or configuration, 75 another cycle is running.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser(
+        "run", parents=[common], help="run one monitoring cycle, then write today's digest",
+        description="Fetch every due source, extract and tag new articles, store them, "
+        "then write today's digest.",
+    )  # fmt: skip
+    run.add_argument("--all", action="store_true", help="fetch every enabled source, due or not")
+    run.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                     help="wait this long for a running cycle to finish (default: exit at once)")  # fmt: skip
+    run.add_argument("--no-digest", action="store_true", help="do not write the digest afterwards")
+
+    digest = commands.add_parser(
+        "digest", parents=[common], help="write the digest of one day",
+        description="Write reports/YYYY-MM-DD.json and .md with the tagged stories of one day "
+        "(in the configured time zone) and the health of every source.",
+    )  # fmt: skip
+    digest.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the day (default: today)")
+
+    sources = commands.add_parser("sources", parents=[common], help="look at the configured sources")
+    sources_commands = sources.add_subparsers(dest="sources_command", metavar="COMMAND", required=True)
+    sources_commands.add_parser("list", parents=[common], help="list sources and their last status")
+    return parser
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-26") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    verbosity = getattr(args, "verbose", 0) - getattr(args, "quiet", 0)
+    _setup_logging(verbosity)
+    try:
+        config = load_config(find_config(getattr(args, "config", None)))
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.command == "run":
+            return _run(config, args, verbosity)
+        if args.command == "digest":
+            return _digest(config, args.date)
+        return _sources_list(config, sys.stdout)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except RunLockedError as exc:
+        print(f"monitor: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    except (StorageError, DeliveryError) as exc:
+        print(f"monitor: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("monitor: interrupted", file=sys.stderr)
+        return 130
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = logging.DEBUG if verbosity > 0 else logging.WARNING if verbosity < 0 else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    if verbosity <= 0:
+        for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "charset_normalizer"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _run(config: Config, args: argparse.Namespace, verbosity: int) -> int:
+    tagger = load_tagger(config.topic_files)  # a bad rule file stops us before anything is written
+    with cycle_lock(lock_path(config.sqlite_path, config.reports_dir), args.wait):
+        with Store(config.storage_url) as store, ProcessExtractor() as extract:
+            progress = _Progress(sys.stderr, live=sys.stderr.isatty() and verbosity >= 0)
+            report = asyncio.run(_cycle(config, store, tagger, extract, args.all, progress))
+            progress.finish()
+            print(_summary(report), file=sys.stderr)
+            if not args.no_digest:
+                for path in _write_digest(config, store, None):
+                    print(path)
+    return EXIT_FAILED if report.all_failed else EXIT_OK
+
+
+async def _cycle(
+    config: Config, store: Store, tagger: Tagger, extract: ProcessExtractor, force: bool, progress: _Progress
+) -> RunReport:
+    async with Fetcher(config.fetch) as fetcher:
+        return await run_cycle(
+            config.sources,
+            store=store,
+            fetcher=fetcher,
+            tagger=tagger,
+            extract=extract,
+            timezone=config.timezone,
+            clock=lambda: datetime.now(UTC),
+            options=CycleOptions(force=force),
+            progress=progress,
+        )
+
+
+def _summary(report: RunReport) -> str:
+    counts = {status: 0 for status in SourceStatus}
+    for outcome in report.outcomes:
+        counts[outcome.status] += 1
+    seconds = (report.finished_at - report.started_at).total_seconds()
+    return (
+        f"{len(report.outcomes)} sources: {counts[SourceStatus.OK]} ok, "
+        f"{counts[SourceStatus.NOT_MODIFIED]} unchanged, {counts[SourceStatus.ERROR]} failed, "
+        f"{counts[SourceStatus.SKIPPED]} skipped; {report.new_items} new articles, "
+        f"{report.tagged} tagged; {seconds:.1f} s"
+    )
+
+
+def _write_digest(config: Config, store: Store, day: date | None) -> list[Path]:
+    now = datetime.now(UTC)
+    day = day or now.astimezone(config.timezone).date()
+    since, until = day_window(day, config.timezone)
+    stored = store.tagged_between(since, until)
+    health = store.health([s.name for s in config.sources], since, until)
+    digest = build_digest(day, config.timezone, now, stored, health)
+    return write_files(digest, config.reports_dir)
+
+
+def _digest(config: Config, day: date | None) -> int:
+    with Store(config.storage_url) as store:
+        for path in _write_digest(config, store, day):
+            print(path)
+    return EXIT_OK
+
+
+def _sources_list(config: Config, out: TextIO) -> int:
+    rows = [("name", "lang", "country", "enabled", "interval", "url")]
+    for s in config.sources:
+        minutes = int(s.interval.total_seconds() // 60)
+        interval = f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+        rows.append((s.name, s.language or "-", s.country or "-", "yes" if s.enabled else "no", interval, s.url))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1] + "\n")
+    return EXIT_OK
+
+
+class _Progress:
+    """One updating line on a terminal; a log line per source otherwise."""
+
+    def __init__(self, stream: TextIO, live: bool) -> None:
+        self.stream = stream
+        self.live = live
+        self.sources = 0
+        self.found = 0
+        self.done = 0
+
+    def source_done(self, outcome: SourceOutcome) -> None:
+        self.sources += 1
+        if not self.live:
+            detail = f"{outcome.error_code}: {outcome.error_message}" if outcome.error_code else f"{outcome.new_items} new"
+            log.info("%s: %s (%s)", outcome.name, outcome.status.value, detail)
+        self._draw()
+
+    def articles_found(self, count: int) -> None:
+        self.found += count
+        self._draw()
+
+    def article_done(self) -> None:
+        self.done += 1
+        self._draw()
+
+    def _draw(self) -> None:
+        if self.live:
+            self.stream.write(f"\r\x1b[Ksources done: {self.sources} · articles: {self.done}/{self.found}")
+            self.stream.flush()
+
+    def finish(self) -> None:
+        if self.live:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()

@@ -1,0 +1,259 @@
+"""``sources.yaml``: where it is found, what it may contain, and the ``Config`` built from it.
+
+The file is validated as a whole and every problem is reported with file, line and field, so a
+press officer can fix them all in one pass. Nothing is written before the file is valid.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale, localedata
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from monitor.errors import ConfigError, Problem
+from monitor.fetch import FetchPolicy
+from monitor.models import Source
+from monitor.yamlfile import line_of, read_yaml, validate
+
+ENV_VAR = "MONITOR_CONFIG"
+DEFAULT_FILE = "sources.yaml"
+DEFAULT_STORAGE = "storage/monitor.db"
+DEFAULT_REPORTS = "reports/"
+DEFAULT_INTERVAL = "1h"
+
+_DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*(?:(\d+)\s*s)?\s*$")
+_COUNTRIES = frozenset(code for code in Locale("en").territories if re.fullmatch(r"[A-Z]{2}", code))
+
+
+def parse_duration(text: str) -> timedelta:
+    """``"30m"``, ``"2h"``, ``"1h30m"``, ``"1d"``, ``"90s"``; a unit is required."""
+    match = _DURATION.match(text)
+    if not text.strip() or not match or not any(match.groups()):
+        raise ValueError(f"{text!r} is not a duration; write e.g. 30m, 2h, 1h30m or 1d")
+    days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+class _SourceModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1)
+    url: str
+    language: str | None = None
+    country: str | None = None
+    enabled: bool = True
+    interval: str = DEFAULT_INTERVAL
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        code = value.lower()
+        if not re.fullmatch(r"[a-z]{2,3}", code) or not localedata.exists(code):
+            raise ValueError(f"{value!r} is not an ISO 639 language code (e.g. en, ru, az)")
+        return code
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        code = value.upper()
+        if code not in _COUNTRIES:
+            raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code (e.g. AZ, TR)")
+        return code
+
+    @field_validator("interval", mode="before")
+    @classmethod
+    def _interval(cls, value: object) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"{value!r} has no unit; write e.g. 30m, 2h or 1d")
+        if parse_duration(value) < timedelta(minutes=1):
+            raise ValueError("must be at least 1m")
+        return value
+
+
+def _positive_duration(value: object) -> float:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} has no unit; write e.g. 30s or 2m")
+    seconds = parse_duration(value).total_seconds()
+    if seconds <= 0:
+        raise ValueError("must be longer than 0s")
+    return seconds
+
+
+class _FetchModel(BaseModel):
+    """HTTP limits; the defaults suit news sites on the public internet."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    timeout: str = "30s"  # a whole request, body included
+    connect_timeout: str = "10s"
+    retries: int = Field(default=2, ge=0, le=10)
+    per_host: int = Field(default=2, ge=1, le=32)
+    max_body_mb: float = Field(default=8, gt=0, le=512)
+
+    @field_validator("timeout", "connect_timeout", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> str:
+        _positive_duration(value)
+        return str(value)
+
+    def policy(self) -> FetchPolicy:
+        return FetchPolicy(
+            connect_timeout=_positive_duration(self.connect_timeout),
+            total_timeout=_positive_duration(self.timeout),
+            retries=self.retries,
+            per_host=self.per_host,
+            max_body_bytes=int(self.max_body_mb * 1024 * 1024),
+        )
+
+
+class _ConfigModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    storage: str = DEFAULT_STORAGE
+    reports: str = DEFAULT_REPORTS
+    timezone: str = "UTC"
+    topics: list[str] = Field(default_factory=list)
+    fetch: _FetchModel = Field(default_factory=_FetchModel)
+    sources: list[_SourceModel] = Field(min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Baku, UTC)") from None
+        return value
+
+    @field_validator("topics")
+    @classmethod
+    def _topics_exist(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        base: Path = info.context["base"] if info.context else Path.cwd()
+        missing = [p for p in value if not (base / p).is_file()]
+        if missing:
+            raise ValueError(f"topic file(s) not found: {', '.join(missing)}")
+        return value
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    storage_url: str  # SQLAlchemy URL
+    reports_dir: Path
+    timezone: ZoneInfo
+    sources: tuple[Source, ...]
+    topic_files: tuple[Path, ...] = ()
+    fetch: FetchPolicy = FetchPolicy()
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file when storage is SQLite on disk."""
+        prefix = "sqlite:///"
+        if self.storage_url.startswith(prefix) and self.storage_url != prefix + ":memory:":
+            return Path(self.storage_url[len(prefix) :])
+        return None
+
+
+def find_config(explicit: str | os.PathLike[str] | None, env: dict[str, str] | None = None) -> Path:
+    """``--config`` first, then ``$MONITOR_CONFIG``, then ``./sources.yaml``."""
+    env = dict(os.environ) if env is None else env
+    if explicit:
+        return Path(explicit)
+    if env.get(ENV_VAR):
+        return Path(env[ENV_VAR])
+    return Path(DEFAULT_FILE)
+
+
+def storage_url(value: str, base: Path) -> str:
+    """A SQLAlchemy URL as given, or a file path (relative to the config's folder) as SQLite."""
+    if "://" in value:
+        return value
+    path = Path(value).expanduser()
+    return f"sqlite:///{(path if path.is_absolute() else base / path).resolve()}"
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate ``path``. Raises ConfigError listing every problem found."""
+    document = read_yaml(path)
+    if document is not None and not isinstance(document, dict):
+        raise ConfigError([Problem(str(path), 1, "", "expected a mapping with a 'sources' list")])
+    base = path.resolve().parent
+    problems = _duplicates(document, path)
+    try:
+        model = validate(_ConfigModel, document, path, context={"base": base})
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(sorted(problems, key=lambda p: (p.line or 0, p.field)))
+    sources = tuple(
+        Source(
+            name=s.name,
+            url=s.url,
+            language=s.language,
+            country=s.country,
+            enabled=s.enabled,
+            interval=parse_duration(s.interval),
+        )
+        for s in model.sources
+    )
+    reports = Path(model.reports).expanduser()
+    return Config(
+        path=path,
+        storage_url=storage_url(model.storage, base),
+        reports_dir=reports if reports.is_absolute() else base / reports,
+        timezone=ZoneInfo(model.timezone),
+        sources=sources,
+        topic_files=tuple(base / t for t in model.topics),
+        fetch=model.fetch.policy(),
+    )
+
+
+def _duplicates(document: Any, path: Path) -> list[Problem]:
+    """Source names (case-insensitive) and URLs must be unique; checked on the raw document so
+    that duplicates are reported together with every other problem."""
+    entries = document.get("sources") if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        return []
+    problems = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            continue
+        for field in ("name", "url"):
+            value = entry.get(field)
+            if not isinstance(value, str):
+                continue
+            key = (field, value.strip().casefold() if field == "name" else value.strip())
+            if key in seen:
+                first = line_of(document, ("sources", seen[key], field))
+                problems.append(
+                    Problem(
+                        str(path),
+                        line_of(document, ("sources", i, field)),
+                        f"sources.{i}.{field}",
+                        f"duplicate source {field} (first used at line {first})",
+                    )
+                )
+            else:
+                seen[key] = i
+    return problems

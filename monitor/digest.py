@@ -1,0 +1,179 @@
+"""The daily digest: which stories, in which order, and how they read as JSON and Markdown.
+
+Pure: stored articles and source health in, ``Digest`` and text out. Writing files is
+``monitor.deliver``'s job.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from monitor.models import Digest, SourceHealth, SourceStatus, Story
+from monitor.store import StoredArticle
+from monitor.text import first_sentences
+from monitor.urls import is_http_url
+
+EVIDENCE_PER_STORY = 3
+
+
+def day_window(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """Start and end of a calendar day in ``tz`` (a DST day is 23 or 25 hours long)."""
+    start = datetime.combine(day, time(0), tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    return start, end
+
+
+def build_digest(
+    day: date,
+    tz: ZoneInfo,
+    generated_at: datetime,
+    stored: Sequence[StoredArticle],
+    health: Sequence[SourceHealth],
+) -> Digest:
+    stories = tuple(_story(s, tz) for s in stored)
+    stories = tuple(sorted(stories, key=lambda s: (-s.score, -s.published.timestamp(), s.url)))
+    return Digest(
+        date=day.isoformat(),
+        timezone=tz.key,
+        generated_at=generated_at.astimezone(tz),
+        stories=stories,
+        sources=tuple(health),
+    )
+
+
+def _story(stored: StoredArticle, tz: ZoneInfo) -> Story:
+    article = stored.article
+    tagging = article.tagging
+    dated = article.published or article.fetched_at
+    summary = first_sentences(article.text) or first_sentences(article.summary)
+    return Story(
+        url=article.url,
+        title=article.title,
+        source=article.source,
+        language=article.language,
+        published=dated.astimezone(tz),
+        topics=tagging.topics,
+        score=round(tagging.score, 3),
+        aspects=tagging.aspects,
+        countries=tagging.countries,
+        evidence=tagging.evidence[:EVIDENCE_PER_STORY],
+        summary=summary,
+        dated_by_fetch=article.published is None,
+    )
+
+
+def to_json(digest: Digest) -> dict[str, Any]:
+    """The digest as the JSON contract other tools read (keys documented in the README)."""
+    return {
+        "date": digest.date,
+        "timezone": digest.timezone,
+        "generated_at": digest.generated_at.isoformat(timespec="seconds"),
+        "stories": [
+            {
+                "url": s.url or None,
+                "title": s.title,
+                "source": s.source,
+                "language": s.language,
+                "published": s.published.isoformat(timespec="seconds"),
+                "topics": list(s.topics),
+                "score": s.score,
+                "aspects": list(s.aspects),
+                "countries": list(s.countries),
+                "evidence": [{"term": e.term, "text": e.text} for e in s.evidence],
+                "summary": s.summary,
+                "also": [{"url": a.url, "source": a.source, "language": a.language} for a in s.also],
+                "dated_by_fetch": s.dated_by_fetch,
+            }
+            for s in digest.stories
+        ],
+        "sources": [
+            {
+                "name": h.name,
+                "url": h.url,
+                "status": h.status.value,
+                "new_items": h.new_items,
+                "error": h.error,
+                "error_message": h.error_message,
+                "last_success": h.last_success.isoformat(timespec="seconds") if h.last_success else None,
+                "consecutive_failures": h.consecutive_failures,
+            }
+            for h in digest.sources
+        ],
+    }
+
+
+_ASPECT_LABELS = {
+    "co_production": "co-production",
+    "financing": "financing",
+    "agreement": "agreement",
+    "festival_market": "festival / market",
+    "diplomacy": "film diplomacy",
+    "education": "education",
+    "digital": "digital / VFX / streaming",
+    "policy": "policy",
+}
+
+
+def _md_escape(text: str) -> str:
+    """Neutralise Markdown and HTML syntax in text that came from a feed."""
+    out = []
+    for ch in text:
+        if ch in "\\`*_{}[]<>#|!~":
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out).replace("\n", " ")
+
+
+def _md_url(url: str) -> str:
+    return url.replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
+
+
+def to_markdown(digest: Digest) -> str:
+    lines = [f"# Film cooperation digest — {digest.date}", ""]
+    count = len(digest.stories)
+    by_language = Counter(s.language or "?" for s in digest.stories)
+    by_country = Counter(c for s in digest.stories for c in s.countries)
+    if count:
+        lines.append(
+            f"{count} {'story' if count == 1 else 'stories'}"
+            f" · languages: {', '.join(f'{k} {v}' for k, v in by_language.most_common())}"
+            + (f" · countries: {', '.join(f'{k} {v}' for k, v in by_country.most_common())}" if by_country else "")
+        )
+    else:
+        lines.append("No film-cooperation stories were found for this day.")
+    lines.append("")
+    for story in digest.stories:
+        title = _md_escape(story.title)
+        heading = f"[{title}](<{_md_url(story.url)}>)" if is_http_url(story.url) else title
+        lines.append(f"## {heading}")
+        when = story.published.strftime("%H:%M") + (" (fetched)" if story.dated_by_fetch else "")
+        lines.append(f"*{_md_escape(story.source)} · {story.language or '?'} · {when}*")
+        lines.append("")
+        badges = [_ASPECT_LABELS.get(a, a) for a in story.aspects] + list(story.countries)
+        if badges:
+            lines.append(" ".join(f"`{b}`" for b in badges))
+            lines.append("")
+        if story.summary:
+            lines.append(_md_escape(story.summary))
+            lines.append("")
+        for ev in story.evidence:
+            lines.append(f"> **{_md_escape(ev.term)}**: {_md_escape(ev.text)}")
+        if story.evidence:
+            lines.append("")
+    lines.append("## Sources")
+    lines.append("")
+    lines.append("| source | status | new | problem |")
+    lines.append("| --- | --- | ---: | --- |")
+    for h in digest.sources:
+        problem = f"{h.error}: {h.error_message}" if h.error else ""
+        if h.status is SourceStatus.ERROR and h.consecutive_failures > 1:
+            problem += f" ({h.consecutive_failures} failures in a row)"
+        lines.append(f"| {_md_escape(h.name)} | {h.status.value} | {h.new_items} | {_md_escape(problem)} |")
+    lines.append("")
+    lines.append(f"_Generated {digest.generated_at.isoformat(timespec='seconds')} ({digest.timezone})._")
+    return "\n".join(lines) + "\n"

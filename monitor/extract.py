@@ -1,0 +1,103 @@
+"""Article page to ``PageText`` with trafilatura: main text and metadata, no reader comments.
+
+Pure: bytes in, text out. The pipeline runs it in worker processes, because extraction is the
+cycle's CPU cost and trafilatura is not safe to run in several threads at once.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, time
+
+import trafilatura
+from trafilatura.settings import use_config
+
+from monitor.errors import ExtractError
+from monitor.models import PageText
+from monitor.text import squash
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml", "text/plain")
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+# Shorter than this is a cookie notice or a teaser, not an article.
+MIN_TEXT_CHARS = 80
+
+
+def _config():  # type: ignore[no-untyped-def]
+    config = use_config()
+    # Our own fetcher already bounded the body; trafilatura's own size limit would be a second
+    # unexplained cut-off, and its per-call timeout uses signals that only work in the main thread.
+    config.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")
+    config.set("DEFAULT", "MIN_OUTPUT_SIZE", "1")
+    config.set("DEFAULT", "MIN_EXTRACTED_SIZE", str(MIN_TEXT_CHARS))
+    return config
+
+
+_CONFIG = _config()
+# Only dates the page states (meta tags, time elements), never guesses from loose text.
+_DATE_PARAMS = {"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
+
+
+def decode_html(body: bytes, content_type: str | None) -> str | bytes:
+    """Text decoded with the charset from Content-Type; otherwise the bytes, left to trafilatura
+    (it reads ``<meta charset>`` and guesses)."""
+    match = _CHARSET.search(content_type or "")
+    if match:
+        try:
+            return body.decode(match.group(1), errors="replace")
+        except LookupError:
+            pass
+    return body
+
+
+def extract_page(body: bytes, url: str, content_type: str | None = None) -> PageText:
+    """Main text and metadata of an article page.
+
+    Raises ExtractError ``extract.not_html`` for other content, ``extract.no_text`` when the page
+    has no article text, ``extract.failed`` when the extractor itself broke.
+    """
+    kind = (content_type or "text/html").split(";")[0].strip().lower()
+    if kind not in _HTML_TYPES:
+        raise ExtractError("extract.not_html", f"page is {kind}, not HTML")
+    try:
+        document = trafilatura.bare_extraction(
+            decode_html(body, content_type),
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
+            deduplicate=False,  # its cache is process-wide: it would drop text seen in other pages
+            date_extraction_params=_DATE_PARAMS,
+            config=_CONFIG,
+        )
+    except Exception as exc:  # trafilatura and lxml raise many types on odd markup
+        raise ExtractError("extract.failed", f"{type(exc).__name__}: {exc}") from None
+    # trafilatura puts one block per line; the rest of the monitor separates paragraphs by a blank line
+    raw = (document.text or "") if document is not None else ""
+    text = squash(raw.replace("\n", "\n\n"))
+    if len(text) < MIN_TEXT_CHARS:
+        raise ExtractError("extract.no_text", "no article text found on the page")
+    return PageText(
+        text=text,
+        title=(document.title or None),
+        author=(document.author or None),
+        published=_page_date(document.date),
+        sitename=(document.sitename or None),
+    )
+
+
+def _page_date(value: str | None) -> datetime | None:
+    """The page's own publication time. When it states only a day, noon UTC keeps that day in
+    every time zone from -11 to +11."""
+    if not value:
+        return None
+    try:
+        stamp = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        stamp = None
+    if stamp is not None and stamp.time() != time(0, 0):
+        return stamp.astimezone(UTC)
+    try:
+        day = datetime.strptime(value[:10], "%Y-%m-%d").date()
+    except ValueError:
+        return None
+    return datetime.combine(day, time(12, 0), tzinfo=UTC)

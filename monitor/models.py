@@ -1,0 +1,227 @@
+"""Values that travel between the pipeline's stages.
+
+Every stage takes and returns these frozen dataclasses; no library object (httpx response,
+feedparser dict, trafilatura document) leaves the stage that made it. Datetimes are aware and in
+UTC unless a field says otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class Source:
+    """One outlet's feed, as configured in ``sources.yaml``."""
+
+    name: str
+    url: str
+    language: str | None = None
+    country: str | None = None
+    enabled: bool = True
+    interval: timedelta = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What we remember of a feed's last successful fetch, to make the next one cheap."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A completed HTTP exchange. ``status`` is 200 (body holds the content) or 304 (empty)."""
+
+    url: str
+    final_url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One entry of a feed, normalised: canonical absolute link, plain-text summary, UTC time."""
+
+    url: str
+    title: str
+    guid: str | None = None
+    summary: str = ""
+    content: str = ""
+    published: datetime | None = None
+    published_raw: str | None = None
+    author: str | None = None
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    title: str
+    items: tuple[FeedItem, ...]
+    version: str
+    warning: str | None = None  # a recoverable problem (feedparser's bozo reason)
+
+
+@dataclass(frozen=True)
+class PageText:
+    """What extraction found on an article page."""
+
+    text: str
+    title: str | None = None
+    author: str | None = None
+    published: datetime | None = None
+    sitename: str | None = None
+
+
+class TextOrigin(StrEnum):
+    """Where an article's text came from."""
+
+    PAGE = "page"
+    FEED_CONTENT = "feed_content"
+    FEED_SUMMARY = "feed_summary"
+    TITLE_ONLY = "title_only"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A rule that fired: the matched term (as written in the text) and its sentence."""
+
+    term: str
+    text: str
+    concept: str = ""
+
+
+@dataclass(frozen=True)
+class Tagging:
+    """A tagger's verdict on one article. ``topics`` is empty when nothing was recognised."""
+
+    topics: tuple[str, ...] = ()
+    score: float = 0.0
+    aspects: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    language: str | None = None
+
+    @property
+    def tagged(self) -> bool:
+        return bool(self.topics)
+
+
+@dataclass(frozen=True)
+class Article:
+    """An item ready to be stored: feed data plus the extracted text and its tagging."""
+
+    source: str
+    url: str
+    title: str
+    text: str
+    text_origin: TextOrigin
+    fetched_at: datetime
+    guid: str | None = None
+    summary: str = ""
+    published: datetime | None = None
+    author: str | None = None
+    categories: tuple[str, ...] = ()
+    language: str | None = None
+    extract_error: str | None = None  # stable code of why the page text was not used
+    tagging: Tagging = field(default_factory=Tagging)
+
+
+class SourceStatus(StrEnum):
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class SourceOutcome:
+    """What happened to one source in one cycle."""
+
+    name: str
+    url: str
+    status: SourceStatus
+    new_items: int = 0
+    error_code: str | None = None
+    error_message: str | None = None
+    warnings: tuple[str, ...] = ()
+    fallbacks: int = 0  # articles whose page could not be used, text taken from the feed
+
+
+@dataclass(frozen=True)
+class RunReport:
+    run_id: int
+    started_at: datetime
+    finished_at: datetime
+    outcomes: tuple[SourceOutcome, ...]
+    tagged: int = 0
+
+    @property
+    def new_items(self) -> int:
+        return sum(o.new_items for o in self.outcomes)
+
+    @property
+    def all_failed(self) -> bool:
+        """True when sources were attempted and not one of them could be fetched."""
+        attempted = [o for o in self.outcomes if o.status is not SourceStatus.SKIPPED]
+        return bool(attempted) and all(o.status is SourceStatus.ERROR for o in attempted)
+
+
+@dataclass(frozen=True)
+class Story:
+    """A tagged article as the digest shows it; ``published`` is in the digest's time zone."""
+
+    url: str
+    title: str
+    source: str
+    language: str | None
+    published: datetime
+    topics: tuple[str, ...]
+    score: float
+    aspects: tuple[str, ...]
+    countries: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
+    summary: str
+    also: tuple[AlsoIn, ...] = ()
+    dated_by_fetch: bool = False  # the story had no date; its fetch time placed it
+
+
+@dataclass(frozen=True)
+class AlsoIn:
+    url: str
+    source: str
+    language: str | None
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """A source's state for the digest: its last attempt and how it went."""
+
+    name: str
+    url: str
+    status: SourceStatus
+    new_items: int
+    error: str | None  # stable code, e.g. fetch.http_500
+    error_message: str | None = None
+    last_success: datetime | None = None
+    consecutive_failures: int = 0
+
+
+@dataclass(frozen=True)
+class Digest:
+    date: str  # YYYY-MM-DD in ``timezone``
+    timezone: str
+    generated_at: datetime
+    stories: tuple[Story, ...]
+    sources: tuple[SourceHealth, ...]

@@ -1,0 +1,304 @@
+"""One monitoring cycle: every due source fetched at once, its new items extracted, tagged and
+stored. The CLI and the scheduler call ``run_cycle``; the stages never call each other.
+
+A failing source is recorded with its error code and the others go on. Only storage failures
+stop a cycle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
+from datetime import datetime, tzinfo
+from typing import Protocol
+
+from monitor.errors import ExtractError, FetchError, ParseError, SourceError, StorageError
+from monitor.extract import extract_page
+from monitor.fetch import PAGE_ACCEPT, Fetcher
+from monitor.models import (
+    Article,
+    FeedItem,
+    PageText,
+    RunReport,
+    Source,
+    SourceOutcome,
+    SourceStatus,
+    TextOrigin,
+    Validators,
+)
+from monitor.parse import parse_feed
+from monitor.store import SourceState, Store
+from monitor.tag import TagInput, Tagger
+from monitor.urls import is_http_url
+
+log = logging.getLogger(__name__)
+
+# Feeds larger than this are parsed in a thread so that fetches keep flowing meanwhile.
+_PARSE_IN_THREAD_BYTES = 256 * 1024
+
+
+class Extractor(Protocol):
+    async def __call__(self, body: bytes, url: str, content_type: str | None) -> PageText: ...
+
+
+class Progress(Protocol):
+    def source_done(self, outcome: SourceOutcome) -> None: ...
+    def articles_found(self, count: int) -> None: ...
+    def article_done(self) -> None: ...
+
+
+class _NoProgress:
+    def source_done(self, outcome: SourceOutcome) -> None:
+        pass
+
+    def articles_found(self, count: int) -> None:
+        pass
+
+    def article_done(self) -> None:
+        pass
+
+
+class ProcessExtractor:
+    """Runs extraction in worker processes: it is the cycle's CPU cost, and trafilatura is not
+    safe in threads. Workers are replaced after a number of pages to keep lxml's caches bounded,
+    and a crashed worker costs one page, not the cycle."""
+
+    def __init__(self, workers: int | None = None, tasks_per_child: int = 200) -> None:
+        self._workers = max(1, workers or os.cpu_count() or 1)
+        self._tasks_per_child = tasks_per_child
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # forkserver/spawn: forking a process that runs an event loop and threads is unsafe.
+            method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+            self._pool = ProcessPoolExecutor(
+                self._workers,
+                mp_context=multiprocessing.get_context(method),
+                max_tasks_per_child=self._tasks_per_child,
+            )
+        return self._pool
+
+    async def __call__(self, body: bytes, url: str, content_type: str | None) -> PageText:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor(), extract_page, body, url, content_type)
+        except BrokenProcessPool:
+            broken, self._pool = self._pool, None
+            if broken is not None:
+                broken.shutdown(wait=False, cancel_futures=True)
+            raise ExtractError("extract.crashed", "the extractor process died on this page") from None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> ProcessExtractor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+async def inline_extractor(body: bytes, url: str, content_type: str | None) -> PageText:
+    """Extraction in the calling process, for tools that extract one page at a time."""
+    return extract_page(body, url, content_type)
+
+
+@dataclass(frozen=True)
+class CycleOptions:
+    force: bool = False  # fetch every enabled source, due or not
+    pages_in_flight: int = 32  # bounds memory: page bodies waiting for extraction
+
+
+@dataclass(frozen=True)
+class Context:
+    store: Store
+    fetcher: Fetcher
+    tagger: Tagger
+    extract: Extractor
+    timezone: tzinfo
+    clock: Callable[[], datetime]
+    options: CycleOptions
+    progress: Progress
+
+
+async def run_cycle(
+    sources: Sequence[Source],
+    *,
+    store: Store,
+    fetcher: Fetcher,
+    tagger: Tagger,
+    extract: Extractor,
+    timezone: tzinfo,
+    clock: Callable[[], datetime],
+    options: CycleOptions = CycleOptions(),
+    progress: Progress | None = None,
+) -> RunReport:
+    """Run one cycle over ``sources`` and return what happened to each."""
+    ctx = Context(store, fetcher, tagger, extract, timezone, clock, options, progress or _NoProgress())
+    started = clock()
+    run_id = store.start_run(started)
+    cycle = _Cycle(ctx, run_id)
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(cycle.source(s)) for s in sources]
+    outcomes = tuple(t.result() for t in tasks)
+    report = RunReport(run_id, started, clock(), outcomes, tagged=cycle.tagged)
+    store.finish_run(
+        run_id,
+        report.finished_at,
+        status="no_source" if report.all_failed else "ok",
+        outcomes=outcomes,
+        tagged=cycle.tagged,
+    )
+    return report
+
+
+class _Cycle:
+    """State of one cycle: the URLs claimed so far (the same story in two feeds is fetched
+    once) and the count of tagged articles."""
+
+    def __init__(self, ctx: Context, run_id: int) -> None:
+        self.ctx = ctx
+        self.run_id = run_id
+        self.claimed: set[str] = set()
+        self.tagged = 0
+        self.pages = asyncio.Semaphore(ctx.options.pages_in_flight)
+
+    async def source(self, source: Source) -> SourceOutcome:
+        ctx = self.ctx
+        outcome = SourceOutcome(source.name, source.url, SourceStatus.SKIPPED)
+        if not source.enabled:
+            ctx.progress.source_done(outcome)
+            return outcome
+        state = ctx.store.ensure_source(source)
+        now = ctx.clock()
+        if (
+            not ctx.options.force
+            and state.last_attempt_at is not None
+            and state.last_attempt_at + source.interval > now
+        ):
+            ctx.progress.source_done(outcome)
+            return outcome
+        validators: Validators | None = None
+        try:
+            outcome, validators = await self._fetch_source(source, state)
+        except SourceError as exc:
+            outcome = replace(outcome, status=SourceStatus.ERROR, error_code=exc.code, error_message=exc.message)
+        except (StorageError, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # a bug must cost one source, not the cycle; the log keeps the trace
+            log.exception("unexpected failure on source %s", source.name)
+            outcome = replace(
+                outcome,
+                status=SourceStatus.ERROR,
+                error_code="internal.error",
+                error_message=f"{type(exc).__name__}: {exc}",
+            )
+        if outcome.status is SourceStatus.ERROR:
+            log.warning("%s: %s: %s", source.name, outcome.error_code, outcome.error_message)
+        ctx.store.record_outcome(self.run_id, state.id, outcome, validators, ctx.clock())
+        ctx.progress.source_done(outcome)
+        return outcome
+
+    async def _fetch_source(self, source: Source, state: SourceState) -> tuple[SourceOutcome, Validators]:
+        ctx = self.ctx
+        fetched = await ctx.fetcher.fetch(source.url, state.validators)
+        unchanged = SourceOutcome(source.name, source.url, SourceStatus.NOT_MODIFIED)
+        if fetched.not_modified:
+            return unchanged, Validators(
+                fetched.etag or state.validators.etag,
+                fetched.last_modified or state.validators.last_modified,
+                state.validators.body_hash,
+            )
+        body_hash = hashlib.sha256(fetched.body).hexdigest()
+        validators = Validators(fetched.etag, fetched.last_modified, body_hash)
+        if body_hash == state.validators.body_hash:
+            return unchanged, validators  # stale validators on the server, same bytes: nothing new
+        args = (fetched.body, fetched.headers, fetched.final_url)
+        kwargs = {"language": source.language, "default_tz": ctx.timezone, "now": ctx.clock()}
+        if len(fetched.body) > _PARSE_IN_THREAD_BYTES:
+            feed = await asyncio.to_thread(parse_feed, *args, **kwargs)  # type: ignore[arg-type]
+        else:
+            feed = parse_feed(*args, **kwargs)  # type: ignore[arg-type]
+        fresh = self._fresh(feed.items, state)
+        ctx.progress.articles_found(len(fresh))
+        results = await asyncio.gather(*(self._article(source, state, item) for item in fresh))
+        outcome = SourceOutcome(
+            source.name,
+            source.url,
+            SourceStatus.OK,
+            new_items=sum(1 for article in results if article is not None),
+            warnings=(feed.warning,) if feed.warning else (),
+            fallbacks=sum(1 for a in results if a is not None and a.text_origin is not TextOrigin.PAGE),
+        )
+        return outcome, validators
+
+    def _fresh(self, items: Sequence[FeedItem], state: SourceState) -> list[FeedItem]:
+        fresh = []
+        for item in items:
+            key = item.url or f"guid:{state.id}:{item.guid}"
+            if key in self.claimed or self.ctx.store.known(state.id, item.url or None, item.guid):
+                continue
+            self.claimed.add(key)
+            fresh.append(item)
+        return fresh
+
+    async def _article(self, source: Source, state: SourceState, item: FeedItem) -> Article | None:
+        """Fetch, extract, tag and store one item; the stored article, or None when another
+        source stored the same story first."""
+        ctx = self.ctx
+        page: PageText | None = None
+        error: str | None = None
+        if item.url and is_http_url(item.url):
+            async with self.pages:
+                try:
+                    fetched = await ctx.fetcher.fetch(item.url, accept=PAGE_ACCEPT)
+                    page = await ctx.extract(fetched.body, fetched.final_url, fetched.headers.get("content-type"))
+                except (FetchError, ExtractError, ParseError) as exc:
+                    error = exc.code
+                    log.info("%s: page %s not used (%s), text taken from the feed", source.name, item.url, exc)
+        else:
+            error = "extract.no_link"
+        text, origin = _choose_text(item, page)
+        tagging = ctx.tagger.tag(TagInput(item.title, text, lead=item.summary, language=source.language))
+        article = Article(
+            source=source.name,
+            url=item.url,
+            title=item.title or (page.title if page and page.title else ""),
+            text=text,
+            text_origin=origin,
+            fetched_at=ctx.clock(),
+            guid=item.guid,
+            summary=item.summary,
+            published=item.published or (page.published if page else None),
+            author=item.author or (page.author if page else None),
+            categories=item.categories,
+            language=tagging.language or source.language,
+            extract_error=error,
+            tagging=tagging,
+        )
+        stored = ctx.store.add_article(state.id, self.run_id, article) is not None
+        if stored and tagging.tagged:
+            self.tagged += 1
+        ctx.progress.article_done()
+        return article if stored else None
+
+
+def _choose_text(item: FeedItem, page: PageText | None) -> tuple[str, TextOrigin]:
+    """The page's text when extraction found one; otherwise the best the feed offers."""
+    if page is not None and page.text:
+        return page.text, TextOrigin.PAGE
+    if item.content and len(item.content) >= len(item.summary):
+        return item.content, TextOrigin.FEED_CONTENT
+    if item.summary:
+        return item.summary, TextOrigin.FEED_SUMMARY
+    return item.title, TextOrigin.TITLE_ONLY

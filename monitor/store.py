@@ -1,0 +1,557 @@
+"""Storage: SQLAlchemy Core over SQLite by default, PostgreSQL by URL, one code path for both.
+
+Tables: ``sources`` (fetch state and health), ``articles``, ``tags``, ``runs`` and
+``run_sources`` (a log of every cycle), ``schema_version`` (applied migrations).
+
+Crash safety comes from the order of writes, each in its own short transaction: an article and
+its tags together; a source's validators and body hash only after all its new articles. A cycle
+killed at any moment leaves every finished article stored and the feed's state unchanged, so the
+next cycle fetches the feed again, skips what is stored and finishes the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    inspect,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from monitor.errors import StorageError
+from monitor.models import (
+    Article,
+    Evidence,
+    Source,
+    SourceHealth,
+    SourceOutcome,
+    SourceStatus,
+    Tagging,
+    TextOrigin,
+    Validators,
+)
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes stored as naive UTC: SQLite would silently drop an offset."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to storage; pass an aware one")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", UTCDateTime, nullable=False),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("url", Text, nullable=False),
+    Column("language", String(8)),
+    Column("country", String(2)),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("body_hash", String(64)),
+    Column("last_attempt_at", UTCDateTime),
+    Column("last_success_at", UTCDateTime),
+    Column("last_status", String(20)),
+    Column("last_error_code", String(60)),
+    Column("last_error_message", Text),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("last_new_items", Integer, nullable=False, default=0),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    # running -> ok | no_source | interrupted
+    Column("status", String(20), nullable=False),
+    Column("sources_total", Integer, nullable=False, default=0),
+    Column("sources_failed", Integer, nullable=False, default=0),
+    Column("new_items", Integer, nullable=False, default=0),
+    Column("tagged", Integer, nullable=False, default=0),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_id", Integer, ForeignKey("sources.id"), nullable=False),
+    Column("run_id", Integer, ForeignKey("runs.id")),
+    Column("url", Text, unique=True),  # canonical; NULL for an item without an http(s) link
+    Column("guid", Text),
+    Column("title", Text, nullable=False),
+    Column("summary", Text, nullable=False, default=""),
+    Column("text", Text, nullable=False),
+    Column("text_origin", String(20), nullable=False),
+    Column("extract_error", String(60)),
+    Column("published_at", UTCDateTime),
+    Column("fetched_at", UTCDateTime, nullable=False),
+    # published_at, or fetched_at for an undated item: the digest selects on it
+    Column("dated_at", UTCDateTime, nullable=False),
+    Column("author", Text),
+    Column("categories", JSON, nullable=False, default=list),
+    Column("language", String(8)),
+    UniqueConstraint("source_id", "guid", name="uq_articles_source_guid"),
+    Index("ix_articles_dated_at", "dated_at"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic", String(60), primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("aspects", JSON, nullable=False),
+    Column("countries", JSON, nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Index("ix_tags_topic", "topic"),
+)
+
+run_sources = Table(
+    "run_sources",
+    metadata,
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("source_id", Integer, ForeignKey("sources.id"), primary_key=True),
+    Column("status", String(20), nullable=False),
+    Column("new_items", Integer, nullable=False, default=0),
+    Column("error_code", String(60)),
+    Column("error_message", Text),
+    Column("warnings", JSON, nullable=False, default=list),
+)
+
+
+def _migrate_v1(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[sources, runs, articles, tags, run_sources])
+
+
+# Append a function for each schema change; never edit a released one.
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_migrate_v1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class SourceState:
+    id: int
+    validators: Validators
+    last_attempt_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    id: int
+    article: Article
+
+
+class Store:
+    """The monitor's database. Use as a context manager, or call ``close()``."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _engine(url)
+        try:
+            self._migrate()
+        except SQLAlchemyError as exc:
+            self.engine.dispose()
+            raise StorageError(f"cannot open storage {_safe(url)}: {exc}") from exc
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StorageError(f"storage {_safe(self.url)}: {exc}") from exc
+
+    # -- schema ------------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        with self.engine.begin() as conn:
+            schema_version.create(conn, checkfirst=True)
+            current = conn.scalar(select(func.max(schema_version.c.version))) or 0
+            if current > SCHEMA_VERSION:
+                raise StorageError(
+                    f"storage {_safe(self.url)} has schema version {current}, newer than this "
+                    f"monitor understands ({SCHEMA_VERSION}); upgrade the monitor"
+                )
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                log.info("migrating storage to schema version %d", version)
+                MIGRATIONS[version - 1](conn)
+                conn.execute(schema_version.insert().values(version=version, applied_at=_now()))
+
+    def schema_version(self) -> int:
+        with self._tx() as conn:
+            return int(conn.scalar(select(func.max(schema_version.c.version))) or 0)
+
+    def table_names(self) -> list[str]:
+        return sorted(inspect(self.engine).get_table_names())
+
+    # -- sources -----------------------------------------------------------------------------
+
+    def ensure_source(self, source: Source) -> SourceState:
+        """The stored state of a configured source, created on first sight. A changed URL
+        forgets the old validators: they belong to the old feed."""
+        with self._tx() as conn:
+            row = conn.execute(select(sources).where(sources.c.name == source.name)).first()
+            if row is None:
+                source_id = conn.execute(
+                    sources.insert().values(
+                        name=source.name,
+                        url=source.url,
+                        language=source.language,
+                        country=source.country,
+                        consecutive_failures=0,
+                        last_new_items=0,
+                    )
+                ).inserted_primary_key[0]
+                return SourceState(int(source_id), Validators(), None)
+            values: dict[str, Any] = {"language": source.language, "country": source.country}
+            validators = Validators(row.etag, row.last_modified, row.body_hash)
+            if row.url != source.url:
+                values.update(url=source.url, etag=None, last_modified=None, body_hash=None)
+                validators = Validators()
+            conn.execute(update(sources).where(sources.c.id == row.id).values(**values))
+            return SourceState(int(row.id), validators, row.last_attempt_at)
+
+    def record_outcome(
+        self,
+        run_id: int,
+        source_id: int,
+        outcome: SourceOutcome,
+        validators: Validators | None,
+        now: datetime,
+    ) -> None:
+        """Close a source's part of a cycle. ``validators`` are saved only when given, that is
+        after every new item of the fetched feed is stored."""
+        values: dict[str, Any] = {
+            "last_attempt_at": now,
+            "last_status": outcome.status.value,
+            "last_new_items": outcome.new_items,
+        }
+        if outcome.status is SourceStatus.ERROR:
+            values.update(
+                last_error_code=outcome.error_code,
+                last_error_message=outcome.error_message,
+                consecutive_failures=sources.c.consecutive_failures + 1,
+            )
+        else:
+            values.update(
+                last_success_at=now,
+                last_error_code=None,
+                last_error_message=None,
+                consecutive_failures=0,
+            )
+        if validators is not None:
+            values.update(
+                etag=validators.etag,
+                last_modified=validators.last_modified,
+                body_hash=validators.body_hash,
+            )
+        with self._tx() as conn:
+            conn.execute(update(sources).where(sources.c.id == source_id).values(**values))
+            conn.execute(
+                self._insert(run_sources)
+                .values(
+                    run_id=run_id,
+                    source_id=source_id,
+                    status=outcome.status.value,
+                    new_items=outcome.new_items,
+                    error_code=outcome.error_code,
+                    error_message=outcome.error_message,
+                    warnings=list(outcome.warnings),
+                )
+                .on_conflict_do_nothing()
+            )
+
+    def health(self, names: Sequence[str], since: datetime, until: datetime) -> list[SourceHealth]:
+        """Health of the named sources, in that order; ``new_items`` counts the articles
+        stored from each between ``since`` and ``until``."""
+        with self._tx() as conn:
+            rows = {r.name: r for r in conn.execute(select(sources).where(sources.c.name.in_(names)))}
+            counts = dict(
+                conn.execute(
+                    select(articles.c.source_id, func.count())
+                    .where(articles.c.fetched_at >= since, articles.c.fetched_at < until)
+                    .group_by(articles.c.source_id)
+                ).all()
+            )
+        result = []
+        for name in names:
+            row = rows.get(name)
+            if row is None:
+                result.append(SourceHealth(name, "", SourceStatus.SKIPPED, 0, None))
+                continue
+            result.append(
+                SourceHealth(
+                    name=name,
+                    url=row.url,
+                    status=SourceStatus(row.last_status) if row.last_status else SourceStatus.SKIPPED,
+                    new_items=int(counts.get(row.id, 0)),
+                    error=row.last_error_code,
+                    error_message=row.last_error_message,
+                    last_success=row.last_success_at,
+                    consecutive_failures=row.consecutive_failures,
+                )
+            )
+        return result
+
+    # -- articles ----------------------------------------------------------------------------
+
+    def known(self, source_id: int, url: str | None, guid: str | None) -> bool:
+        """Whether an item is stored already: same canonical URL anywhere, or same guid from
+        this source."""
+        conditions = []
+        if url:
+            conditions.append(articles.c.url == url)
+        if guid:
+            conditions.append((articles.c.source_id == source_id) & (articles.c.guid == guid))
+        if not conditions:
+            return False
+        with self._tx() as conn:
+            return conn.execute(select(articles.c.id).where(or_(*conditions)).limit(1)).first() is not None
+
+    def add_article(self, source_id: int, run_id: int, article: Article) -> int | None:
+        """Store an article and its tags in one transaction. Returns its id, or None when an
+        article with the same URL (or the same guid from this source) was stored first."""
+        dated = article.published or article.fetched_at
+        with self._tx() as conn:
+            article_id = conn.execute(
+                self._insert(articles)
+                .values(
+                    source_id=source_id,
+                    run_id=run_id,
+                    url=article.url or None,
+                    guid=article.guid,
+                    title=article.title,
+                    summary=article.summary,
+                    text=article.text,
+                    text_origin=article.text_origin.value,
+                    extract_error=article.extract_error,
+                    published_at=article.published,
+                    fetched_at=article.fetched_at,
+                    dated_at=dated,
+                    author=article.author,
+                    categories=list(article.categories),
+                    language=article.language,
+                )
+                .on_conflict_do_nothing()
+                .returning(articles.c.id)
+            ).scalar()
+            if article_id is None:
+                return None
+            tagging = article.tagging
+            for topic in tagging.topics:
+                conn.execute(
+                    tags.insert().values(
+                        article_id=article_id,
+                        topic=topic,
+                        score=tagging.score,
+                        aspects=list(tagging.aspects),
+                        countries=list(tagging.countries),
+                        evidence=[
+                            {"term": e.term, "text": e.text, "concept": e.concept}
+                            for e in tagging.evidence
+                        ],
+                    )
+                )
+            return int(article_id)
+
+    def tagged_between(self, since: datetime, until: datetime) -> list[StoredArticle]:
+        """Tagged articles dated in [since, until), best score first."""
+        query = (
+            select(articles, sources.c.name.label("source_name"), tags)
+            .join(sources, sources.c.id == articles.c.source_id)
+            .join(tags, tags.c.article_id == articles.c.id)
+            .where(articles.c.dated_at >= since, articles.c.dated_at < until)
+            .order_by(tags.c.score.desc(), articles.c.dated_at.desc(), articles.c.id)
+        )
+        with self._tx() as conn:
+            rows = conn.execute(query).all()
+        merged: dict[int, tuple[Any, list[Any]]] = {}
+        for row in rows:
+            merged.setdefault(row.id, (row, []))[1].append(row)
+        return [StoredArticle(aid, _article(first, tag_rows)) for aid, (first, tag_rows) in merged.items()]
+
+    def count_articles(self) -> int:
+        with self._tx() as conn:
+            return int(conn.scalar(select(func.count()).select_from(articles)) or 0)
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def start_run(self, now: datetime) -> int:
+        with self._tx() as conn:
+            # A run still marked running was killed: the lock guarantees no other is alive.
+            conn.execute(
+                update(runs).where(runs.c.status == "running").values(status="interrupted")
+            )
+            return int(
+                conn.execute(runs.insert().values(started_at=now, status="running")).inserted_primary_key[0]
+            )
+
+    def finish_run(
+        self, run_id: int, now: datetime, *, status: str, outcomes: Sequence[SourceOutcome], tagged: int
+    ) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id)
+                .values(
+                    finished_at=now,
+                    status=status,
+                    sources_total=len(outcomes),
+                    sources_failed=sum(o.status is SourceStatus.ERROR for o in outcomes),
+                    new_items=sum(o.new_items for o in outcomes),
+                    tagged=tagged,
+                )
+            )
+
+    def runs(self) -> list[dict[str, Any]]:
+        with self._tx() as conn:
+            return [dict(r._mapping) for r in conn.execute(select(runs).order_by(runs.c.id))]
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _insert(self, table: Table) -> Any:
+        dialect = self.engine.dialect.name
+        if dialect == "sqlite":
+            return sqlite.insert(table)
+        if dialect == "postgresql":
+            return postgresql.insert(table)
+        raise StorageError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
+
+
+def _article(row: Any, tag_rows: list[Any]) -> Article:
+    first = tag_rows[0]
+    tagging = Tagging(
+        topics=tuple(r.topic for r in tag_rows),
+        score=float(first.score),
+        aspects=tuple(first.aspects),
+        countries=tuple(first.countries),
+        evidence=tuple(Evidence(e["term"], e["text"], e.get("concept", "")) for e in first.evidence),
+        language=row.language,
+    )
+    return Article(
+        source=row.source_name,
+        url=row.url or "",
+        title=row.title,
+        text=row.text,
+        text_origin=TextOrigin(row.text_origin),
+        fetched_at=row.fetched_at,
+        guid=row.guid,
+        summary=row.summary,
+        published=row.published_at,
+        author=row.author,
+        categories=tuple(row.categories),
+        language=row.language,
+        extract_error=row.extract_error,
+        tagging=tagging,
+    )
+
+
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        folder = Path(url[len("sqlite:///") :]).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create the storage folder {folder}: {exc}") from exc
+    try:
+        engine = create_engine(url, future=True)
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        raise StorageError(f"cannot use storage {_safe(url)}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control from the sqlite3 module so that BEGIN IMMEDIATE can be used.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        # In WAL mode NORMAL loses no committed transaction when a process dies, only on power loss.
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Take the write lock at the start: a deferred transaction that upgrades to writing can
+        # fail at once with "database is locked" instead of waiting for busy_timeout.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _safe(url: str) -> str:
+    """A storage URL fit for messages: no password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<storage>"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,53 @@
+"""Plain-text helpers shared by the stages: HTML fragments to text, whitespace, sentences."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import lxml.html
+from lxml import etree
+
+_BLOCK_TAGS = frozenset(
+    "p div br li ul ol h1 h2 h3 h4 h5 h6 blockquote tr table section article header footer pre"
+    .split()
+)
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'»”)]?\s+(?=[\"'«“(]?[A-ZА-ЯЁƏÇĞİÖŞÜ0-9\u10a0-\u10ff])")
+
+
+def squash(text: str) -> str:
+    """Collapse runs of spaces, keep paragraph breaks as one blank line."""
+    lines = (_SPACES.sub(" ", line).strip() for line in text.replace("\r", "\n").split("\n"))
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def html_to_text(fragment: str) -> str:
+    """Visible text of an HTML fragment; block elements become line breaks.
+
+    Plain text passes through with entities decoded. Scripts and styles are dropped.
+    """
+    if not fragment or "<" not in fragment:
+        return squash(html.unescape(fragment or ""))
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return squash(html.unescape(re.sub(r"<[^>]*>", " ", fragment)))
+    for bad in root.xpath(".//script|.//style|.//noscript|.//template"):
+        bad.drop_tree()
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag.lower() in _BLOCK_TAGS:
+            # a paragraph break, as in extracted article text; a <br> is a line break
+            element.tail = ("\n" if element.tag.lower() == "br" else "\n\n") + (element.tail or "")
+    return squash(root.text_content())
+
+
+def first_sentences(text: str, count: int = 3, max_chars: int = 400) -> str:
+    """The opening sentences of a text, for a summary; cut at a word boundary if too long."""
+    paragraph = next((p for p in text.split("\n\n") if p.strip()), "").replace("\n", " ")
+    sentences = _SENTENCE_END.split(paragraph.strip())
+    summary = " ".join(sentences[:count]).strip()
+    if len(summary) > max_chars:
+        summary = summary[:max_chars].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return summary

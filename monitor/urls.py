@@ -1,0 +1,60 @@
+"""Canonical form of article links, so that the same story is recognised under any decoration."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+# Query parameters that only say how a reader arrived; they never select different content.
+_TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "_hs")
+_TRACKING_NAMES = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "ysclid", "twclid",
+        "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "ocid", "cmpid", "at_medium", "at_campaign",
+    }
+)  # fmt: skip
+
+HTTP_SCHEMES = frozenset({"http", "https"})
+
+
+def is_http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in HTTP_SCHEMES and bool(parts.hostname)
+
+
+def _is_tracking(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in _TRACKING_NAMES or lowered.startswith(_TRACKING_PREFIXES)
+
+
+def canonical_url(url: str, base: str | None = None) -> str:
+    """Absolute URL with lower-case scheme and host, no default port, no fragment and no
+    tracking parameters; the path and the remaining query are kept as they were.
+
+    Raises ValueError for a URL that cannot be parsed.
+    """
+    url = url.strip()
+    absolute = urljoin(base, url) if base else url
+    parts = urlsplit(absolute)
+    scheme = parts.scheme.lower()
+    if scheme not in HTTP_SCHEMES:
+        return absolute
+    host = (parts.hostname or "").rstrip(".")
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        pass  # leave a host IDNA cannot encode as it is; it will fail at fetch time, visibly
+    port = parts.port  # raises ValueError for a non-numeric port
+    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
+        host = f"{host}:{port}"
+    if parts.username or parts.password:
+        auth = parts.username or ""
+        if parts.password:
+            auth += f":{parts.password}"
+        host = f"{auth}@{host}"
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if not _is_tracking(k)]
+    query = parts.query if len(kept) == len(pairs) else urlencode(kept, doseq=True)
+    return urlunsplit((scheme, host, parts.path or "/", query, ""))

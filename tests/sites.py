@@ -1,0 +1,77 @@
+"""Building blocks for tests that serve outlets on 127.0.0.1: feeds and article pages with the
+navigation, sidebars, comments and footers of real news sites."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from pathlib import Path
+
+
+
+@dataclass(frozen=True)
+class Story:
+    slug: str
+    title: str
+    paragraphs: tuple[str, ...]
+    published: datetime = field(default_factory=lambda: datetime.now(UTC))
+    link: str | None = None  # overrides the page URL in the feed (e.g. another outlet's page)
+    guid: str | None = None
+
+
+def page(title: str, paragraphs: tuple[str, ...], site: str = "Test Daily") -> str:
+    nav = "".join(f'<li><a href="/section/{i}">Section {i}</a></li>' for i in range(12))
+    side = "".join(f'<li><a href="/latest/{i}">Latest headline number {i} about the economy</a></li>' for i in range(8))
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)} | {site}</title>
+<script>window.dataLayer=[];function track(){{return 1;}}</script><style>nav li{{display:inline}}</style></head>
+<body><header><div class="logo">{site}</div><nav><ul>{nav}</ul></nav><div class="ticker">Breaking: markets open higher</div></header>
+<main><article><h1>{html.escape(title)}</h1><div class="byline">By Staff Reporter</div>{body}</article>
+<aside class="sidebar"><h3>Most read</h3><ul>{side}</ul></aside>
+<section class="comments"><h3>Comments</h3><div class="comment"><p>Reader comment: this is wonderful news for our country and for everyone who loves good things.</p></div></section></main>
+<footer><p>© 2026 {site}. All rights reserved.</p><p>Contacts · Advertising · Privacy policy · Terms of use</p></footer></body></html>"""
+
+
+def rss(title: str, base_url: str, stories: list[Story], language: str = "en") -> str:
+    items = []
+    for s in stories:
+        link = s.link or f"{base_url}/articles/{s.slug}.html"
+        guid = f"<guid isPermaLink=\"false\">{html.escape(s.guid)}</guid>" if s.guid else ""
+        items.append(
+            f"<item><title>{html.escape(s.title)}</title><link>{html.escape(link)}</link>{guid}"
+            f"<description>{html.escape(s.paragraphs[0])}</description>"
+            f"<pubDate>{format_datetime(s.published)}</pubDate></item>"
+        )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{html.escape(title)}</title>'
+        f"<link>{base_url}/</link><description>News</description><language>{language}</language>"
+        + "".join(items)
+        + "</channel></rss>"
+    )
+
+
+def write_config(folder: Path, sources: list[dict[str, str]], extra: str = "") -> Path:
+    """A sources.yaml with short limits fit for tests; storage and reports inside ``folder``."""
+    lines = [
+        "storage: storage/monitor.db",
+        "reports: reports/",
+        "timezone: Asia/Baku",
+        "fetch:",
+        "  timeout: 3s",
+        "  connect_timeout: 2s",
+        "  retries: 0",
+        "  max_body_mb: 1",
+    ]
+    if extra:
+        lines.append(extra)
+    lines.append("sources:")
+    for source in sources:
+        lines.append(f"  - name: {source['name']}")
+        for key, value in source.items():
+            if key != "name":
+                lines.append(f"    {key}: {value}")
+    path = folder / "sources.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,112 @@
+"""A cycle killed with SIGKILL mid-way, and two cycles at once, as separate processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from monitor.localserver import LocalServer, Reply
+from tests.sites import Story, page, rss, write_config
+
+pytestmark = pytest.mark.e2e
+
+ITEMS = 16
+
+
+def slow_outlet(server: LocalServer, delay: float) -> str:
+    base = server.url("/slow")
+    stories = [
+        Story(
+            f"story-{i}",
+            f"Story number {i} about the city budget",
+            (f"The city council discussed item {i} of the budget on Monday.", "Officials gave details."),
+        )
+        for i in range(ITEMS)
+    ]
+    feed = rss("slow", base, stories).encode()
+    server.route("/slow/rss.xml", lambda _r: Reply(200, feed, {"Content-Type": "application/rss+xml"}))
+    for story in stories:
+        body = page(story.title, story.paragraphs * 3).encode()
+        server.route(
+            f"/slow/articles/{story.slug}.html",
+            lambda _r, body=body: Reply(200, body, {"Content-Type": "text/html"}, delay=delay),
+        )
+    return f"{base}/rss.xml"
+
+
+def start(config: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", "--config", str(config), "run", "--all", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.02)
+
+
+def count(db: Path, sql: str) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            return int(conn.execute(sql).fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0  # schema not created yet
+
+
+def test_killed_cycle_resumes_without_loss_or_duplicates(server: LocalServer, tmp_path: Path) -> None:
+    config = write_config(tmp_path, [{"name": "Slow", "url": slow_outlet(server, delay=0.15)}])
+    db = tmp_path / "storage" / "monitor.db"
+    process = start(config)
+    wait_for(lambda: count(db, "SELECT count(*) FROM articles") >= 3)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    stored_before = count(db, "SELECT count(*) FROM articles")
+    assert 3 <= stored_before < ITEMS
+
+    resumed = start(config)
+    assert resumed.wait(timeout=60) == 0, resumed.stderr.read() if resumed.stderr else ""
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        urls = [u for (u,) in conn.execute("SELECT url FROM articles")]
+        statuses = [s for (s,) in conn.execute("SELECT status FROM runs ORDER BY id")]
+        fetch_state = conn.execute("SELECT body_hash FROM sources").fetchone()[0]
+    assert len(urls) == len(set(urls)) == ITEMS
+    assert statuses == ["interrupted", "ok"]
+    assert fetch_state is not None
+    # Pages stored before the kill were not fetched again.
+    assert sum(server.hits(f"/slow/articles/story-{i}.html") for i in range(ITEMS)) <= ITEMS + 4
+
+
+def test_second_cycle_at_once_exits_clearly_or_waits(server: LocalServer, tmp_path: Path) -> None:
+    config = write_config(tmp_path, [{"name": "Slow", "url": slow_outlet(server, delay=0.1)}])
+    db = tmp_path / "storage" / "monitor.db"
+    first = start(config)
+    wait_for(lambda: count(db, "SELECT count(*) FROM runs") >= 1)
+
+    second = start(config)
+    assert second.wait(timeout=30) == 75
+    assert "another monitoring cycle is running" in (second.stderr.read() if second.stderr else "")
+
+    waiting = start(config, "--wait", "60")
+    assert first.wait(timeout=60) == 0
+    assert waiting.wait(timeout=60) == 0
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT count(*), count(DISTINCT url) FROM articles").fetchone() == (ITEMS, ITEMS)
+        assert [s for (s,) in conn.execute("SELECT status FROM runs ORDER BY id")] == ["ok", "ok"]

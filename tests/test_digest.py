@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from monitor.deliver import write_files
+from monitor.digest import build_digest, day_window, to_json, to_markdown
+from monitor.models import Article, Evidence, SourceHealth, SourceStatus, Tagging, TextOrigin
+from monitor.store import StoredArticle
+
+BAKU = ZoneInfo("Asia/Baku")
+GENERATED = datetime(2026, 11, 26, 4, 0, 3, tzinfo=UTC)
+
+
+def stored(i: int, title: str, score: float, url: str = "", published: datetime | None = None, text: str = "") -> StoredArticle:
+    tagging = Tagging(
+        ("film_cooperation",), score, ("co_production", "diplomacy"), ("AZ", "TR"),
+        tuple(Evidence(f"term{j}", f"Sentence {j}.", "film") for j in range(5)), "en",
+    )  # fmt: skip
+    article = Article(
+        source="Trend News Agency (English)", url=url or f"https://en.trend.example/{i}", title=title,
+        text=text or "First sentence here. Second sentence here. Third one. Fourth.", text_origin=TextOrigin.PAGE,
+        fetched_at=datetime(2026, 11, 26, 3, 0, tzinfo=UTC), published=published, language="en", tagging=tagging,
+    )  # fmt: skip
+    return StoredArticle(i, article)
+
+
+HEALTH = [
+    SourceHealth("Trend News Agency (English)", "https://en.trend.example/rss", SourceStatus.OK, 12, None),
+    SourceHealth("Broken", "https://broken.example/rss", SourceStatus.ERROR, 0, "fetch.http_500", "server error", None, 3),
+]
+
+
+def test_day_window_in_time_zone() -> None:
+    start, end = day_window(date(2026, 11, 26), BAKU)
+    assert start.astimezone(UTC) == datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
+    assert (end - start).total_seconds() == 86400
+
+
+def test_json_contract() -> None:
+    digest = build_digest(
+        date(2026, 11, 26), BAKU, GENERATED,
+        [stored(1, "Low", 0.5, published=datetime(2026, 11, 26, 6, 12, tzinfo=UTC)), stored(2, "High", 0.93)],
+        HEALTH,
+    )  # fmt: skip
+    data = to_json(digest)
+    assert data["date"] == "2026-11-26" and data["timezone"] == "Asia/Baku"
+    assert data["generated_at"] == "2026-11-26T08:00:03+04:00"
+    high, low = data["stories"]
+    assert (high["title"], low["title"]) == ("High", "Low")  # best first
+    assert low["published"] == "2026-11-26T10:12:00+04:00"
+    assert high["published"] == "2026-11-26T07:00:00+04:00" and high["dated_by_fetch"] is True
+    assert high["source"] == "Trend News Agency (English)" and high["language"] == "en"
+    assert high["topics"] == ["film_cooperation"] and high["score"] == 0.93
+    assert high["aspects"] == ["co_production", "diplomacy"] and high["countries"] == ["AZ", "TR"]
+    assert high["evidence"][0] == {"term": "term0", "text": "Sentence 0."} and len(high["evidence"]) == 3
+    assert high["summary"] == "First sentence here. Second sentence here. Third one."
+    assert high["also"] == []
+    assert data["sources"][1] == {
+        "name": "Broken", "url": "https://broken.example/rss", "status": "error", "new_items": 0,
+        "error": "fetch.http_500", "error_message": "server error", "last_success": None, "consecutive_failures": 3,
+    }  # fmt: skip
+    json.dumps(data)
+
+
+def test_markdown_escapes_feed_text_and_drops_unsafe_links() -> None:
+    hostile = stored(1, "<script>alert(1)</script> [click](javascript:alert(1))", 0.8, url="javascript:alert(1)")
+    text = to_markdown(build_digest(date(2026, 11, 26), BAKU, GENERATED, [hostile], HEALTH))
+    assert "<script>" not in text and "](javascript:" not in text
+    assert "\\<script\\>" in text
+
+
+def test_markdown_lists_stories_and_health() -> None:
+    text = to_markdown(build_digest(date(2026, 11, 26), BAKU, GENERATED, [stored(1, "Film week opens", 0.9)], HEALTH))
+    assert "## [Film week opens](<https://en.trend.example/1>)" in text
+    assert "`co-production` `film diplomacy` `AZ` `TR`" in text
+    assert "| Broken | error | 0 | fetch.http\\_500: server error (3 failures in a row) |" in text
+
+
+def test_empty_day_says_so() -> None:
+    text = to_markdown(build_digest(date(2026, 11, 26), BAKU, GENERATED, [], HEALTH))
+    assert "No film-cooperation stories were found for this day." in text
+
+
+def test_files_written_atomically(tmp_path: Path) -> None:
+    digest = build_digest(date(2026, 11, 26), BAKU, GENERATED, [stored(1, "Фильм", 0.9)], HEALTH)
+    paths = write_files(digest, tmp_path / "reports")
+    assert [p.name for p in paths] == ["2026-11-26.json", "2026-11-26.md"]
+    assert json.loads(paths[0].read_text(encoding="utf-8"))["stories"][0]["title"] == "Фильм"
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["2026-11-26.json", "2026-11-26.md"]
