@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -68,8 +69,9 @@ def test_json_contract() -> None:
 def test_markdown_escapes_feed_text_and_drops_unsafe_links() -> None:
     hostile = stored(1, "<script>alert(1)</script> [click](javascript:alert(1))", 0.8, url="javascript:alert(1)")
     text = to_markdown(build_digest(date(2026, 11, 26), BAKU, GENERATED, [hostile], HEALTH))
-    assert "<script>" not in text and "](javascript:" not in text
-    assert "\\<script\\>" in text
+    assert "<script>" not in text and "\\<script\\>" in text
+    assert not re.search(r"(?<!\\)\]\(javascript:", text)  # the bracket is escaped: no link
+    assert "(<javascript" not in text
 
 
 def test_markdown_lists_stories_and_health() -> None:
