@@ -41,8 +41,12 @@ def _parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="configuration file (default: $MONITOR_CONFIG, then ./sources.yaml)",
     )
-    common.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more detail")
-    common.add_argument("-q", "--quiet", action="count", default=argparse.SUPPRESS, help="warnings only")
+    common.add_argument(
+        "-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more detail"
+    )
+    common.add_argument(
+        "-q", "--quiet", action="count", default=argparse.SUPPRESS, help="warnings only"
+    )
 
     parser = argparse.ArgumentParser(
         prog="monitor",
@@ -71,8 +75,12 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     digest.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the day (default: today)")
 
-    sources = commands.add_parser("sources", parents=[common], help="look at the configured sources")
-    sources_commands = sources.add_subparsers(dest="sources_command", metavar="COMMAND", required=True)
+    sources = commands.add_parser(
+        "sources", parents=[common], help="look at the configured sources"
+    )
+    sources_commands = sources.add_subparsers(
+        dest="sources_command", metavar="COMMAND", required=True
+    )
     sources_commands.add_parser("list", parents=[common], help="list sources and their last status")
     return parser
 
@@ -119,7 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _setup_logging(verbosity: int) -> None:
     level = logging.DEBUG if verbosity > 0 else logging.WARNING if verbosity < 0 else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -130,20 +140,28 @@ def _setup_logging(verbosity: int) -> None:
 
 def _run(config: Config, args: argparse.Namespace, verbosity: int) -> int:
     tagger = load_tagger(config.topic_files)  # a bad rule file stops us before anything is written
-    with cycle_lock(lock_path(config.sqlite_path, config.reports_dir), args.wait):
-        with Store(config.storage_url) as store, ProcessExtractor() as extract:
-            progress = _Progress(sys.stderr, live=sys.stderr.isatty() and verbosity >= 0)
-            report = asyncio.run(_cycle(config, store, tagger, extract, args.all, progress))
-            progress.finish()
-            print(_summary(report), file=sys.stderr)
-            if not args.no_digest:
-                for path in _write_digest(config, store, None):
-                    print(path)
+    with (
+        cycle_lock(lock_path(config.sqlite_path, config.reports_dir), args.wait),
+        Store(config.storage_url) as store,
+        ProcessExtractor() as extract,
+    ):
+        progress = _Progress(sys.stderr, live=sys.stderr.isatty() and verbosity >= 0)
+        report = asyncio.run(_cycle(config, store, tagger, extract, args.all, progress))
+        progress.finish()
+        print(_summary(report), file=sys.stderr)
+        if not args.no_digest:
+            for path in _write_digest(config, store, None):
+                print(path)
     return EXIT_FAILED if report.all_failed else EXIT_OK
 
 
 async def _cycle(
-    config: Config, store: Store, tagger: Tagger, extract: ProcessExtractor, force: bool, progress: _Progress
+    config: Config,
+    store: Store,
+    tagger: Tagger,
+    extract: ProcessExtractor,
+    force: bool,
+    progress: _Progress,
 ) -> RunReport:
     async with Fetcher(config.fetch) as fetcher:
         return await run_cycle(
@@ -194,10 +212,24 @@ def _sources_list(config: Config, out: TextIO) -> int:
     for s in config.sources:
         minutes = int(s.interval.total_seconds() // 60)
         interval = f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
-        rows.append((s.name, s.language or "-", s.country or "-", "yes" if s.enabled else "no", interval, s.url))
+        rows.append(
+            (
+                s.name,
+                s.language or "-",
+                s.country or "-",
+                "yes" if s.enabled else "no",
+                interval,
+                s.url,
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
-        out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1] + "\n")
+        out.write(
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False))
+            + "  "
+            + row[-1]
+            + "\n"
+        )
     return EXIT_OK
 
 
@@ -214,7 +246,11 @@ class _Progress:
     def source_done(self, outcome: SourceOutcome) -> None:
         self.sources += 1
         if not self.live:
-            detail = f"{outcome.error_code}: {outcome.error_message}" if outcome.error_code else f"{outcome.new_items} new"
+            detail = (
+                f"{outcome.error_code}: {outcome.error_message}"
+                if outcome.error_code
+                else f"{outcome.new_items} new"
+            )
             log.info("%s: %s (%s)", outcome.name, outcome.status.value, detail)
         self._draw()
 
@@ -228,7 +264,9 @@ class _Progress:
 
     def _draw(self) -> None:
         if self.live:
-            self.stream.write(f"\r\x1b[Ksources done: {self.sources} · articles: {self.done}/{self.found}")
+            self.stream.write(
+                f"\r\x1b[Ksources done: {self.sources} · articles: {self.done}/{self.found}"
+            )
             self.stream.flush()
 
     def finish(self) -> None:

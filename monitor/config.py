@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -29,8 +29,12 @@ DEFAULT_STORAGE = "storage/monitor.db"
 DEFAULT_REPORTS = "reports/"
 DEFAULT_INTERVAL = "1h"
 
-_DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*(?:(\d+)\s*s)?\s*$")
-_COUNTRIES = frozenset(code for code in Locale("en").territories if re.fullmatch(r"[A-Z]{2}", code))
+_DURATION = re.compile(
+    r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*(?:(\d+)\s*s)?\s*$"
+)
+_COUNTRIES = frozenset(
+    str(code) for code in Locale("en").territories if re.fullmatch(r"[A-Z]{2}", str(code))
+)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -163,7 +167,7 @@ class Config:
     timezone: ZoneInfo
     sources: tuple[Source, ...]
     topic_files: tuple[Path, ...] = ()
-    fetch: FetchPolicy = FetchPolicy()
+    fetch: FetchPolicy = field(default_factory=FetchPolicy)
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -239,19 +243,19 @@ def _duplicates(document: Any, path: Path) -> list[Problem]:
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict):
             continue
-        for field in ("name", "url"):
-            value = entry.get(field)
+        for key_name in ("name", "url"):
+            value = entry.get(key_name)
             if not isinstance(value, str):
                 continue
-            key = (field, value.strip().casefold() if field == "name" else value.strip())
+            key = (key_name, value.strip().casefold() if key_name == "name" else value.strip())
             if key in seen:
-                first = line_of(document, ("sources", seen[key], field))
+                first = line_of(document, ("sources", seen[key], key_name))
                 problems.append(
                     Problem(
                         str(path),
-                        line_of(document, ("sources", i, field)),
-                        f"sources.{i}.{field}",
-                        f"duplicate source {field} (first used at line {first})",
+                        line_of(document, ("sources", i, key_name)),
+                        f"sources.{i}.{key_name}",
+                        f"duplicate source {key_name} (first used at line {first})",
                     )
                 )
             else:

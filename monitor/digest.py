@@ -85,7 +85,9 @@ def to_json(digest: Digest) -> dict[str, Any]:
                 "countries": list(s.countries),
                 "evidence": [{"term": e.term, "text": e.text} for e in s.evidence],
                 "summary": s.summary,
-                "also": [{"url": a.url, "source": a.source, "language": a.language} for a in s.also],
+                "also": [
+                    {"url": a.url, "source": a.source, "language": a.language} for a in s.also
+                ],
                 "dated_by_fetch": s.dated_by_fetch,
             }
             for s in digest.stories
@@ -98,7 +100,9 @@ def to_json(digest: Digest) -> dict[str, Any]:
                 "new_items": h.new_items,
                 "error": h.error,
                 "error_message": h.error_message,
-                "last_success": h.last_success.isoformat(timespec="seconds") if h.last_success else None,
+                "last_success": h.last_success.isoformat(timespec="seconds")
+                if h.last_success
+                else None,
                 "consecutive_failures": h.consecutive_failures,
             }
             for h in digest.sources
@@ -142,7 +146,11 @@ def to_markdown(digest: Digest) -> str:
         lines.append(
             f"{count} {'story' if count == 1 else 'stories'}"
             f" · languages: {', '.join(f'{k} {v}' for k, v in by_language.most_common())}"
-            + (f" · countries: {', '.join(f'{k} {v}' for k, v in by_country.most_common())}" if by_country else "")
+            + (
+                f" · countries: {', '.join(f'{k} {v}' for k, v in by_country.most_common())}"
+                if by_country
+                else ""
+            )
         )
     else:
         lines.append("No film-cooperation stories were found for this day.")
@@ -173,7 +181,11 @@ def to_markdown(digest: Digest) -> str:
         problem = f"{h.error}: {h.error_message}" if h.error else ""
         if h.status is SourceStatus.ERROR and h.consecutive_failures > 1:
             problem += f" ({h.consecutive_failures} failures in a row)"
-        lines.append(f"| {_md_escape(h.name)} | {h.status.value} | {h.new_items} | {_md_escape(problem)} |")
+        lines.append(
+            f"| {_md_escape(h.name)} | {h.status.value} | {h.new_items} | {_md_escape(problem)} |"
+        )
     lines.append("")
-    lines.append(f"_Generated {digest.generated_at.isoformat(timespec='seconds')} ({digest.timezone})._")
+    lines.append(
+        f"_Generated {digest.generated_at.isoformat(timespec='seconds')} ({digest.timezone})._"
+    )
     return "\n".join(lines) + "\n"

@@ -1,14 +1,14 @@
 """The monitor's exceptions, one tree::
 
-    MonitorError
-    ├── ConfigError          bad sources.yaml or rule file: stops the run, exit status 2
-    ├── SourceError          one source failed: recorded with a stable code, the run goes on
-    │   ├── FetchError       fetch.timeout, fetch.http_404, fetch.too_large, ...
-    │   ├── ParseError       parse.not_a_feed, ...
-    │   └── ExtractError     extract.no_text, ...
-    ├── StorageError         the database cannot be used: stops the run
-    ├── RunLockedError       another cycle holds the storage lock
-    └── DeliveryError        a digest could not be written or sent
+MonitorError
+├── ConfigError          bad sources.yaml or rule file: stops the run, exit status 2
+├── SourceError          one source failed: recorded with a stable code, the run goes on
+│   ├── FetchError       fetch.timeout, fetch.http_404, fetch.too_large, ...
+│   ├── ParseError       parse.not_a_feed, ...
+│   └── ExtractError     extract.no_text, ...
+├── StorageError         the database cannot be used: stops the run
+├── RunLockedError       another cycle holds the storage lock
+└── DeliveryError        a digest could not be written or sent
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        return (
+            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        )
 
 
 class ConfigError(MonitorError):

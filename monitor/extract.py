@@ -7,10 +7,11 @@ cycle's CPU cost and trafilatura is not safe to run in several threads at once.
 from __future__ import annotations
 
 import re
+from configparser import ConfigParser
 from datetime import UTC, datetime, time
 
 import trafilatura
-from trafilatura.settings import use_config
+from trafilatura.settings import Document, use_config
 
 from monitor.errors import ExtractError
 from monitor.models import PageText
@@ -22,7 +23,7 @@ _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 MIN_TEXT_CHARS = 80
 
 
-def _config():  # type: ignore[no-untyped-def]
+def _config() -> ConfigParser:
     config = use_config()
     # Our own fetcher already bounded the body; trafilatura's own size limit would be a second
     # unexplained cut-off, and its per-call timeout uses signals that only work in the main thread.
@@ -34,7 +35,11 @@ def _config():  # type: ignore[no-untyped-def]
 
 _CONFIG = _config()
 # Only dates the page states (meta tags, time elements), never guesses from loose text.
-_DATE_PARAMS = {"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
+_DATE_PARAMS = {
+    "extensive_search": False,
+    "original_date": True,
+    "outputformat": "%Y-%m-%dT%H:%M:%S%z",
+}
 
 
 def decode_html(body: bytes, content_type: str | None) -> str | bytes:
@@ -71,9 +76,10 @@ def extract_page(body: bytes, url: str, content_type: str | None = None) -> Page
         )
     except Exception as exc:  # trafilatura and lxml raise many types on odd markup
         raise ExtractError("extract.failed", f"{type(exc).__name__}: {exc}") from None
+    if not isinstance(document, Document):
+        raise ExtractError("extract.no_text", "no article text found on the page")
     # trafilatura puts one block per line; the rest of the monitor separates paragraphs by a blank line
-    raw = (document.text or "") if document is not None else ""
-    text = squash(raw.replace("\n", "\n\n"))
+    text = squash((document.text or "").replace("\n", "\n\n"))
     if len(text) < MIN_TEXT_CHARS:
         raise ExtractError("extract.no_text", "no article text found on the page")
     return PageText(

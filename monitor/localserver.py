@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -79,7 +80,7 @@ class LocalServer:
             protocol_version = "HTTP/1.1"
             server_version = "LocalServer/1"
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass  # quiet: tests and the demo report what matters themselves
 
             def do_GET(self) -> None:
@@ -132,17 +133,22 @@ class LocalServer:
 
     def _serve(self, h: BaseHTTPRequestHandler, method: str) -> None:
         parts = urlsplit(h.path)
-        request = Request(method, parts.path, parts.query, {k.lower(): v for k, v in h.headers.items()})
+        request = Request(
+            method, parts.path, parts.query, {k.lower(): v for k, v in h.headers.items()}
+        )
         with self._lock:
             self.requests.append(request)
             handler = self._routes.get(parts.path)
-        reply = handler(request) if handler else Reply(404, b"not found", {"Content-Type": "text/plain"})
+        reply = (
+            handler(request)
+            if handler
+            else Reply(404, b"not found", {"Content-Type": "text/plain"})
+        )
         if not self._wait(reply.delay):
             return
-        try:
+        # The client may give up, as clients of slow servers should.
+        with suppress(BrokenPipeError, ConnectionResetError):
             self._send(h, method, reply)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up, as clients of slow servers should
 
     def _send(self, h: BaseHTTPRequestHandler, method: str, reply: Reply) -> None:
         h.send_response(reply.status)

@@ -31,7 +31,24 @@ _EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
 _FUTURE_SLACK = timedelta(days=2)
 # feedparser reads zone names it does not know (AZT, TRT, ...) as UTC without telling us.
 _KNOWN_ZONES = frozenset(
-    "UT UTC GMT Z EST EDT CST CDT MST MDT PST PDT A M N Y".split()
+    [
+        "UT",
+        "UTC",
+        "GMT",
+        "Z",
+        "EST",
+        "EDT",
+        "CST",
+        "CDT",
+        "MST",
+        "MDT",
+        "PST",
+        "PDT",
+        "A",
+        "M",
+        "N",
+        "Y",
+    ]
 )  # RFC 822 names, the only ones feedparser knows
 _TRAILING_ZONE = re.compile(r"\b([A-Z]{2,5})\s*$")
 
@@ -78,7 +95,9 @@ def _bozo_reason(parsed: Any) -> str | None:
     return f"feed is not well-formed, read leniently: {name}: {exc}"
 
 
-def _item(entry: Any, base: str, language: str | None, tz: tzinfo, now: datetime) -> FeedItem | None:
+def _item(
+    entry: Any, base: str, language: str | None, tz: tzinfo, now: datetime
+) -> FeedItem | None:
     title = html_to_text(entry.get("title", ""))
     summary = html_to_text(entry.get("summary", ""))
     contents = entry.get("content") or []
@@ -98,7 +117,9 @@ def _item(entry: Any, base: str, language: str | None, tz: tzinfo, now: datetime
     published = _date(raw_date, parsed_date, language, tz, now)
     author = html_to_text(entry.get("author", "")) or None
     categories = tuple(
-        dict.fromkeys(t for t in (squash(tag.get("term") or "") for tag in entry.get("tags", [])) if t)
+        dict.fromkeys(
+            t for t in (squash(tag.get("term") or "") for tag in entry.get("tags", [])) if t
+        )
     )
     return FeedItem(
         url=link or "",

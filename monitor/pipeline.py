@@ -35,7 +35,7 @@ from monitor.models import (
 )
 from monitor.parse import parse_feed
 from monitor.store import SourceState, Store
-from monitor.tag import TagInput, Tagger
+from monitor.tag import Tagger, TagInput
 from monitor.urls import is_http_url
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,13 @@ class ProcessExtractor:
     safe in threads. Workers are replaced after a number of pages to keep lxml's caches bounded,
     and a crashed worker costs one page, not the cycle."""
 
-    def __init__(self, workers: int | None = None, tasks_per_child: int = 200) -> None:
+    def __init__(
+        self,
+        workers: int | None = None,
+        tasks_per_child: int = 200,
+        function: Callable[[bytes, str, str | None], PageText] = extract_page,
+    ) -> None:
+        self._function = function  # module-level, so that it can be sent to the workers
         self._workers = max(1, workers or os.cpu_count() or 1)
         self._tasks_per_child = tasks_per_child
         self._pool: ProcessPoolExecutor | None = None
@@ -78,7 +84,9 @@ class ProcessExtractor:
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # forkserver/spawn: forking a process that runs an event loop and threads is unsafe.
-            method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+            method = (
+                "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+            )
             self._pool = ProcessPoolExecutor(
                 self._workers,
                 mp_context=multiprocessing.get_context(method),
@@ -89,12 +97,16 @@ class ProcessExtractor:
     async def __call__(self, body: bytes, url: str, content_type: str | None) -> PageText:
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._executor(), extract_page, body, url, content_type)
+            return await loop.run_in_executor(
+                self._executor(), self._function, body, url, content_type
+            )
         except BrokenProcessPool:
             broken, self._pool = self._pool, None
             if broken is not None:
                 broken.shutdown(wait=False, cancel_futures=True)
-            raise ExtractError("extract.crashed", "the extractor process died on this page") from None
+            raise ExtractError(
+                "extract.crashed", "the extractor process died on this page"
+            ) from None
 
     def close(self) -> None:
         if self._pool is not None:
@@ -144,7 +156,9 @@ async def run_cycle(
     progress: Progress | None = None,
 ) -> RunReport:
     """Run one cycle over ``sources`` and return what happened to each."""
-    ctx = Context(store, fetcher, tagger, extract, timezone, clock, options, progress or _NoProgress())
+    ctx = Context(
+        store, fetcher, tagger, extract, timezone, clock, options, progress or _NoProgress()
+    )
     started = clock()
     run_id = store.start_run(started)
     cycle = _Cycle(ctx, run_id)
@@ -192,10 +206,14 @@ class _Cycle:
         try:
             outcome, validators = await self._fetch_source(source, state)
         except SourceError as exc:
-            outcome = replace(outcome, status=SourceStatus.ERROR, error_code=exc.code, error_message=exc.message)
+            outcome = replace(
+                outcome, status=SourceStatus.ERROR, error_code=exc.code, error_message=exc.message
+            )
         except (StorageError, asyncio.CancelledError):
             raise
-        except Exception as exc:  # a bug must cost one source, not the cycle; the log keeps the trace
+        except (
+            Exception
+        ) as exc:  # a bug must cost one source, not the cycle; the log keeps the trace
             log.exception("unexpected failure on source %s", source.name)
             outcome = replace(
                 outcome,
@@ -209,7 +227,9 @@ class _Cycle:
         ctx.progress.source_done(outcome)
         return outcome
 
-    async def _fetch_source(self, source: Source, state: SourceState) -> tuple[SourceOutcome, Validators]:
+    async def _fetch_source(
+        self, source: Source, state: SourceState
+    ) -> tuple[SourceOutcome, Validators]:
         ctx = self.ctx
         fetched = await ctx.fetcher.fetch(source.url, state.validators)
         unchanged = SourceOutcome(source.name, source.url, SourceStatus.NOT_MODIFIED)
@@ -238,7 +258,9 @@ class _Cycle:
             SourceStatus.OK,
             new_items=sum(1 for article in results if article is not None),
             warnings=(feed.warning,) if feed.warning else (),
-            fallbacks=sum(1 for a in results if a is not None and a.text_origin is not TextOrigin.PAGE),
+            fallbacks=sum(
+                1 for a in results if a is not None and a.text_origin is not TextOrigin.PAGE
+            ),
         )
         return outcome, validators
 
@@ -262,14 +284,23 @@ class _Cycle:
             async with self.pages:
                 try:
                     fetched = await ctx.fetcher.fetch(item.url, accept=PAGE_ACCEPT)
-                    page = await ctx.extract(fetched.body, fetched.final_url, fetched.headers.get("content-type"))
+                    page = await ctx.extract(
+                        fetched.body, fetched.final_url, fetched.headers.get("content-type")
+                    )
                 except (FetchError, ExtractError, ParseError) as exc:
                     error = exc.code
-                    log.info("%s: page %s not used (%s), text taken from the feed", source.name, item.url, exc)
+                    log.info(
+                        "%s: page %s not used (%s), text taken from the feed",
+                        source.name,
+                        item.url,
+                        exc,
+                    )
         else:
             error = "extract.no_link"
         text, origin = _choose_text(item, page)
-        tagging = ctx.tagger.tag(TagInput(item.title, text, lead=item.summary, language=source.language))
+        tagging = ctx.tagger.tag(
+            TagInput(item.title, text, lead=item.summary, language=source.language)
+        )
         article = Article(
             source=source.name,
             url=item.url,

@@ -256,7 +256,9 @@ class Store:
             row = conn.execute(select(sources).where(sources.c.name == source.name)).first()
             if row is None:
                 source_id = conn.execute(
-                    sources.insert().values(
+                    sources.insert()
+                    .returning(sources.c.id)
+                    .values(
                         name=source.name,
                         url=source.url,
                         language=source.language,
@@ -264,7 +266,7 @@ class Store:
                         consecutive_failures=0,
                         last_new_items=0,
                     )
-                ).inserted_primary_key[0]
+                ).scalar_one()
                 return SourceState(int(source_id), Validators(), None)
             values: dict[str, Any] = {"language": source.language, "country": source.country}
             validators = Validators(row.etag, row.last_modified, row.body_hash)
@@ -328,13 +330,15 @@ class Store:
         """Health of the named sources, in that order; ``new_items`` counts the articles
         stored from each between ``since`` and ``until``."""
         with self._tx() as conn:
-            rows = {r.name: r for r in conn.execute(select(sources).where(sources.c.name.in_(names)))}
-            counts = dict(
+            rows = {
+                r.name: r for r in conn.execute(select(sources).where(sources.c.name.in_(names)))
+            }
+            counts: dict[int, int] = dict(
                 conn.execute(
                     select(articles.c.source_id, func.count())
                     .where(articles.c.fetched_at >= since, articles.c.fetched_at < until)
                     .group_by(articles.c.source_id)
-                ).all()
+                ).tuples()
             )
         result = []
         for name in names:
@@ -346,7 +350,9 @@ class Store:
                 SourceHealth(
                     name=name,
                     url=row.url,
-                    status=SourceStatus(row.last_status) if row.last_status else SourceStatus.SKIPPED,
+                    status=SourceStatus(row.last_status)
+                    if row.last_status
+                    else SourceStatus.SKIPPED,
                     new_items=int(counts.get(row.id, 0)),
                     error=row.last_error_code,
                     error_message=row.last_error_message,
@@ -369,7 +375,10 @@ class Store:
         if not conditions:
             return False
         with self._tx() as conn:
-            return conn.execute(select(articles.c.id).where(or_(*conditions)).limit(1)).first() is not None
+            return (
+                conn.execute(select(articles.c.id).where(or_(*conditions)).limit(1)).first()
+                is not None
+            )
 
     def add_article(self, source_id: int, run_id: int, article: Article) -> int | None:
         """Store an article and its tags in one transaction. Returns its id, or None when an
@@ -431,7 +440,10 @@ class Store:
         merged: dict[int, tuple[Any, list[Any]]] = {}
         for row in rows:
             merged.setdefault(row.id, (row, []))[1].append(row)
-        return [StoredArticle(aid, _article(first, tag_rows)) for aid, (first, tag_rows) in merged.items()]
+        return [
+            StoredArticle(aid, _article(first, tag_rows))
+            for aid, (first, tag_rows) in merged.items()
+        ]
 
     def count_articles(self) -> int:
         with self._tx() as conn:
@@ -446,11 +458,19 @@ class Store:
                 update(runs).where(runs.c.status == "running").values(status="interrupted")
             )
             return int(
-                conn.execute(runs.insert().values(started_at=now, status="running")).inserted_primary_key[0]
+                conn.execute(
+                    runs.insert().returning(runs.c.id).values(started_at=now, status="running")
+                ).scalar_one()
             )
 
     def finish_run(
-        self, run_id: int, now: datetime, *, status: str, outcomes: Sequence[SourceOutcome], tagged: int
+        self,
+        run_id: int,
+        now: datetime,
+        *,
+        status: str,
+        outcomes: Sequence[SourceOutcome],
+        tagged: int,
     ) -> None:
         with self._tx() as conn:
             conn.execute(
@@ -488,7 +508,9 @@ def _article(row: Any, tag_rows: list[Any]) -> Article:
         score=float(first.score),
         aspects=tuple(first.aspects),
         countries=tuple(first.countries),
-        evidence=tuple(Evidence(e["term"], e["text"], e.get("concept", "")) for e in first.evidence),
+        evidence=tuple(
+            Evidence(e["term"], e["text"], e.get("concept", "")) for e in first.evidence
+        ),
         language=row.language,
     )
     return Article(

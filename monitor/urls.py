@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 # Query parameters that only say how a reader arrived; they never select different content.
@@ -42,10 +43,9 @@ def canonical_url(url: str, base: str | None = None) -> str:
     if scheme not in HTTP_SCHEMES:
         return absolute
     host = (parts.hostname or "").rstrip(".")
-    try:
+    # A host IDNA cannot encode is left as it is; it fails at fetch time, visibly.
+    with suppress(UnicodeError):
         host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        pass  # leave a host IDNA cannot encode as it is; it will fail at fetch time, visibly
     port = parts.port  # raises ValueError for a non-numeric port
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"

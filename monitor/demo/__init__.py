@@ -68,7 +68,9 @@ def render(text: str, base_url: str, slug: str, now: datetime, tz: tzinfo) -> st
     return _PLACEHOLDER.sub(fill, text)
 
 
-def serve_outlets(now: datetime, tz: tzinfo, directory: Path = OUTLETS) -> tuple[LocalServer, list[Outlet]]:
+def serve_outlets(
+    now: datetime, tz: tzinfo, directory: Path = OUTLETS
+) -> tuple[LocalServer, list[Outlet]]:
     """Start a local server with every outlet's feed and pages. The caller stops it."""
     server = LocalServer().start()
     outlets = load_outlets(directory)
@@ -88,7 +90,9 @@ def serve_outlets(now: datetime, tz: tzinfo, directory: Path = OUTLETS) -> tuple
     return server, outlets
 
 
-def sources_yaml(outlets: list[Outlet], base_url: str, storage: Path, reports: Path, timezone: str) -> str:
+def sources_yaml(
+    outlets: list[Outlet], base_url: str, storage: Path, reports: Path, timezone: str
+) -> str:
     lines = [
         "# Written by the demo: the bundled sample outlets, served on this machine.",
         f"storage: {storage}",

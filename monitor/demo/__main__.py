@@ -30,7 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = work / "sources.yaml"
         config.write_text(
-            sources_yaml(outlets, server.base_url, work / "storage" / "monitor.db", work / "reports", TIMEZONE),
+            sources_yaml(
+                outlets,
+                server.base_url,
+                work / "storage" / "monitor.db",
+                work / "reports",
+                TIMEZONE,
+            ),
             encoding="utf-8",
         )
         print(f"demo: {len(outlets)} sample outlets served at {server.base_url}", flush=True)

@@ -1,0 +1,87 @@
+"""Pieces of the pipeline that are easiest to check on their own: worker processes for
+extraction, the progress display, the choice of text."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+
+import pytest
+
+from monitor.cli import _Progress
+from monitor.errors import ExtractError
+from monitor.models import FeedItem, PageText, SourceOutcome, SourceStatus, TextOrigin
+from monitor.pipeline import ProcessExtractor, _choose_text
+
+PAGE = b"<html><body><article>" + b"<p>The film agencies signed a co-production agreement today.</p>" * 5 + b"</article></body></html>"
+
+
+def crash(body: bytes, url: str, content_type: str | None) -> PageText:
+    if b"crash" in body:
+        os._exit(1)  # what a segfault in lxml would look like from the parent
+    return PageText(text=body.decode())
+
+
+def test_extraction_in_worker_processes() -> None:
+    async def go() -> list[PageText]:
+        with ProcessExtractor(workers=2) as extract:
+            return await asyncio.gather(*(extract(PAGE, f"https://x.example/{i}", "text/html") for i in range(4)))
+
+    pages = asyncio.run(go())
+    assert all("co-production agreement" in p.text for p in pages)
+
+
+def test_a_crashed_worker_costs_one_page_not_the_cycle() -> None:
+    async def go() -> tuple[str, PageText]:
+        with ProcessExtractor(workers=1, function=crash) as extract:
+            with pytest.raises(ExtractError) as info:
+                await extract(b"crash", "https://x.example/1", None)
+            return info.value.code, await extract(b"fine", "https://x.example/2", None)
+
+    code, page = asyncio.run(go())
+    assert code == "extract.crashed"
+    assert page.text == "fine"
+
+
+def test_same_page_extracted_twice_keeps_its_text() -> None:
+    # trafilatura's deduplicate=True would drop paragraphs it has seen before in this process.
+    async def go() -> list[PageText]:
+        with ProcessExtractor(workers=1) as extract:
+            return [await extract(PAGE, "https://x.example/a", "text/html") for _ in range(2)]
+
+    first, second = asyncio.run(go())
+    assert first.text == second.text != ""
+
+
+@pytest.mark.parametrize(
+    ("item", "page", "origin"),
+    [
+        (FeedItem("u", "T", summary="s", content="longer content"), PageText("page text"), TextOrigin.PAGE),
+        (FeedItem("u", "T", summary="s", content="longer content"), None, TextOrigin.FEED_CONTENT),
+        (FeedItem("u", "T", summary="summary only"), None, TextOrigin.FEED_SUMMARY),
+        (FeedItem("u", "Title only"), None, TextOrigin.TITLE_ONLY),
+    ],
+)
+def test_choose_text(item: FeedItem, page: PageText | None, origin: TextOrigin) -> None:
+    assert _choose_text(item, page)[1] is origin
+
+
+def test_progress_on_a_terminal_is_one_updating_line() -> None:
+    stream = io.StringIO()
+    progress = _Progress(stream, live=True)
+    progress.articles_found(3)
+    progress.article_done()
+    progress.source_done(SourceOutcome("A", "http://a/", SourceStatus.OK, 1))
+    progress.finish()
+    assert "\r" in stream.getvalue() and "articles: 1/3" in stream.getvalue()
+    assert "\n" not in stream.getvalue()
+
+
+def test_progress_elsewhere_is_plain_log_lines(caplog: pytest.LogCaptureFixture) -> None:
+    stream = io.StringIO()
+    progress = _Progress(stream, live=False)
+    with caplog.at_level("INFO", logger="monitor"):
+        progress.source_done(SourceOutcome("A", "http://a/", SourceStatus.ERROR, error_code="fetch.timeout", error_message="slow"))
+    assert stream.getvalue() == ""
+    assert "A: error (fetch.timeout: slow)" in caplog.text
