@@ -208,28 +208,30 @@ def _digest(config: Config, day: date | None) -> int:
 
 
 def _sources_list(config: Config, out: TextIO) -> int:
-    rows = [("name", "lang", "country", "enabled", "interval", "url")]
+    """The configured sources, with their last status when a database exists already (listing
+    never creates one)."""
+    health = {}
+    if config.sqlite_path is None or config.sqlite_path.exists():
+        with Store(config.storage_url) as store:
+            now = datetime.now(UTC)
+            since, until = day_window(now.astimezone(config.timezone).date(), config.timezone)
+            health = {
+                h.name: h for h in store.health([s.name for s in config.sources], since, until)
+            }
+    rows = [("name", "lang", "country", "enabled", "every", "last status", "url")]
     for s in config.sources:
         minutes = int(s.interval.total_seconds() // 60)
-        interval = f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
-        rows.append(
-            (
-                s.name,
-                s.language or "-",
-                s.country or "-",
-                "yes" if s.enabled else "no",
-                interval,
-                s.url,
-            )
-        )
+        every = f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+        h = health.get(s.name)
+        status = "never fetched"
+        if h is not None and h.url:
+            status = f"{h.status.value} ({h.error})" if h.error else h.status.value
+        enabled = "yes" if s.enabled else "no"
+        rows.append((s.name, s.language or "-", s.country or "-", enabled, every, status, s.url))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
-        out.write(
-            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False))
-            + "  "
-            + row[-1]
-            + "\n"
-        )
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        out.write("  ".join([*cells, row[-1]]) + "\n")
     return EXIT_OK
 
 

@@ -52,6 +52,10 @@ class SourceError(MonitorError):
         self.message = message
         super().__init__(f"{code}: {message}")
 
+    def __reduce__(self) -> tuple[type[SourceError], tuple[str, str]]:
+        # Raised in extraction worker processes and pickled back to the parent.
+        return (type(self), (self.code, self.message))
+
 
 class FetchError(SourceError):
     """HTTP-level failure: time-out, refused connection, bad status, body too large, ..."""

@@ -333,13 +333,14 @@ class Store:
             rows = {
                 r.name: r for r in conn.execute(select(sources).where(sources.c.name.in_(names)))
             }
-            counts: dict[int, int] = dict(
-                conn.execute(
+            counts = {
+                int(source_id): int(n)
+                for source_id, n in conn.execute(
                     select(articles.c.source_id, func.count())
                     .where(articles.c.fetched_at >= since, articles.c.fetched_at < until)
                     .group_by(articles.c.source_id)
-                ).tuples()
-            )
+                )
+            }
         result = []
         for name in names:
             row = rows.get(name)

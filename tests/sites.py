@@ -10,7 +10,6 @@ from email.utils import format_datetime
 from pathlib import Path
 
 
-
 @dataclass(frozen=True)
 class Story:
     slug: str
@@ -23,7 +22,10 @@ class Story:
 
 def page(title: str, paragraphs: tuple[str, ...], site: str = "Test Daily") -> str:
     nav = "".join(f'<li><a href="/section/{i}">Section {i}</a></li>' for i in range(12))
-    side = "".join(f'<li><a href="/latest/{i}">Latest headline number {i} about the economy</a></li>' for i in range(8))
+    side = "".join(
+        f'<li><a href="/latest/{i}">Latest headline number {i} about the economy</a></li>'
+        for i in range(8)
+    )
     body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
     return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)} | {site}</title>
 <script>window.dataLayer=[];function track(){{return 1;}}</script><style>nav li{{display:inline}}</style></head>
@@ -38,7 +40,7 @@ def rss(title: str, base_url: str, stories: list[Story], language: str = "en") -
     items = []
     for s in stories:
         link = s.link or f"{base_url}/articles/{s.slug}.html"
-        guid = f"<guid isPermaLink=\"false\">{html.escape(s.guid)}</guid>" if s.guid else ""
+        guid = f'<guid isPermaLink="false">{html.escape(s.guid)}</guid>' if s.guid else ""
         items.append(
             f"<item><title>{html.escape(s.title)}</title><link>{html.escape(link)}</link>{guid}"
             f"<description>{html.escape(s.paragraphs[0])}</description>"

@@ -98,7 +98,10 @@ def test_every_problem_reported_with_line_and_field(tmp_path: Path) -> None:
         ("- just a list\n", ":1: expected a mapping"),
         ("", "sources: required field is missing"),
         ("sources: []\n", "sources: List should have at least 1 item"),
-        ("storage: x.db\nsources:\n  - {name: a, url: 'http://a/'}\ntopics: [missing.yaml]\n", ":4: topics: topic file(s) not found"),
+        (
+            "storage: x.db\nsources:\n  - {name: a, url: 'http://a/'}\ntopics: [missing.yaml]\n",
+            ":4: topics: topic file(s) not found",
+        ),
     ],
 )
 def test_broken_files(tmp_path: Path, text: str, expected: str) -> None:
@@ -112,7 +115,9 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_yaml_1_1_traps_are_not_applied(tmp_path: Path) -> None:
     # PyYAML would read 22:45 as 1365 and "no" as False; here both stay strings.
-    path = write(tmp_path, "sources:\n  - name: no\n    url: http://a.example/\n    interval: 22:45\n")
+    path = write(
+        tmp_path, "sources:\n  - name: no\n    url: http://a.example/\n    interval: 22:45\n"
+    )
     assert problems(path) == [
         f"{path}:4: sources.0.interval: '22:45' is not a duration; write e.g. 30m, 2h, 1h30m or 1d"
     ]
@@ -130,7 +135,9 @@ def test_where_the_file_is_found() -> None:
     assert find_config(None, {}) == Path("sources.yaml")
 
 
-@pytest.mark.parametrize(("text", "minutes"), [("30m", 30), ("2h", 120), ("1h30m", 90), ("1d", 1440), ("90s", 1.5)])
+@pytest.mark.parametrize(
+    ("text", "minutes"), [("30m", 30), ("2h", 120), ("1h30m", 90), ("1d", 1440), ("90s", 1.5)]
+)
 def test_durations(text: str, minutes: float) -> None:
     assert parse_duration(text) == timedelta(minutes=minutes)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -27,12 +26,17 @@ def slow_outlet(server: LocalServer, delay: float) -> str:
         Story(
             f"story-{i}",
             f"Story number {i} about the city budget",
-            (f"The city council discussed item {i} of the budget on Monday.", "Officials gave details."),
+            (
+                f"The city council discussed item {i} of the budget on Monday.",
+                "Officials gave details.",
+            ),
         )
         for i in range(ITEMS)
     ]
     feed = rss("slow", base, stories).encode()
-    server.route("/slow/rss.xml", lambda _r: Reply(200, feed, {"Content-Type": "application/rss+xml"}))
+    server.route(
+        "/slow/rss.xml", lambda _r: Reply(200, feed, {"Content-Type": "application/rss+xml"})
+    )
     for story in stories:
         body = page(story.title, story.paragraphs * 3).encode()
         server.route(
@@ -42,13 +46,28 @@ def slow_outlet(server: LocalServer, delay: float) -> str:
     return f"{base}/rss.xml"
 
 
-def start(config: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "monitor", "--config", str(config), "run", "--all", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+class Cycle:
+    """``monitor run --all`` in its own process, its output in a file beside the config."""
+
+    def __init__(self, config: Path, *args: str) -> None:
+        self.log = config.parent / f"cycle-{time.monotonic_ns()}.log"
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "monitor", "--config", str(config), "run", "--all", *args],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+
+    def wait(self, timeout: float = 60) -> int:
+        return self.process.wait(timeout=timeout)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def output(self) -> str:
+        return self.log.read_text()
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -69,18 +88,19 @@ def count(db: Path, sql: str) -> int:
         return 0  # schema not created yet
 
 
-def test_killed_cycle_resumes_without_loss_or_duplicates(server: LocalServer, tmp_path: Path) -> None:
+def test_killed_cycle_resumes_without_loss_or_duplicates(
+    server: LocalServer, tmp_path: Path
+) -> None:
     config = write_config(tmp_path, [{"name": "Slow", "url": slow_outlet(server, delay=0.15)}])
     db = tmp_path / "storage" / "monitor.db"
-    process = start(config)
+    killed = Cycle(config)
     wait_for(lambda: count(db, "SELECT count(*) FROM articles") >= 3)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    killed.kill()
     stored_before = count(db, "SELECT count(*) FROM articles")
     assert 3 <= stored_before < ITEMS
 
-    resumed = start(config)
-    assert resumed.wait(timeout=60) == 0, resumed.stderr.read() if resumed.stderr else ""
+    resumed = Cycle(config)
+    assert resumed.wait() == 0, resumed.output()
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         urls = [u for (u,) in conn.execute("SELECT url FROM articles")]
@@ -96,17 +116,20 @@ def test_killed_cycle_resumes_without_loss_or_duplicates(server: LocalServer, tm
 def test_second_cycle_at_once_exits_clearly_or_waits(server: LocalServer, tmp_path: Path) -> None:
     config = write_config(tmp_path, [{"name": "Slow", "url": slow_outlet(server, delay=0.1)}])
     db = tmp_path / "storage" / "monitor.db"
-    first = start(config)
+    first = Cycle(config)
     wait_for(lambda: count(db, "SELECT count(*) FROM runs") >= 1)
 
-    second = start(config)
-    assert second.wait(timeout=30) == 75
-    assert "another monitoring cycle is running" in (second.stderr.read() if second.stderr else "")
+    second = Cycle(config)
+    assert second.wait() == 75, second.output()
+    assert "another monitoring cycle is running" in second.output()
 
-    waiting = start(config, "--wait", "60")
-    assert first.wait(timeout=60) == 0
-    assert waiting.wait(timeout=60) == 0
+    waiting = Cycle(config, "--wait", "60")
+    assert first.wait() == 0, first.output()
+    assert waiting.wait() == 0, waiting.output()
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert conn.execute("SELECT count(*), count(DISTINCT url) FROM articles").fetchone() == (ITEMS, ITEMS)
+        assert conn.execute("SELECT count(*), count(DISTINCT url) FROM articles").fetchone() == (
+            ITEMS,
+            ITEMS,
+        )
         assert [s for (s,) in conn.execute("SELECT status FROM runs ORDER BY id")] == ["ok", "ok"]

@@ -15,7 +15,14 @@ BAKU = ZoneInfo("Asia/Baku")
 GENERATED = datetime(2026, 11, 26, 4, 0, 3, tzinfo=UTC)
 
 
-def stored(i: int, title: str, score: float, url: str = "", published: datetime | None = None, text: str = "") -> StoredArticle:
+def stored(
+    i: int,
+    title: str,
+    score: float,
+    url: str = "",
+    published: datetime | None = None,
+    text: str = "",
+) -> StoredArticle:
     tagging = Tagging(
         ("film_cooperation",), score, ("co_production", "diplomacy"), ("AZ", "TR"),
         tuple(Evidence(f"term{j}", f"Sentence {j}.", "film") for j in range(5)), "en",
@@ -29,8 +36,19 @@ def stored(i: int, title: str, score: float, url: str = "", published: datetime 
 
 
 HEALTH = [
-    SourceHealth("Trend News Agency (English)", "https://en.trend.example/rss", SourceStatus.OK, 12, None),
-    SourceHealth("Broken", "https://broken.example/rss", SourceStatus.ERROR, 0, "fetch.http_500", "server error", None, 3),
+    SourceHealth(
+        "Trend News Agency (English)", "https://en.trend.example/rss", SourceStatus.OK, 12, None
+    ),
+    SourceHealth(
+        "Broken",
+        "https://broken.example/rss",
+        SourceStatus.ERROR,
+        0,
+        "fetch.http_500",
+        "server error",
+        None,
+        3,
+    ),
 ]
 
 
@@ -56,7 +74,10 @@ def test_json_contract() -> None:
     assert high["source"] == "Trend News Agency (English)" and high["language"] == "en"
     assert high["topics"] == ["film_cooperation"] and high["score"] == 0.93
     assert high["aspects"] == ["co_production", "diplomacy"] and high["countries"] == ["AZ", "TR"]
-    assert high["evidence"][0] == {"term": "term0", "text": "Sentence 0."} and len(high["evidence"]) == 3
+    assert (
+        high["evidence"][0] == {"term": "term0", "text": "Sentence 0."}
+        and len(high["evidence"]) == 3
+    )
     assert high["summary"] == "First sentence here. Second sentence here. Third one."
     assert high["also"] == []
     assert data["sources"][1] == {
@@ -67,7 +88,9 @@ def test_json_contract() -> None:
 
 
 def test_markdown_escapes_feed_text_and_drops_unsafe_links() -> None:
-    hostile = stored(1, "<script>alert(1)</script> [click](javascript:alert(1))", 0.8, url="javascript:alert(1)")
+    hostile = stored(
+        1, "<script>alert(1)</script> [click](javascript:alert(1))", 0.8, url="javascript:alert(1)"
+    )
     text = to_markdown(build_digest(date(2026, 11, 26), BAKU, GENERATED, [hostile], HEALTH))
     assert "<script>" not in text and "\\<script\\>" in text
     assert not re.search(r"(?<!\\)\]\(javascript:", text)  # the bracket is escaped: no link
@@ -75,7 +98,11 @@ def test_markdown_escapes_feed_text_and_drops_unsafe_links() -> None:
 
 
 def test_markdown_lists_stories_and_health() -> None:
-    text = to_markdown(build_digest(date(2026, 11, 26), BAKU, GENERATED, [stored(1, "Film week opens", 0.9)], HEALTH))
+    text = to_markdown(
+        build_digest(
+            date(2026, 11, 26), BAKU, GENERATED, [stored(1, "Film week opens", 0.9)], HEALTH
+        )
+    )
     assert "## [Film week opens](<https://en.trend.example/1>)" in text
     assert "`co-production` `film diplomacy` `AZ` `TR`" in text
     assert "| Broken | error | 0 | fetch.http\\_500: server error (3 failures in a row) |" in text
@@ -91,4 +118,7 @@ def test_files_written_atomically(tmp_path: Path) -> None:
     paths = write_files(digest, tmp_path / "reports")
     assert [p.name for p in paths] == ["2026-11-26.json", "2026-11-26.md"]
     assert json.loads(paths[0].read_text(encoding="utf-8"))["stories"][0]["title"] == "Фильм"
-    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["2026-11-26.json", "2026-11-26.md"]
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
+        "2026-11-26.json",
+        "2026-11-26.md",
+    ]

@@ -26,9 +26,18 @@ def test_golden_text(name: str) -> None:
 
 
 def test_boilerplate_and_comments_are_left_out() -> None:
-    page = extract_page((PAGES / "en-news.html").read_bytes(), "https://site.example/a", "text/html; charset=utf-8")
+    page = extract_page(
+        (PAGES / "en-news.html").read_bytes(), "https://site.example/a", "text/html; charset=utf-8"
+    )
     assert "co-production and co-financing" in page.text
-    for noise in ("Most read", "Manat exchange rate", "young directors", "All rights reserved", "Breaking:", "analytics"):
+    for noise in (
+        "Most read",
+        "Manat exchange rate",
+        "young directors",
+        "All rights reserved",
+        "Breaking:",
+        "analytics",
+    ):
         assert noise not in page.text
     assert page.title == "Baku hosts panel on film co-production"
     assert page.author == "Nigar Aliyeva"
@@ -37,13 +46,21 @@ def test_boilerplate_and_comments_are_left_out() -> None:
 
 
 def test_charset_from_meta_when_http_gives_none() -> None:
-    page = extract_page((PAGES / "ru-cp1251.html").read_bytes(), "https://site.example/ru", "text/html")
+    page = extract_page(
+        (PAGES / "ru-cp1251.html").read_bytes(), "https://site.example/ru", "text/html"
+    )
     assert "Киноагентства Азербайджана и Узбекистана" in page.text
 
 
 def test_charset_from_http_header_wins() -> None:
-    body = "<html><body><article><p>" + "Совместное производство фильмов. " * 10 + "</p></article></body></html>"
-    page = extract_page(body.encode("koi8-r"), "https://site.example/ru", "text/html; charset=koi8-r")
+    body = (
+        "<html><body><article><p>"
+        + "Совместное производство фильмов. " * 10
+        + "</p></article></body></html>"
+    )
+    page = extract_page(
+        body.encode("koi8-r"), "https://site.example/ru", "text/html; charset=koi8-r"
+    )
     assert "Совместное производство" in page.text
 
 

@@ -104,7 +104,11 @@ def test_recoverable_feed_is_used_and_problem_recorded() -> None:
 
 @pytest.mark.parametrize(
     ("body", "code"),
-    [(b"", "parse.empty"), (b"   \n", "parse.empty"), ((FEEDS / "not-a-feed.html").read_bytes(), "parse.not_a_feed")],
+    [
+        (b"", "parse.empty"),
+        (b"   \n", "parse.empty"),
+        ((FEEDS / "not-a-feed.html").read_bytes(), "parse.not_a_feed"),
+    ],
 )
 def test_unusable_bodies(body: bytes, code: str) -> None:
     with pytest.raises(ParseError) as info:

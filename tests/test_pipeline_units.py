@@ -14,7 +14,14 @@ from monitor.errors import ExtractError
 from monitor.models import FeedItem, PageText, SourceOutcome, SourceStatus, TextOrigin
 from monitor.pipeline import ProcessExtractor, _choose_text
 
-PAGE = b"<html><body><article>" + b"<p>The film agencies signed a co-production agreement today.</p>" * 5 + b"</article></body></html>"
+PAGE = (
+    b"<html><body><article>"
+    + b"".join(
+        f"<p>Paragraph {i}: the film agencies signed a co-production agreement.</p>".encode()
+        for i in range(5)
+    )
+    + b"</article></body></html>"
+)
 
 
 def crash(body: bytes, url: str, content_type: str | None) -> PageText:
@@ -26,7 +33,9 @@ def crash(body: bytes, url: str, content_type: str | None) -> PageText:
 def test_extraction_in_worker_processes() -> None:
     async def go() -> list[PageText]:
         with ProcessExtractor(workers=2) as extract:
-            return await asyncio.gather(*(extract(PAGE, f"https://x.example/{i}", "text/html") for i in range(4)))
+            return await asyncio.gather(
+                *(extract(PAGE, f"https://x.example/{i}", "text/html") for i in range(4))
+            )
 
     pages = asyncio.run(go())
     assert all("co-production agreement" in p.text for p in pages)
@@ -44,6 +53,16 @@ def test_a_crashed_worker_costs_one_page_not_the_cycle() -> None:
     assert page.text == "fine"
 
 
+def test_extraction_errors_cross_the_process_boundary() -> None:
+    async def go() -> str:
+        with ProcessExtractor(workers=1) as extract:
+            with pytest.raises(ExtractError) as info:
+                await extract(b"<html><body></body></html>", "https://x.example/e", "text/html")
+            return info.value.code
+
+    assert asyncio.run(go()) == "extract.no_text"
+
+
 def test_same_page_extracted_twice_keeps_its_text() -> None:
     # trafilatura's deduplicate=True would drop paragraphs it has seen before in this process.
     async def go() -> list[PageText]:
@@ -57,7 +76,11 @@ def test_same_page_extracted_twice_keeps_its_text() -> None:
 @pytest.mark.parametrize(
     ("item", "page", "origin"),
     [
-        (FeedItem("u", "T", summary="s", content="longer content"), PageText("page text"), TextOrigin.PAGE),
+        (
+            FeedItem("u", "T", summary="s", content="longer content"),
+            PageText("page text"),
+            TextOrigin.PAGE,
+        ),
         (FeedItem("u", "T", summary="s", content="longer content"), None, TextOrigin.FEED_CONTENT),
         (FeedItem("u", "T", summary="summary only"), None, TextOrigin.FEED_SUMMARY),
         (FeedItem("u", "Title only"), None, TextOrigin.TITLE_ONLY),
@@ -82,6 +105,14 @@ def test_progress_elsewhere_is_plain_log_lines(caplog: pytest.LogCaptureFixture)
     stream = io.StringIO()
     progress = _Progress(stream, live=False)
     with caplog.at_level("INFO", logger="monitor"):
-        progress.source_done(SourceOutcome("A", "http://a/", SourceStatus.ERROR, error_code="fetch.timeout", error_message="slow"))
+        progress.source_done(
+            SourceOutcome(
+                "A",
+                "http://a/",
+                SourceStatus.ERROR,
+                error_code="fetch.timeout",
+                error_message="slow",
+            )
+        )
     assert stream.getvalue() == ""
     assert "A: error (fetch.timeout: slow)" in caplog.text

@@ -24,9 +24,18 @@ NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 SOURCE = Source("Wire", "https://wire.example/rss", "en", "AZ")
 
 
-def article(url: str | None, guid: str | None = None, tagged: bool = True, published: datetime | None = NOW) -> Article:
+def article(
+    url: str | None, guid: str | None = None, tagged: bool = True, published: datetime | None = NOW
+) -> Article:
     tagging = (
-        Tagging(("film_cooperation",), 0.9, ("agreement",), ("AZ", "IT"), (Evidence("co-production", "They signed.", "film"),), "en")
+        Tagging(
+            ("film_cooperation",),
+            0.9,
+            ("agreement",),
+            ("AZ", "IT"),
+            (Evidence("co-production", "They signed.", "film"),),
+            "en",
+        )
         if tagged
         else Tagging(language="en")
     )
@@ -44,7 +53,9 @@ def store(tmp_path: Path):
 
 def test_schema_created_with_version_and_pragmas(store: Store, tmp_path: Path) -> None:
     assert store.schema_version() == SCHEMA_VERSION
-    assert {"articles", "sources", "tags", "runs", "run_sources", "schema_version"} <= set(store.table_names())
+    assert {"articles", "sources", "tags", "runs", "run_sources", "schema_version"} <= set(
+        store.table_names()
+    )
     with store.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
@@ -64,7 +75,9 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/m.db"
     Store(url).close()
     with sqlite3.connect(tmp_path / "m.db") as conn:
-        conn.execute("INSERT INTO schema_version VALUES (?, '2026-01-01 00:00:00')", (SCHEMA_VERSION + 1,))
+        conn.execute(
+            "INSERT INTO schema_version VALUES (?, '2026-01-01 00:00:00')", (SCHEMA_VERSION + 1,)
+        )
     with pytest.raises(StorageError, match="newer than this monitor understands"):
         Store(url)
 
@@ -86,7 +99,9 @@ def test_articles_deduplicated_by_url_and_by_guid(store: Store) -> None:
     assert store.add_article(state.id, run, article("https://wire.example/1", "g2")) is None
     assert store.add_article(state.id, run, article("https://wire.example/2", "g1")) is None
     assert store.add_article(state.id, run, article(None, "g3")) is not None
-    assert store.add_article(state.id, run, article(None, "g4")) is not None  # NULL urls do not clash
+    assert (
+        store.add_article(state.id, run, article(None, "g4")) is not None
+    )  # NULL urls do not clash
     assert store.known(state.id, "https://wire.example/1", None)
     assert store.known(state.id, None, "g3")
     assert not store.known(state.id, "https://wire.example/9", "g9")
@@ -100,10 +115,17 @@ def test_tagged_between_round_trips_tagging(store: Store) -> None:
     run = store.start_run(NOW)
     store.add_article(state.id, run, article("https://wire.example/1"))
     store.add_article(state.id, run, article("https://wire.example/2", tagged=False))
-    store.add_article(state.id, run, article("https://wire.example/3", published=NOW - timedelta(days=2)))
-    store.add_article(state.id, run, article("https://wire.example/4", published=None))  # dated by fetch time
+    store.add_article(
+        state.id, run, article("https://wire.example/3", published=NOW - timedelta(days=2))
+    )
+    store.add_article(
+        state.id, run, article("https://wire.example/4", published=None)
+    )  # dated by fetch time
     found = store.tagged_between(NOW - timedelta(hours=1), NOW + timedelta(hours=1))
-    assert sorted(s.article.url for s in found) == ["https://wire.example/1", "https://wire.example/4"]
+    assert sorted(s.article.url for s in found) == [
+        "https://wire.example/1",
+        "https://wire.example/4",
+    ]
     tagging = found[0].article.tagging
     assert tagging.topics == ("film_cooperation",) and tagging.countries == ("AZ", "IT")
     assert tagging.evidence == (Evidence("co-production", "They signed.", "film"),)
@@ -116,18 +138,32 @@ def test_validators_saved_only_when_given_and_failures_counted(store: Store) -> 
     ok = SourceOutcome("Wire", SOURCE.url, SourceStatus.OK, new_items=2)
     store.record_outcome(run, state.id, ok, Validators('"v1"', None, "abc"), NOW)
     assert store.ensure_source(SOURCE).validators == Validators('"v1"', None, "abc")
-    failed = SourceOutcome("Wire", SOURCE.url, SourceStatus.ERROR, error_code="fetch.http_500", error_message="x")
+    failed = SourceOutcome(
+        "Wire", SOURCE.url, SourceStatus.ERROR, error_code="fetch.http_500", error_message="x"
+    )
     for i in range(3):
-        store.record_outcome(store.start_run(NOW), state.id, failed, None, NOW + timedelta(minutes=i))
+        store.record_outcome(
+            store.start_run(NOW), state.id, failed, None, NOW + timedelta(minutes=i)
+        )
     (health,) = store.health(["Wire"], NOW - timedelta(days=1), NOW + timedelta(days=1))
-    assert (health.status, health.error, health.consecutive_failures) == (SourceStatus.ERROR, "fetch.http_500", 3)
+    assert (health.status, health.error, health.consecutive_failures) == (
+        SourceStatus.ERROR,
+        "fetch.http_500",
+        3,
+    )
     assert health.last_success == NOW
     assert store.ensure_source(SOURCE).validators.etag == '"v1"'  # a failure keeps them
 
 
 def test_changed_feed_url_forgets_validators(store: Store) -> None:
     state = store.ensure_source(SOURCE)
-    store.record_outcome(store.start_run(NOW), state.id, SourceOutcome("Wire", SOURCE.url, SourceStatus.OK), Validators("e", "m", "h"), NOW)
+    store.record_outcome(
+        store.start_run(NOW),
+        state.id,
+        SourceOutcome("Wire", SOURCE.url, SourceStatus.OK),
+        Validators("e", "m", "h"),
+        NOW,
+    )
     moved = store.ensure_source(Source("Wire", "https://wire.example/new-rss"))
     assert moved.id == state.id and moved.validators == Validators()
 
@@ -136,7 +172,10 @@ def test_interrupted_runs_are_marked_by_the_next(store: Store) -> None:
     first = store.start_run(NOW)
     second = store.start_run(NOW + timedelta(minutes=5))
     store.finish_run(second, NOW + timedelta(minutes=6), status="ok", outcomes=[], tagged=0)
-    assert [(r["id"], r["status"]) for r in store.runs()] == [(first, "interrupted"), (second, "ok")]
+    assert [(r["id"], r["status"]) for r in store.runs()] == [
+        (first, "interrupted"),
+        (second, "ok"),
+    ]
 
 
 def test_naive_datetimes_are_refused(store: Store) -> None:

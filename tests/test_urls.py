@@ -10,11 +10,19 @@ from monitor.urls import canonical_url, is_http_url
 @pytest.mark.parametrize(
     ("url", "base", "expected"),
     [
-        ("/a/b?utm_source=rss&id=3#comments", "HTTP://Example.COM:80/x", "http://example.com/a/b?id=3"),
+        (
+            "/a/b?utm_source=rss&id=3#comments",
+            "HTTP://Example.COM:80/x",
+            "http://example.com/a/b?id=3",
+        ),
         ("https://example.com:443/news?fbclid=abc", None, "https://example.com/news"),
         ("https://example.com:8443/news?b=2&a=1", None, "https://example.com:8443/news?b=2&a=1"),
         ("https://example.com", None, "https://example.com/"),
-        ("https://пример.рф/новость?utm_medium=feed", None, "https://xn--e1afmkfd.xn--p1ai/новость"),
+        (
+            "https://пример.рф/новость?utm_medium=feed",
+            None,
+            "https://xn--e1afmkfd.xn--p1ai/новость",
+        ),
         ("article.html", "https://example.com/news/", "https://example.com/news/article.html"),
         ("  https://example.com/x  ", None, "https://example.com/x"),
     ],
@@ -32,7 +40,10 @@ def test_non_http_is_left_alone() -> None:
 
 
 _segment = st.text(alphabet="abcxyz019-_.~", min_size=1, max_size=8)
-_query = st.lists(st.tuples(st.sampled_from(["id", "page", "utm_source", "utm_medium", "fbclid", "q"]), _segment), max_size=4)
+_query = st.lists(
+    st.tuples(st.sampled_from(["id", "page", "utm_source", "utm_medium", "fbclid", "q"]), _segment),
+    max_size=4,
+)
 
 
 @given(
@@ -41,7 +52,9 @@ _query = st.lists(st.tuples(st.sampled_from(["id", "page", "utm_source", "utm_me
     query=_query,
     fragment=st.one_of(st.none(), _segment),
 )
-def test_canonical_properties(host: str, path: list[str], query: list[tuple[str, str]], fragment: str | None) -> None:
+def test_canonical_properties(
+    host: str, path: list[str], query: list[tuple[str, str]], fragment: str | None
+) -> None:
     url = f"https://{host}/{'/'.join(path)}"
     if query:
         url += "?" + "&".join(f"{k}={v}" for k, v in query)

@@ -1,0 +1,49 @@
+"""The tagging stage: which topics a story is about, why, in which language, with which countries.
+
+Public surface::
+
+    tagger = load_tagger(extra_rule_files=[Path("my_topic.yaml")])   # ConfigError on bad files
+    tagging = tagger.tag(TagInput(title=..., text=..., lead=..., language="az"))
+
+Rules are data: topic files (``monitor/rules/*.yaml``; format in :mod:`monitor.tag.rules`, term
+syntax in :mod:`monitor.tag.terms`) and country data (``monitor/rules/countries_extra.yaml`` on
+top of CLDR, :mod:`monitor.tag.countries`). ``tag`` is pure and the tagger is picklable, so it can
+be sent to worker processes.
+
+Modules: ``normalize`` (text folding, words, sentences), ``terms`` (term syntax, one-regex
+lexicons), ``rules`` (topic files), ``countries``, ``language`` (py3langid), ``matcher`` (a topic's
+verdict), ``tagger`` (the whole).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+from monitor.models import Tagging
+from monitor.tag.countries import load_country_finder
+from monitor.tag.language import LanguageDetector
+from monitor.tag.matcher import compile_topic
+from monitor.tag.rules import load_topics
+from monitor.tag.tagger import RuleTagger, TagInput
+
+__all__ = ["RuleTagger", "TagInput", "Tagger", "load_tagger"]
+
+
+class Tagger(Protocol):
+    def tag(self, doc: TagInput) -> Tagging: ...
+
+
+def load_tagger(extra_rule_files: Sequence[Path] = ()) -> Tagger:
+    """The built-in topic rules (monitor/rules/*.yaml, shipped in the package) plus user files,
+    which may add topics or override a built-in one by id. Raises ConfigError with file:line."""
+    return build_tagger(extra_rule_files)
+
+
+def build_tagger(extra_rule_files: Sequence[Path] = ()) -> RuleTagger:
+    """Like :func:`load_tagger`, typed as the concrete class (for tests and benchmarks)."""
+    topics = load_topics(extra_rule_files)
+    languages = frozenset().union(*(t.languages for t in topics))
+    compiled = tuple(compile_topic(t, languages) for t in topics)
+    return RuleTagger(compiled, load_country_finder(languages), LanguageDetector(sorted(languages)))

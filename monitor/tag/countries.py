@@ -1,0 +1,200 @@
+"""Countries named in a text, as ISO 3166-1 alpha-2 codes.
+
+Names come from CLDR through Babel (``Locale(language).territories``), not from hand-written
+lists; ``monitor/rules/countries_extra.yaml`` adds what CLDR lacks (adjectives, demonyms, short and
+alternative names, film bodies mapped to their country), lists CLDR names that are common words in
+a language, and describes how names inflect:
+
+- Russian: a name's ending selects a declension class (``Италия`` → Италии, Италию, Италией), so
+  that the stem alone never matches (``Индия`` must not match "индивид").
+- Azerbaijani (and other agglutinative languages later): a name takes up to ``max_suffixes`` case
+  suffixes, after an optional apostrophe (Azərbaycan’ın, Türkiyənin, İtaliyadakı).
+- Terms with ``*`` in the extra file are stems and are not inflected further.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+from babel import Locale, UnknownLocaleError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from monitor.tag.normalize import normalize
+from monitor.tag.terms import Lexicon, Term, Word, check_term, compile_lexicon, parse_term
+from monitor.yamlfile import read_yaml, validate
+
+IGNORE = "-"
+ALL = "all"
+DATA_FILE = "countries_extra.yaml"
+OTHER = "other"  # declension class of names whose ending is not listed
+
+# CLDR territories that are not countries of ISO 3166-1 (or not ones to report as words).
+_NOT_COUNTRIES = frozenset(
+    {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "XK", "ZZ"}
+)
+_CODE = re.compile(r"^(?:[A-Z]{2})$")
+_NAME_CHARS = re.compile(r"^[\w'’ .\-]+$")
+
+TermText = Annotated[str, AfterValidator(check_term)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class _Inflection(_Strict):
+    endings: dict[str, list[str]] = Field(default_factory=dict)
+    suffixes: list[str] = Field(default_factory=list)
+    max_suffixes: int = Field(default=0, ge=0, le=4)
+    min_stem: int = Field(default=3, ge=1)
+
+
+class _CountryData(_Strict):
+    min_name_length: int = Field(default=4, ge=1)
+    inflection: dict[str, _Inflection] = Field(default_factory=dict)
+    ignore: dict[str, list[TermText]] = Field(default_factory=dict)
+    names: dict[str, dict[str, list[TermText]]] = Field(default_factory=dict)
+    bodies: dict[str, dict[str, list[TermText]]] = Field(default_factory=dict)
+
+    @field_validator("names", "bodies")
+    @classmethod
+    def _codes(cls, value: dict[str, object]) -> dict[str, object]:
+        for code in value:
+            if not _CODE.match(code) or (code in _NOT_COUNTRIES and code != "EU"):
+                raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 code (or EU)")
+        return value
+
+
+@dataclass(frozen=True)
+class CountryMention:
+    code: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class CountryFinder:
+    """Country lexicons by language, compiled once. Picklable."""
+
+    lexicons: Mapping[str, Lexicon]
+    fallback: Lexicon  # names valid in every language, for languages without a table
+
+    def find(self, text: str, language: str | None) -> list[CountryMention]:
+        """Countries in a normalised text, left to right."""
+        lexicon = self.lexicons.get(language or "", self.fallback)
+        return [
+            CountryMention(found.labels[0], found.start, found.end)
+            for found in lexicon.find(text)
+            if IGNORE not in found.labels
+        ]
+
+
+def data_file() -> Path:
+    return Path(str(resources.files("monitor") / "rules" / DATA_FILE))
+
+
+def load_country_finder(languages: frozenset[str], path: Path | None = None) -> CountryFinder:
+    """Compile country lexicons for ``languages`` from CLDR plus the extra data file."""
+    path = path or data_file()
+    document = read_yaml(path)
+    data = validate(_CountryData, document, path)
+    lexicons: dict[str, Lexicon] = {}
+    for language in sorted(languages):
+        lexicons[language] = compile_lexicon(_entries(data, language))
+    return CountryFinder(lexicons, compile_lexicon(_entries(data, None)))
+
+
+def _entries(data: _CountryData, language: str | None) -> Iterator[tuple[Term, str]]:
+    inflection = data.inflection.get(language or "", _Inflection())
+    ignored = {normalize(t, language) for t in data.ignore.get(language or "", [])}
+    for text in data.ignore.get(language or "", []):
+        yield parse_term(text, language), IGNORE
+    if language:
+        for code, name in _cldr_names(language):
+            if len(name.replace(" ", "")) < data.min_name_length:
+                continue
+            if normalize(name, language) in ignored:
+                continue
+            yield _inflected(name, language, inflection), code
+    for table in (data.names, data.bodies):
+        for code, by_language in table.items():
+            for key in (ALL, language):
+                for text in by_language.get(key or "", []) if key else []:
+                    yield _inflected(text, language, inflection), code
+
+
+def _cldr_names(language: str) -> Iterator[tuple[str, str]]:
+    """(code, name) for ISO countries in CLDR, parenthesised parts dropped; names shared by two
+    codes (Congo) and names with characters a term cannot hold are skipped."""
+    try:
+        territories = Locale.parse(language).territories
+    except (UnknownLocaleError, ValueError):
+        return
+    names: dict[str, set[str]] = {}
+    for code, raw in territories.items():
+        if not _CODE.match(code) or code in _NOT_COUNTRIES:
+            continue
+        name = re.sub(r"\s*\([^)]*\)", "", raw).strip()
+        if _NAME_CHARS.match(name) and not name.startswith(("о-в", "о-ва")) and _is_term(name):
+            names.setdefault(name, set()).add(code)
+    for name, codes in names.items():
+        if len(codes) == 1:
+            yield next(iter(codes)), name
+
+
+def _is_term(name: str) -> bool:
+    try:
+        check_term(name)
+    except ValueError:
+        return False
+    return True
+
+
+def _inflected(text: str, language: str | None, inflection: _Inflection) -> Term:
+    """A name as a term, with the inflectional endings of ``language`` (see module docstring)."""
+    if "*" in text or (not inflection.endings and not inflection.suffixes):
+        return parse_term(text, language)
+    term = parse_term(text, language)
+    if inflection.endings:
+        return Term(tuple(_declined(w, language, inflection) for w in term.words), term.joins)
+    chain = _suffix_chain(inflection, language)
+    last = term.words[-1]
+    return Term((*term.words[:-1], Word(last.literal, last.any_start, chain)), term.joins)
+
+
+def _declined(word: Word, language: str | None, inflection: _Inflection) -> Word:
+    if word.gap or word.tail:
+        return word
+    endings = sorted((e for e in inflection.endings if e != OTHER), key=len, reverse=True)
+    for ending in [*endings, OTHER]:
+        if ending not in inflection.endings:
+            continue
+        norm = "" if ending == OTHER else normalize(ending, language)
+        if word.literal.endswith(norm):
+            stem = word.literal[: len(word.literal) - len(norm)]
+            if len(stem) < inflection.min_stem:
+                return word
+            forms = sorted({normalize(f, language) for f in inflection.endings[ending]}, key=len)
+            return Word(stem, word.any_start, _alternation(forms[::-1]))
+    return word
+
+
+def _suffix_chain(inflection: _Inflection, language: str | None) -> str:
+    """``(?:'?S(?:S(?:S)?)?)?`` for three suffixes: an optional apostrophe, then 1..n suffixes."""
+    if not inflection.max_suffixes or not inflection.suffixes:
+        return ""
+    forms = sorted({normalize(s, language) for s in inflection.suffixes}, key=len, reverse=True)
+    one = _alternation(forms)
+    inner = ""
+    for _ in range(inflection.max_suffixes - 1):
+        inner = f"(?:{one}{inner})?"
+    return f"(?:'?{one}{inner})?"
+
+
+def _alternation(forms: list[str]) -> str:
+    return "(?:" + "|".join(re.escape(f) for f in forms) + ")"

@@ -1,0 +1,336 @@
+"""A topic compiled for matching, and its verdict on one document.
+
+The document is split into zones (title, lead, body), each normalised once. For a topic, every
+concept's lexicon runs over every zone; when a concept is missing altogether the story is
+rejected at once, which is the common case and costs one regex pass per zone.
+
+Otherwise the concepts' *meetings* are looked for: places where every concept occurs in one
+sentence, or within ``window`` words (a meeting may then straddle a sentence break). Each sentence
+that closes a meeting adds its zone's weight to the story's evidence. Two weaker signals add to
+it when the topic asks for them: the title naming the subject (the first concept), and a sentence
+that names the subject and two or more countries (``country_pair``, a fraction of a meeting,
+capped at half a title). The body's share is diluted in long articles, where a few meetings are a
+passing mention. ``score = evidence / (evidence + half_score)``; at least one meeting is needed.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from monitor.models import Evidence
+from monitor.tag.normalize import WORD, clean, fold, sentence_index, sentence_spans
+from monitor.tag.rules import ALL, LanguageTable, Topic
+from monitor.tag.terms import WEAK, Found, Lexicon, Term, compile_lexicon, is_weak, parse_term
+
+EXCLUDE = "-"
+WEAK_STRENGTH = 0.5  # what a meeting made with a weak term (~partners) is worth
+EVIDENCE_CHARS = 300
+MAX_EVIDENCE = 8
+LONG_ARTICLE = 25  # body sentences beyond which the body's evidence is diluted
+MIN_ASPECT_WEIGHT = 2.0  # an aspect named in the title, in a meeting, or twice in the body
+
+
+class CountryLookup(Protocol):
+    def codes(self, zone: Zone) -> list[tuple[int, str]]:
+        """(offset, ISO code) of the countries named in a zone's normalised text."""
+        ...
+
+
+@dataclass(frozen=True)
+class Zone:
+    """One part of a document: display text and its folded form (same length)."""
+
+    name: str
+    text: str
+    norm: str
+    _sentences: list[tuple[int, int]] = field(default_factory=list, compare=False, repr=False)
+    _word_starts: list[int] = field(default_factory=list, compare=False, repr=False)
+
+    def sentences(self) -> list[tuple[int, int]]:
+        """Sentence spans, computed on first use (a negative story never needs them)."""
+        if not self._sentences:
+            self._sentences.extend(sentence_spans(self.text) or [(0, len(self.text))])
+        return self._sentences
+
+    def word_index(self, offset: int) -> int:
+        if not self._word_starts:
+            self._word_starts.extend(m.start() for m in WORD.finditer(self.norm))
+        return bisect_right(self._word_starts, offset)
+
+
+def make_zones(title: str, lead: str, body: str, language: str | None) -> tuple[Zone, ...]:
+    zones = []
+    for name, raw in (("title", title), ("lead", lead), ("body", body)):
+        text = clean(raw or "")
+        if text.strip():
+            zones.append(Zone(name, text, fold(text, language)))
+    return tuple(zones)
+
+
+@dataclass(frozen=True)
+class Lexicons:
+    """A topic's lexicons for one language."""
+
+    concepts: tuple[tuple[str, Lexicon], ...]
+    aspects: Lexicon
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A meeting of all concepts: the sentences it spans and the terms that met."""
+
+    zone: str
+    span: tuple[int, int]  # from the start of its first sentence to the end of its last
+    found: tuple[tuple[str, Found], ...]  # (concept, term found)
+    strength: float = 1.0  # WEAK_STRENGTH when a concept met only through weak terms
+
+
+@dataclass(frozen=True)
+class Verdict:
+    topic: str
+    score: float
+    tagged: bool
+    hits: tuple[Hit, ...] = ()
+    aspects: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    pair_sentences: tuple[tuple[str, tuple[int, int]], ...] = ()  # (zone, span)
+
+
+@dataclass(frozen=True)
+class CompiledTopic:
+    """A topic's terms compiled per language. Picklable."""
+
+    topic: Topic
+    by_language: Mapping[str, Lexicons]
+    fallback: Lexicons  # terms under "all" only, for other languages
+
+    def lexicons(self, language: str | None) -> Lexicons:
+        return self.by_language.get(language or "", self.fallback)
+
+    def evaluate(
+        self, zones: tuple[Zone, ...], language: str | None, countries: CountryLookup
+    ) -> Verdict:
+        topic = self.topic
+        lexicons = self.lexicons(language)
+        found: dict[str, dict[str, list[Found]]] = {}
+        for concept, lexicon in lexicons.concepts:
+            per_zone = {z.name: _kept(lexicon.find(z.norm)) for z in zones}
+            if not any(per_zone.values()):
+                return Verdict(topic.id, 0.0, False)
+            found[concept] = per_zone
+        hits: list[Hit] = []
+        for zone in zones:
+            hits.extend(_zone_hits(zone, {c: f[zone.name] for c, f in found.items()}, topic))
+        if not hits:
+            return Verdict(topic.id, 0.0, False)
+        subject = found[topic.concepts[0][0]]
+        pairs = _pair_sentences(zones, subject, hits, countries) if topic.country_pair else []
+        evidence = _evidence_weight(topic, zones, hits, pairs, subject)
+        score = round(evidence / (evidence + topic.half_score), 3)
+        if score < topic.threshold:
+            return Verdict(topic.id, score, False)
+        return Verdict(
+            topic.id,
+            score,
+            True,
+            tuple(hits),
+            _aspects(lexicons.aspects, zones, hits, topic.weights),
+            _evidence(zones, hits),
+            tuple(pairs),
+        )
+
+
+def compile_topic(topic: Topic, languages: Iterable[str]) -> CompiledTopic:
+    by_language = {lang: _lexicons(topic, lang) for lang in sorted(set(languages))}
+    return CompiledTopic(topic, by_language, _lexicons(topic, None))
+
+
+def _lexicons(topic: Topic, language: str | None) -> Lexicons:
+    exclude = list(_terms(topic.exclude, language, EXCLUDE))
+    concepts = tuple(
+        (name, compile_lexicon([*_terms(table, language, name), *exclude]))
+        for name, table in topic.concepts
+    )
+    aspect_terms = [t for name, table in topic.aspects for t in _terms(table, language, name)]
+    return Lexicons(concepts, compile_lexicon([*aspect_terms, *exclude]))
+
+
+def _terms(table: LanguageTable, language: str | None, label: str) -> Iterable[tuple[Term, str]]:
+    for key in (ALL, language) if language else (ALL,):
+        for text in table.get(key or "", ()):
+            yield parse_term(text, language), label + WEAK if is_weak(text) else label
+
+
+def _kept(found: list[Found]) -> list[Found]:
+    return [f for f in found if EXCLUDE not in f.labels]
+
+
+def _zone_hits(zone: Zone, found: dict[str, list[Found]], topic: Topic) -> list[Hit]:
+    """Meetings of every concept in a zone, one per sentence that closes a meeting."""
+    if not all(found.values()):
+        return []
+    spans = zone.sentences()
+    starts = [s for s, _ in spans]
+    located = sorted(
+        (
+            (zone.word_index(f.start), f.start, concept, f)
+            for concept, items in found.items()
+            for f in items
+        ),
+        key=lambda item: item[:3],
+    )
+    needed = len(found)
+    meetings: dict[int, tuple[int, dict[tuple[str, int], Found]]] = {}
+    crossing: list[tuple[int, int, dict[str, Found]]] = []
+    for i, (word, offset, _, _) in enumerate(located):
+        first = sentence_index(starts, offset)
+        window: dict[str, Found] = {}
+        for other_word, other_offset, concept, f in located[i:]:
+            last = sentence_index(starts, other_offset)
+            same = last == first
+            near = topic.window is not None and other_word - word <= topic.window
+            if not (near or (topic.same_sentence and same)):
+                break
+            if not same and "\n" in zone.text[offset:other_offset]:
+                break  # a meeting may cross a sentence break, not a paragraph break
+            if concept not in window or _strength(concept, f) > _strength(concept, window[concept]):
+                window[concept] = f
+            if len(window) == needed:
+                if same:
+                    members = meetings.setdefault(last, (last, {}))[1]
+                    members.update({(c, x.start): x for c, x in window.items()})
+                else:
+                    crossing.append((first, last, window))
+                break
+    # A meeting across sentences counts only where its closing sentence has none of its own.
+    for first, last, window in crossing:
+        if last not in meetings:
+            members = meetings.setdefault(last, (first, {}))[1]
+            members.update({(c, x.start): x for c, x in window.items()})
+    return [
+        Hit(
+            zone.name,
+            (spans[low][0], spans[last][1]),
+            tuple((c, f) for (c, _), f in sorted(members.items(), key=lambda m: m[1].start)),
+            min(max(_strength(c, f) for (c, _), f in members.items() if c == n) for n in found),
+        )
+        for last, (low, members) in sorted(meetings.items())
+    ]
+
+
+def _strength(concept: str, found: Found) -> float:
+    return 1.0 if concept in found.labels else WEAK_STRENGTH
+
+
+def _pair_sentences(
+    zones: tuple[Zone, ...],
+    subject: dict[str, list[Found]],
+    hits: list[Hit],
+    countries: CountryLookup,
+) -> list[tuple[str, tuple[int, int]]]:
+    """Sentences, outside meetings, that name the subject and two or more different countries."""
+    out: list[tuple[str, tuple[int, int]]] = []
+    for zone in zones:
+        if not subject[zone.name]:
+            continue
+        spans = zone.sentences()
+        starts = [s for s, _ in spans]
+        taken = [h.span for h in hits if h.zone == zone.name]
+        codes: dict[int, set[str]] = {}
+        for offset, code in countries.codes(zone):
+            codes.setdefault(sentence_index(starts, offset), set()).add(code)
+        with_subject = {sentence_index(starts, f.start) for f in subject[zone.name]}
+        for index in sorted(with_subject):
+            span = spans[index]
+            if len(codes.get(index, ())) >= 2 and not any(s <= span[0] < e for s, e in taken):
+                out.append((zone.name, span))
+    return out
+
+
+def _evidence_weight(
+    topic: Topic,
+    zones: tuple[Zone, ...],
+    hits: list[Hit],
+    pairs: list[tuple[str, tuple[int, int]]],
+    subject: dict[str, list[Found]],
+) -> float:
+    weights = topic.weights
+    body = next((z for z in zones if z.name == "body"), None)
+    sentences = body.sentences() if body else []
+    dilution = min(1.0, LONG_ARTICLE / len(sentences)) if sentences else 1.0
+    # Without a lead, the body's first sentence is the lead (news put the news first).
+    lead_end = sentences[0][1] if sentences and not any(z.name == "lead" for z in zones) else -1
+    total = 0.0
+    for hit in hits:
+        if hit.zone != "body":
+            total += weights[hit.zone] * hit.strength
+        elif hit.span[1] <= lead_end:
+            total += weights["lead"] * hit.strength
+        else:
+            total += weights["body"] * hit.strength * dilution
+    pair_total = sum(
+        weights[zone] * topic.country_pair * (dilution if zone == "body" else 1.0)
+        for zone, _ in pairs
+    )
+    total += min(pair_total, weights["title"] / 2)
+    if subject.get("title"):
+        total += topic.subject_in_title
+    return total
+
+
+def _aspects(
+    lexicon: Lexicon, zones: tuple[Zone, ...], hits: list[Hit], weights: Mapping[str, float]
+) -> tuple[str, ...]:
+    """Aspects mentioned in the story, the most weighty first; a mention inside a meeting
+    counts double."""
+    totals: dict[str, float] = {}
+    first: dict[str, tuple[int, int]] = {}
+    for rank, zone in enumerate(zones):
+        spans = [h.span for h in hits if h.zone == zone.name]
+        for f in _kept(lexicon.find(zone.norm)):
+            inside = any(s <= f.start < e for s, e in spans)
+            for label in {x.rstrip(WEAK) for x in f.labels}:
+                totals[label] = totals.get(label, 0.0) + weights[zone.name] * (2 if inside else 1)
+                first.setdefault(label, (rank, f.start))
+    kept = [a for a in totals if totals[a] >= MIN_ASPECT_WEIGHT]
+    return tuple(sorted(kept, key=lambda a: (-totals[a], first[a])))
+
+
+def _evidence(zones: tuple[Zone, ...], hits: list[Hit]) -> tuple[Evidence, ...]:
+    texts = {z.name: z.text for z in zones}
+    seen: set[tuple[str, str]] = set()
+    out: list[Evidence] = []
+    for hit in hits:
+        text = texts[hit.zone]
+        for concept, f in hit.found:
+            term = text[f.start : f.end]
+            key = (term.casefold(), concept)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(Evidence(term, excerpt(text, hit.span, f), concept))
+            if len(out) >= MAX_EVIDENCE:
+                return tuple(out)
+    return tuple(out)
+
+
+def excerpt(text: str, span: tuple[int, int], found: Found, limit: int = EVIDENCE_CHARS) -> str:
+    """The sentence, or about ``limit`` characters of it around the term, cut between words."""
+    start, end = span
+    if end - start <= limit:
+        return " ".join(text[start:end].split())
+    half = (limit - (found.end - found.start)) // 2
+    lo = max(start, found.start - half)
+    hi = min(end, lo + limit)
+    lo = max(start, hi - limit)
+    if lo > start:
+        cut = text.find(" ", lo, found.start)
+        lo = cut + 1 if cut != -1 else lo
+    if hi < end:
+        cut = text.rfind(" ", found.end, hi)
+        hi = cut if cut != -1 else hi
+    body = " ".join(text[lo:hi].split())
+    return ("…" if lo > start else "") + body + ("…" if hi < end else "")

@@ -1,0 +1,216 @@
+"""Topic rule files: their format, validation (file:line: field: message) and loading.
+
+A topic file is one YAML mapping (see ``monitor/rules/film_cooperation.yaml`` for a commented
+example)::
+
+    id: film_cooperation          # what Tagging.topics holds; a user file with the same id
+    title: Cooperation in the film industry        # replaces the built-in topic
+    threshold: 0.5                # score in [0, 1] from which a story is tagged
+    half_score: 3                 # evidence that scores 0.5: score = e / (e + half_score)
+    proximity: {sentence: true, words: 20}   # concepts meet in one sentence, or <= 20 words apart
+    weights: {title: 3, lead: 2, body: 1,    # what one meeting of the concepts is worth, by zone
+              subject_in_title: 1.5,         # the title names the first concept (the subject)
+              country_pair: 0.5}             # a sentence naming the subject and two countries
+    concepts:                     # every concept must match, and they must meet
+      film: {en: [film*, cinema*], ru: [кино, кинематограф*], az: [film*, kino*]}
+      cooperation: {en: [cooperat*, co-produc*, ~partners], ...}   # ~ marks a weak term
+    aspects:                      # labels for the digest, looked up in tagged stories only
+      co_production: {en: [co-produc*], ...}
+    exclude:                      # terms that hide what they cover (false friends, "plastic film")
+      ru: [кинолог*, киновар*]
+
+Terms are grouped by ISO 639-1 language code; the key ``all`` holds terms for every language
+(names such as Eurimages). Term syntax is described in :mod:`monitor.tag.terms`.
+
+Built-in topics are the ``*.yaml`` files of ``monitor/rules/`` that have a ``concepts`` key
+(other files there, such as ``countries_extra.yaml``, are data for other purposes).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from monitor.errors import ConfigError, Problem
+from monitor.tag.terms import check_term
+from monitor.yamlfile import line_of, read_yaml, validate
+
+ALL = "all"
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _check_language(code: str) -> str:
+    if code != ALL and not _LANGUAGE.match(code):
+        raise ValueError(f"{code!r} is not a language code (use e.g. en, ru, az, or 'all')")
+    return code
+
+
+TermText = Annotated[str, AfterValidator(check_term)]
+LanguageCode = Annotated[str, AfterValidator(_check_language)]
+Terms = dict[str, list[TermText]]
+LanguageTerms = dict[LanguageCode, list[TermText]]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class _Proximity(_Strict):
+    sentence: bool = True
+    words: int | None = Field(default=None, ge=1, le=500)
+
+    @model_validator(mode="after")
+    def _some_limit(self) -> _Proximity:
+        if not self.sentence and self.words is None:
+            raise ValueError("set sentence: true, or words: N, or both")
+        return self
+
+
+class _Weights(_Strict):
+    title: float = Field(default=3.0, ge=0)
+    lead: float = Field(default=2.0, ge=0)
+    body: float = Field(default=1.0, ge=0)
+    subject_in_title: float = Field(default=0.0, ge=0)
+    country_pair: float = Field(default=0.0, ge=0, le=1)
+
+
+class _Topic(_Strict):
+    id: str
+    title: str = Field(min_length=1)
+    threshold: float = Field(gt=0, le=1)
+    proximity: _Proximity = _Proximity()
+    weights: _Weights = _Weights()
+    half_score: float = Field(default=3.0, gt=0)
+    concepts: dict[str, LanguageTerms] = Field(min_length=1)
+    aspects: dict[str, LanguageTerms] = Field(default_factory=dict)
+    exclude: LanguageTerms = Field(default_factory=dict)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(
+                f"{value!r}: use lower-case letters, digits and _ (e.g. film_cooperation)"
+            )
+        return value
+
+    @field_validator("concepts", "aspects")
+    @classmethod
+    def _names(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name in value:
+            if not _NAME.match(name):
+                raise ValueError(f"{name!r}: use lower-case letters, digits and _ in names")
+        return value
+
+
+LanguageTable = Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A validated topic, independent of YAML and pydantic."""
+
+    id: str
+    title: str
+    threshold: float
+    same_sentence: bool
+    window: int | None
+    weights: Mapping[str, float]  # title, lead, body
+    subject_in_title: float
+    country_pair: float
+    half_score: float  # evidence that scores 0.5
+    concepts: tuple[tuple[str, LanguageTable], ...]
+    aspects: tuple[tuple[str, LanguageTable], ...]
+    exclude: LanguageTable
+    source: str
+
+    @property
+    def languages(self) -> frozenset[str]:
+        tables = [t for _, t in self.concepts] + [t for _, t in self.aspects] + [self.exclude]
+        return frozenset(code for table in tables for code in table if code != ALL)
+
+
+def load_topic(path: Path) -> Topic:
+    """Read and validate one topic file. Raises ConfigError with file:line."""
+    document = read_yaml(path)
+    if not isinstance(document, dict):
+        raise ConfigError(
+            [Problem(str(path), 1, "", "expected a mapping (id, title, concepts...)")]
+        )
+    model = validate(_Topic, document, path)
+    problems = [
+        Problem(str(path), line_of(document, ("concepts", name)), f"concepts.{name}", "no terms")
+        for name, table in model.concepts.items()
+        if not any(table.values())
+    ]
+    if problems:
+        raise ConfigError(problems)
+    return Topic(
+        id=model.id,
+        title=model.title,
+        threshold=model.threshold,
+        same_sentence=model.proximity.sentence,
+        window=model.proximity.words,
+        weights={
+            "title": model.weights.title,
+            "lead": model.weights.lead,
+            "body": model.weights.body,
+        },
+        subject_in_title=model.weights.subject_in_title,
+        country_pair=model.weights.country_pair,
+        half_score=model.half_score,
+        concepts=tuple((name, _table(t)) for name, t in model.concepts.items()),
+        aspects=tuple((name, _table(t)) for name, t in model.aspects.items()),
+        exclude=_table(model.exclude),
+        source=str(path),
+    )
+
+
+def _table(terms: Terms) -> LanguageTable:
+    return {code: tuple(dict.fromkeys(values)) for code, values in terms.items()}
+
+
+def builtin_rule_files() -> list[Path]:
+    """Topic files shipped in ``monitor/rules/`` (files with a ``concepts`` key), sorted."""
+    folder = Path(str(resources.files("monitor") / "rules"))
+    return [p for p in sorted(folder.glob("*.yaml")) if _is_topic_file(p)]
+
+
+def _is_topic_file(path: Path) -> bool:
+    document = read_yaml(path)
+    return isinstance(document, dict) and "concepts" in document
+
+
+def load_topics(extra_rule_files: Sequence[Path] = ()) -> tuple[Topic, ...]:
+    """Built-in topics, then user files: a user topic replaces a built-in one with its id; two
+    user files may not define the same id. Every file's problems are reported together."""
+    topics: dict[str, Topic] = {}
+    user_ids: dict[str, str] = {}
+    problems: list[Problem] = []
+    for path in builtin_rule_files():
+        topic = load_topic(path)
+        topics[topic.id] = topic
+    for path in extra_rule_files:
+        try:
+            topic = load_topic(Path(path))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            continue
+        if topic.id in user_ids:
+            message = f"topic id {topic.id!r} is already defined in {user_ids[topic.id]}"
+            problems.append(
+                Problem(str(path), line_of(read_yaml(Path(path)), ("id",)), "id", message)
+            )
+            continue
+        user_ids[topic.id] = str(path)
+        topics[topic.id] = topic
+    if problems:
+        raise ConfigError(problems)
+    return tuple(topics.values())

@@ -1,0 +1,291 @@
+"""Rule terms: their syntax, and a compiled lexicon that finds all of them in one regex pass.
+
+Term syntax (what a press officer writes in a rule file)::
+
+    film            the word "film" (also "film's", "Film", "FILM")
+    film*           a word starting with "film": films, filmmaker, filmlərin
+    *film*          a word containing "film": Kazakhfilm, Мосфильма (one-word terms only)
+    *film           a word ending in "film"
+    film festival*  a phrase: words in this order, separated by spaces or hyphens
+    co-produc*      a hyphen inside a term may be written as a hyphen, a space or nothing:
+                    co-production, co production, coproduction
+    days of ? cinema  "?" stands for any one word: days of Uzbek cinema
+    ~partners       a weak term (leading ~): it counts half in a meeting of concepts; for
+                    common words that are not always about the concept
+
+:func:`parse_term` ignores the ``~``; :func:`is_weak` tells whether a term has it.
+
+Terms are normalised with the same function as the text (:mod:`monitor.tag.normalize`), so case,
+ё/е, İ/I and apostrophe variants do not matter.
+
+A :class:`Lexicon` compiles many terms, each with one or more labels, into a single regex shaped as
+a trie (shared prefixes are tested once). Every term ends in an empty capturing group; the group
+that took part in a match tells which term matched, without a second lookup. At a given position
+the longest term wins, so an exclusion such as ``plastic film`` hides the ``film*`` inside it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from monitor.tag.normalize import normalize
+
+GAP = "?"
+WEAK = "~"
+_ALLOWED = re.compile(r"^[\w'’‘ʼʻ`.&*?\- ]+$")
+_MIN_STEM = 3
+
+# Rendered regex fragments.
+_SEP_SPACE = r"[\s\-]+"
+_SEP_HYPHEN = r"[\s\-]?"
+_GAP_WORD = r"\w+"
+_STEM = r"\w*"
+_END = r"(?!\w)"
+
+
+def check_term(text: str) -> str:
+    """Validate a term's syntax; returns it stripped. Raises ValueError with a readable message."""
+    term = " ".join(text.split())
+    if term.startswith(WEAK):
+        return WEAK + check_term(term[1:])
+    if not term:
+        raise ValueError("empty term")
+    if not _ALLOWED.match(term):
+        raise ValueError(f"{text!r}: only letters, digits, spaces, hyphens, apostrophes, * and ?")
+    parts = _split(term)
+    if parts[0][0] == GAP or parts[-1][0] == GAP:
+        raise ValueError(f"{text!r}: '?' (any word) cannot start or end a term")
+    for word, _ in parts:
+        core = word.strip("*")
+        if word == GAP:
+            continue
+        if "*" in core or "?" in core:
+            raise ValueError(f"{text!r}: '*' goes at the start or end of a word, '?' alone")
+        if not any(c.isalnum() for c in core):
+            raise ValueError(f"{text!r}: a word needs at least one letter or digit")
+        if (word.endswith("*") or word.startswith("*")) and len(core) < _MIN_STEM:
+            raise ValueError(f"{text!r}: a stem needs at least {_MIN_STEM} letters before '*'")
+    if len(parts) > 1 and parts[0][0].startswith("*"):
+        raise ValueError(f"{text!r}: a leading '*' is allowed in one-word terms only")
+    return term
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word of a parsed term: its normalised letters and what may surround them."""
+
+    literal: str
+    any_start: bool = False
+    tail: str = ""  # regex after the letters: "" (exact), r"\w*" (stem), or inflection endings
+    gap: bool = False
+
+
+@dataclass(frozen=True)
+class Term:
+    """A parsed term. ``joins[i]`` is " " or "-" between ``words[i]`` and ``words[i + 1]``."""
+
+    words: tuple[Word, ...]
+    joins: tuple[str, ...]
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        return (self.words, self.joins)
+
+
+def parse_term(text: str, language: str | None, tail: str = "") -> Term:
+    """Parse a checked term and normalise it for ``language``.
+
+    ``tail`` (a regex fragment) is appended to the last word when the term has no trailing ``*``:
+    the country tables use it for inflectional endings.
+    """
+    parts = _split(check_term(text).lstrip(WEAK))
+    words: list[Word] = []
+    for i, (raw, _) in enumerate(parts):
+        if raw == GAP:
+            words.append(Word("", gap=True))
+            continue
+        any_start = raw.startswith("*")
+        stem = raw.endswith("*")
+        literal = normalize(raw.strip("*"), language)
+        word_tail = _STEM if stem else (tail if i == len(parts) - 1 else "")
+        words.append(Word(literal, any_start=any_start, tail=word_tail))
+    return Term(tuple(words), tuple(join for _, join in parts[1:]))
+
+
+def is_weak(text: str) -> bool:
+    return text.strip().startswith(WEAK)
+
+
+def _split(term: str) -> list[tuple[str, str]]:
+    """Words with the join that precedes each (" " or "-"; the first gets "")."""
+    out: list[tuple[str, str]] = []
+    for i, chunk in enumerate(term.split(" ")):
+        pieces = [p for p in chunk.split("-") if p] if not chunk.startswith("-") else [chunk]
+        for j, piece in enumerate(pieces or [chunk]):
+            join = "" if i == 0 and j == 0 else ("-" if j > 0 else " ")
+            out.append((piece, join))
+    return out
+
+
+@dataclass(frozen=True)
+class Found:
+    """A term found in a text: offsets in the text and the labels of the term."""
+
+    start: int
+    end: int
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Affix:
+    """A one-word term with a leading ``*``: found by substring search, then widened to its word
+    (a regex with a leading ``\\w*`` would be tried at every word of every text)."""
+
+    core: str
+    any_end: bool
+    labels: tuple[str, ...]
+
+    def find(self, text: str) -> list[Found]:
+        out: list[Found] = []
+        i = text.find(self.core)
+        while i != -1:
+            start, end = i, i + len(self.core)
+            while start > 0 and _is_word_char(text[start - 1]):
+                start -= 1
+            word_end = end
+            while word_end < len(text) and _is_word_char(text[word_end]):
+                word_end += 1
+            if self.any_end or word_end == end:
+                out.append(Found(start, word_end, self.labels))
+            i = text.find(self.core, word_end)
+        return out
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Terms with labels, compiled into one regex. Picklable (the regex pickles as its source)."""
+
+    pattern: re.Pattern[str] | None
+    leaves: tuple[tuple[str, ...], ...]  # labels of the term behind each capturing group
+    affixes: tuple[Affix, ...] = ()
+
+    def find(self, text: str) -> list[Found]:
+        """Non-overlapping terms of a normalised text, left to right, longest first."""
+        found: list[Found] = []
+        if self.pattern is not None:
+            leaves = self.leaves
+            found = [
+                Found(m.start(), m.end(), leaves[(m.lastindex or 1) - 1])
+                for m in self.pattern.finditer(text)
+            ]
+        if not self.affixes:
+            return found
+        extra: dict[tuple[int, int], tuple[str, ...]] = {}
+        for affix in self.affixes:
+            if affix.core not in text:
+                continue
+            for f in affix.find(text):
+                if any(g.start < f.end and f.start < g.end for g in found):
+                    continue
+                labels = extra.get((f.start, f.end), ())
+                extra[(f.start, f.end)] = labels + tuple(x for x in f.labels if x not in labels)
+        if not extra:
+            return found
+        found.extend(Found(s, e, labels) for (s, e), labels in extra.items())
+        return sorted(found, key=lambda f: f.start)
+
+
+def compile_lexicon(entries: Iterable[tuple[Term, str]]) -> Lexicon:
+    """Build a lexicon from (term, label) pairs; a term listed under several labels gets all."""
+    labels: dict[tuple[object, ...], list[str]] = {}
+    terms: dict[tuple[object, ...], Term] = {}
+    for term, label in entries:
+        bucket = labels.setdefault(term.key, [])
+        terms.setdefault(term.key, term)
+        if label not in bucket:
+            bucket.append(label)
+    trie: _Node = {}
+    affixes: list[Affix] = []
+    for key, term in terms.items():
+        leaf = tuple(labels[key])
+        word = term.words[0]
+        if word.any_start:
+            affixes.append(Affix(word.literal, word.tail == _STEM, leaf))
+        else:
+            _insert(trie, _units(term), leaf)
+    if not trie:
+        return Lexicon(None, (), tuple(affixes))
+    leaves: list[tuple[str, ...]] = []
+    source = r"(?<!\w)" + _render(trie, leaves)
+    return Lexicon(re.compile(source), tuple(leaves), tuple(affixes))
+
+
+# A trie node maps a unit (a literal character, or a regex fragment marked by a leading NUL) to
+# its child; the key None holds the labels of a term ending there.
+_Node = dict[object, object]
+_REGEX = "\0"
+
+
+def _units(term: Term) -> list[str]:
+    units: list[str] = []
+    for i, word in enumerate(term.words):
+        if i:
+            units.append(_REGEX + (_SEP_HYPHEN if term.joins[i - 1] == "-" else _SEP_SPACE))
+        if word.gap:
+            units.append(_REGEX + _GAP_WORD)
+            continue
+        units.extend(word.literal)
+        if word.tail:
+            units.append(_REGEX + word.tail)
+    return units
+
+
+def _insert(node: _Node, units: Sequence[str], leaf: tuple[str, ...]) -> None:
+    for unit in units:
+        child = node.setdefault(unit, {})
+        assert isinstance(child, dict)
+        node = child
+    node[None] = leaf
+
+
+def _fragment_order(unit: str) -> tuple[int, int]:
+    """Separators (a longer phrase) first, then inflection tails (longest first), then stems."""
+    body = unit[1:]
+    rank = (
+        0
+        if body in (_SEP_SPACE, _SEP_HYPHEN)
+        else 1
+        if body == _GAP_WORD
+        else 3
+        if body == _STEM
+        else 2
+    )
+    return (rank, -len(body))
+
+
+def _render(node: _Node, leaves: list[tuple[str, ...]]) -> str:
+    """Regex for a trie node. Literal characters are tried first, then fragments (longest
+    continuations first), then the end of a term, so that longer terms win."""
+    literals = sorted(k for k in node if isinstance(k, str) and not k.startswith(_REGEX))
+    fragments = sorted(
+        (k for k in node if isinstance(k, str) and k.startswith(_REGEX)), key=_fragment_order
+    )
+    alternatives: list[str] = []
+    for unit in literals + fragments:
+        child = node[unit]
+        assert isinstance(child, dict)
+        head = unit[1:] if unit.startswith(_REGEX) else re.escape(unit)
+        alternatives.append(head + _render(child, leaves))
+    leaf = node.get(None)
+    if isinstance(leaf, tuple):
+        leaves.append(leaf)
+        alternatives.append(_END + "()")
+    if len(alternatives) == 1:
+        return alternatives[0]
+    return "(?:" + "|".join(alternatives) + ")"
