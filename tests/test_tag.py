@@ -13,11 +13,17 @@ from monitor.errors import ConfigError
 from monitor.models import Tagging
 from monitor.tag import RuleTagger, TagInput, build_tagger, load_tagger
 from monitor.tag.normalize import clean, fold, normalize, sentence_spans
-from monitor.tag.rules import builtin_rule_files, load_topic
+from monitor.tag.packs import builtin_pack_files, load_packs
+from monitor.tag.rules import builtin_rule_files, load_topic, load_topics
 from monitor.tag.terms import check_term, compile_lexicon, parse_term
 
 DATA = Path(__file__).parent / "data" / "tag"
-CASES: list[dict[str, Any]] = YAML(typ="safe").load((DATA / "cases.yaml").read_text("utf-8"))
+# cases.yaml and one cases_<lang>.yaml per language pack: hand-written, never from eval sets.
+CASES: list[dict[str, Any]] = [
+    case
+    for path in sorted(DATA.glob("cases*.yaml"))
+    for case in YAML(typ="safe").load(path.read_text("utf-8")) or []
+]
 
 
 @pytest.fixture(scope="module")
@@ -317,7 +323,10 @@ def test_builtin_rules_are_valid_and_shipped() -> None:
     assert "countries_extra.yaml" not in files  # data, not a topic
     topic = load_topic(files["film_cooperation.yaml"])
     assert [name for name, _ in topic.concepts] == ["film", "cooperation"]
-    assert {"en", "ru", "az"} <= topic.languages
+    packs = {p.stem for p in builtin_pack_files()}
+    assert {"en", "ru", "az"} <= packs
+    (merged,) = load_topics(packs=load_packs(builtin_pack_files(), builtin=True))
+    assert packs <= merged.languages
 
 
 # --- workers -----------------------------------------------------------------------------------

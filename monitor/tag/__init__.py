@@ -25,8 +25,10 @@ from monitor.models import Tagging
 from monitor.tag.countries import load_country_finder
 from monitor.tag.language import LanguageDetector
 from monitor.tag.matcher import compile_topic
+from monitor.tag.packs import builtin_pack_files, is_pack, load_packs
 from monitor.tag.rules import load_topics
 from monitor.tag.tagger import RuleTagger, TagInput
+from monitor.yamlfile import read_yaml
 
 __all__ = ["RuleTagger", "TagInput", "Tagger", "load_tagger"]
 
@@ -42,8 +44,17 @@ def load_tagger(extra_rule_files: Sequence[Path] = ()) -> Tagger:
 
 
 def build_tagger(extra_rule_files: Sequence[Path] = ()) -> RuleTagger:
-    """Like :func:`load_tagger`, typed as the concrete class (for tests and benchmarks)."""
-    topics = load_topics(extra_rule_files)
+    """Like :func:`load_tagger`, typed as the concrete class (for tests and benchmarks).
+
+    ``extra_rule_files`` may be topic files or language packs (a file with a ``language`` key).
+    """
+    user_topics: list[Path] = []
+    user_packs: list[Path] = []
+    for path in extra_rule_files:
+        (user_packs if is_pack(read_yaml(Path(path))) else user_topics).append(Path(path))
+    packs = [*load_packs(builtin_pack_files(), builtin=True), *load_packs(user_packs)]
+    topics = load_topics(user_topics, packs)
     languages = frozenset().union(*(t.languages for t in topics))
     compiled = tuple(compile_topic(t, languages) for t in topics)
-    return RuleTagger(compiled, load_country_finder(languages), LanguageDetector(sorted(languages)))
+    countries = load_country_finder(languages, packs=packs)
+    return RuleTagger(compiled, countries, LanguageDetector(sorted(languages)))

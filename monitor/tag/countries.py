@@ -15,7 +15,7 @@ a language, and describes how names inflect:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -25,6 +25,7 @@ from babel import Locale, UnknownLocaleError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from monitor.tag.normalize import normalize
+from monitor.tag.packs import LanguagePack, PackInflection
 from monitor.tag.terms import Lexicon, Term, Word, check_term, compile_lexicon, parse_term
 from monitor.yamlfile import read_yaml, validate
 
@@ -47,11 +48,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
 
-class _Inflection(_Strict):
-    endings: dict[str, list[str]] = Field(default_factory=dict)
-    suffixes: list[str] = Field(default_factory=list)
-    max_suffixes: int = Field(default=0, ge=0, le=4)
-    min_stem: int = Field(default=3, ge=1)
+_Inflection = PackInflection
 
 
 class _CountryData(_Strict):
@@ -98,15 +95,35 @@ def data_file() -> Path:
     return Path(str(resources.files("monitor") / "rules" / DATA_FILE))
 
 
-def load_country_finder(languages: frozenset[str], path: Path | None = None) -> CountryFinder:
-    """Compile country lexicons for ``languages`` from CLDR plus the extra data file."""
+def load_country_finder(
+    languages: frozenset[str], path: Path | None = None, packs: Sequence[LanguagePack] = ()
+) -> CountryFinder:
+    """Compile country lexicons for ``languages`` from CLDR, the extra data file and the
+    language packs' country sections."""
     path = path or data_file()
     document = read_yaml(path)
-    data = validate(_CountryData, document, path)
+    data = _with_packs(validate(_CountryData, document, path), packs)
     lexicons: dict[str, Lexicon] = {}
     for language in sorted(languages):
         lexicons[language] = compile_lexicon(_entries(data, language))
     return CountryFinder(lexicons, compile_lexicon(_entries(data, None)))
+
+
+def _with_packs(data: _CountryData, packs: Sequence[LanguagePack]) -> _CountryData:
+    inflection = dict(data.inflection)
+    ignore = {k: list(v) for k, v in data.ignore.items()}
+    names = {code: {k: list(v) for k, v in table.items()} for code, table in data.names.items()}
+    bodies = {code: {k: list(v) for k, v in table.items()} for code, table in data.bodies.items()}
+    for pack in packs:
+        if pack.inflection is not None:
+            inflection[pack.language] = pack.inflection
+        ignore.setdefault(pack.language, []).extend(pack.ignore)
+        for merged, extra in ((names, pack.names), (bodies, pack.bodies)):
+            for code, terms in extra.items():
+                merged.setdefault(code, {}).setdefault(pack.language, []).extend(terms)
+    return data.model_copy(
+        update={"inflection": inflection, "ignore": ignore, "names": names, "bodies": bodies}
+    )
 
 
 def _entries(data: _CountryData, language: str | None) -> Iterator[tuple[Term, str]]:

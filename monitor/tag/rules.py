@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -38,6 +38,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from monitor.errors import ConfigError, Problem
+from monitor.tag.packs import LanguagePack
 from monitor.tag.terms import check_term
 from monitor.yamlfile import line_of, read_yaml, validate
 
@@ -145,13 +146,6 @@ def load_topic(path: Path) -> Topic:
             [Problem(str(path), 1, "", "expected a mapping (id, title, concepts...)")]
         )
     model = validate(_Topic, document, path)
-    problems = [
-        Problem(str(path), line_of(document, ("concepts", name)), f"concepts.{name}", "no terms")
-        for name, table in model.concepts.items()
-        if not any(table.values())
-    ]
-    if problems:
-        raise ConfigError(problems)
     return Topic(
         id=model.id,
         title=model.title,
@@ -188,9 +182,12 @@ def _is_topic_file(path: Path) -> bool:
     return isinstance(document, dict) and "concepts" in document
 
 
-def load_topics(extra_rule_files: Sequence[Path] = ()) -> tuple[Topic, ...]:
-    """Built-in topics, then user files: a user topic replaces a built-in one with its id; two
-    user files may not define the same id. Every file's problems are reported together."""
+def load_topics(
+    extra_rule_files: Sequence[Path] = (), packs: Sequence[LanguagePack] = ()
+) -> tuple[Topic, ...]:
+    """Built-in topics, then user topic files (a user topic replaces a built-in one with its id;
+    two user files may not define the same id), then the terms of the language ``packs``.
+    Every file's problems are reported together."""
     topics: dict[str, Topic] = {}
     user_ids: dict[str, str] = {}
     problems: list[Problem] = []
@@ -211,6 +208,87 @@ def load_topics(extra_rule_files: Sequence[Path] = ()) -> tuple[Topic, ...]:
             continue
         user_ids[topic.id] = str(path)
         topics[topic.id] = topic
+    for pack in packs:
+        # A user topic that replaced a built-in one does not take the built-in packs' terms:
+        # they were written for the concepts of the built-in definition.
+        skip = frozenset(user_ids) if pack.builtin else frozenset()
+        problems.extend(_merge_pack(topics, pack, skip))
+    for topic in topics.values():
+        # Checked once the packs are in: a topic file may leave every term to them.
+        problems.extend(
+            Problem(
+                topic.source,
+                _line(topic.source, ("concepts", name)),
+                f"concepts.{name}",
+                "no terms in any language (neither here nor in a language pack)",
+            )
+            for name, table in topic.concepts
+            if not any(table.values())
+        )
     if problems:
         raise ConfigError(problems)
     return tuple(topics.values())
+
+
+def _line(source: str, loc: tuple[str, ...]) -> int | None:
+    try:
+        return line_of(read_yaml(Path(source)), loc)
+    except ConfigError:
+        return None
+
+
+def _merge_pack(
+    topics: dict[str, Topic], pack: LanguagePack, skip: frozenset[str]
+) -> list[Problem]:
+    """Add a pack's terms to the topics it names, under its language. Unknown topic, concept or
+    aspect names are reported: they are typos, and a silent one would lose a term list."""
+    problems = []
+    for topic_id, terms in pack.topics.items():
+        if topic_id in skip:
+            continue
+        topic = topics.get(topic_id)
+        if topic is None:
+            known = ", ".join(sorted(topics)) or "none"
+            problems.append(
+                Problem(
+                    pack.source,
+                    pack.lines.get((topic_id,)),
+                    f"topics.{topic_id}",
+                    f"no topic with this id (known: {known})",
+                )
+            )
+            continue
+        merged = {}
+        for kind, current, added in (
+            ("concepts", topic.concepts, terms.concepts),
+            ("aspects", topic.aspects, terms.aspects),
+        ):
+            names = dict(current)
+            for name, values in added.items():
+                if name not in names:
+                    problems.append(
+                        Problem(
+                            pack.source,
+                            pack.lines.get((topic_id, kind, name)),
+                            f"topics.{topic_id}.{kind}.{name}",
+                            f"topic {topic_id!r} has no such {kind[:-1]} (it has: {', '.join(names)})",
+                        )
+                    )
+                    continue
+                names[name] = _extend(names[name], pack.language, values)
+            merged[kind] = tuple(names.items())
+        topics[topic_id] = replace(
+            topic,
+            concepts=merged["concepts"],
+            aspects=merged["aspects"],
+            exclude=_extend(topic.exclude, pack.language, terms.exclude),
+        )
+    return problems
+
+
+def _extend(table: LanguageTable, language: str, values: Sequence[str]) -> LanguageTable:
+    if not values:
+        return table
+    merged = dict(table)
+    merged[language] = tuple(dict.fromkeys((*merged.get(language, ()), *values)))
+    return merged

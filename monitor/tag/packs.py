@@ -1,0 +1,165 @@
+"""Language packs: all the vocabulary of one language in one file, ``monitor/rules/lang/<code>.yaml``.
+
+A pack adds terms to topics defined elsewhere (``monitor/rules/<topic>.yaml`` holds a topic's
+settings and its language-neutral names) and country data for its language. A press officer who
+wants a Turkish term opens ``lang/tr.yaml`` and nothing else::
+
+    language: tr
+    topics:
+      film_cooperation:                 # a topic id
+        concepts: {film: [film*, sinema*], cooperation: [işbirliğ*, ~ortak*]}
+        aspects: {co_production: [ortak yapım*]}
+        exclude: [dizin*]
+    countries:
+      inflection: {suffixes: [nın, nin, da, de], max_suffixes: 3}
+      ignore: [...]
+      names: {TR: [Türk]}
+      bodies: {TR: [Sinema Genel Müdürlüğü]}
+
+Users may list their own packs (or topic files) under ``topics:`` in ``sources.yaml``; a user pack
+adds to the built-in vocabulary of its language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from monitor.errors import ConfigError, Problem
+from monitor.tag.terms import check_term
+from monitor.yamlfile import line_of, read_yaml, validate
+
+TermText = Annotated[str, AfterValidator(check_term)]
+COUNTRY_CODES_HINT = "an ISO 3166-1 alpha-2 code such as TR, or EU"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class PackInflection(_Strict):
+    """How country names inflect: ``endings`` replace a name's ending (Russian, Georgian);
+    ``suffixes`` are appended, up to ``max_suffixes`` of them (Turkic languages)."""
+
+    endings: dict[str, list[str]] = Field(default_factory=dict)
+    suffixes: list[str] = Field(default_factory=list)
+    max_suffixes: int = Field(default=0, ge=0, le=4)
+    min_stem: int = Field(default=3, ge=1)
+
+
+class _PackTopic(_Strict):
+    concepts: dict[str, list[TermText]] = Field(default_factory=dict)
+    aspects: dict[str, list[TermText]] = Field(default_factory=dict)
+    exclude: list[TermText] = Field(default_factory=list)
+
+
+class _PackCountries(_Strict):
+    inflection: PackInflection | None = None
+    ignore: list[TermText] = Field(default_factory=list)
+    names: dict[str, list[TermText]] = Field(default_factory=dict)
+    bodies: dict[str, list[TermText]] = Field(default_factory=dict)
+
+    @field_validator("names", "bodies")
+    @classmethod
+    def _codes(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for code in value:
+            if not (len(code) == 2 and code.isascii() and code.isupper()):
+                raise ValueError(f"{code!r} is not {COUNTRY_CODES_HINT}")
+        return value
+
+
+class _Pack(_Strict):
+    language: str
+    topics: dict[str, _PackTopic] = Field(default_factory=dict)
+    countries: _PackCountries = Field(default_factory=_PackCountries)
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if not (2 <= len(value) <= 3 and value.isascii() and value.isalpha() and value.islower()):
+            raise ValueError(f"{value!r} is not a language code (e.g. tr, uz, ka)")
+        return value
+
+
+@dataclass(frozen=True)
+class PackTopic:
+    concepts: Mapping[str, tuple[str, ...]]
+    aspects: Mapping[str, tuple[str, ...]]
+    exclude: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LanguagePack:
+    language: str
+    source: str
+    builtin: bool = False  # shipped with the monitor: it fills the built-in topics only
+    topics: Mapping[str, PackTopic] = field(default_factory=dict)
+    inflection: PackInflection | None = None
+    ignore: tuple[str, ...] = ()
+    names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    bodies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Where each topic and concept/aspect was written, for messages about unknown names.
+    lines: Mapping[tuple[str, ...], int | None] = field(default_factory=dict)
+
+
+def is_pack(document: Any) -> bool:
+    return isinstance(document, dict) and "language" in document
+
+
+def builtin_pack_files() -> list[Path]:
+    folder = Path(str(resources.files("monitor") / "rules" / "lang"))
+    return sorted(folder.glob("*.yaml"))
+
+
+def load_pack(path: Path, document: Any = None, *, builtin: bool = False) -> LanguagePack:
+    """Read and validate one pack. Raises ConfigError with file:line."""
+    document = read_yaml(path) if document is None else document
+    if not isinstance(document, dict):
+        raise ConfigError(
+            [Problem(str(path), 1, "", "expected a mapping (language, topics, countries)")]
+        )
+    model = validate(_Pack, document, path)
+    lines: dict[tuple[str, ...], int | None] = {}
+    for topic_id, topic in model.topics.items():
+        lines[(topic_id,)] = line_of(document, ("topics", topic_id))
+        for kind in ("concepts", "aspects"):
+            for name in getattr(topic, kind):
+                lines[(topic_id, kind, name)] = line_of(document, ("topics", topic_id, kind, name))
+    countries = model.countries
+    return LanguagePack(
+        language=model.language,
+        source=str(path),
+        builtin=builtin,
+        topics={
+            topic_id: PackTopic(
+                concepts={k: tuple(v) for k, v in t.concepts.items()},
+                aspects={k: tuple(v) for k, v in t.aspects.items()},
+                exclude=tuple(t.exclude),
+            )
+            for topic_id, t in model.topics.items()
+        },
+        inflection=countries.inflection,
+        ignore=tuple(countries.ignore),
+        names={k: tuple(v) for k, v in countries.names.items()},
+        bodies={k: tuple(v) for k, v in countries.bodies.items()},
+        lines=lines,
+    )
+
+
+def load_packs(paths: Sequence[Path], *, builtin: bool = False) -> list[LanguagePack]:
+    """Every pack's problems are reported together."""
+    packs: list[LanguagePack] = []
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            packs.append(load_pack(path, builtin=builtin))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    return packs
