@@ -17,7 +17,8 @@ from monitor.store import StoredArticle
 from monitor.text import first_sentences
 from monitor.urls import is_http_url
 
-EVIDENCE_PER_STORY = 3
+EVIDENCE_PER_STORY = 6  # matched terms kept per story
+EVIDENCE_SENTENCES = 3  # sentences the Markdown shows
 
 
 def day_window(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -49,7 +50,7 @@ def _story(stored: StoredArticle, tz: ZoneInfo) -> Story:
     article = stored.article
     tagging = article.tagging
     dated = article.published or article.fetched_at
-    summary = first_sentences(article.text) or first_sentences(article.summary)
+    summary = _summary(article.title, article.text) or first_sentences(article.summary)
     return Story(
         url=article.url,
         title=article.title,
@@ -64,6 +65,27 @@ def _story(stored: StoredArticle, tz: ZoneInfo) -> Story:
         summary=summary,
         dated_by_fetch=article.published is None,
     )
+
+
+def _summary(title: str, text: str) -> str:
+    """Opening sentences of the article; extracted text often starts with the headline again."""
+    paragraphs = [p for p in text.split("\n\n") if p.strip()]
+    if (
+        paragraphs
+        and " ".join(paragraphs[0].split()).casefold() == " ".join(title.split()).casefold()
+    ):
+        paragraphs = paragraphs[1:]
+    return first_sentences("\n\n".join(paragraphs))
+
+
+def _by_sentence(story: Story) -> list[tuple[str, list[str]]]:
+    """Evidence grouped by sentence, in order: each sentence once, with the terms it matched."""
+    grouped: dict[str, list[str]] = {}
+    for ev in story.evidence:
+        terms = grouped.setdefault(ev.text, [])
+        if ev.term not in terms:
+            terms.append(ev.term)
+    return list(grouped.items())[:EVIDENCE_SENTENCES]
 
 
 def to_json(digest: Digest) -> dict[str, Any]:
@@ -169,9 +191,10 @@ def to_markdown(digest: Digest) -> str:
         if story.summary:
             lines.append(_md_escape(story.summary))
             lines.append("")
-        for ev in story.evidence:
-            lines.append(f"> **{_md_escape(ev.term)}**: {_md_escape(ev.text)}")
-        if story.evidence:
+        for sentence, terms in _by_sentence(story):
+            matched = ", ".join(f"**{_md_escape(t)}**" for t in terms)
+            lines.append(f"> {_md_escape(sentence)}  ")
+            lines.append(f"> — matched: {matched}")
             lines.append("")
     lines.append("## Sources")
     lines.append("")

@@ -76,7 +76,7 @@ def test_json_contract() -> None:
     assert high["aspects"] == ["co_production", "diplomacy"] and high["countries"] == ["AZ", "TR"]
     assert (
         high["evidence"][0] == {"term": "term0", "text": "Sentence 0."}
-        and len(high["evidence"]) == 3
+        and len(high["evidence"]) == 5
     )
     assert high["summary"] == "First sentence here. Second sentence here. Third one."
     assert high["also"] == []
@@ -106,6 +106,20 @@ def test_markdown_lists_stories_and_health() -> None:
     assert "## [Film week opens](<https://en.trend.example/1>)" in text
     assert "`co-production` `film diplomacy` `AZ` `TR`" in text
     assert "| Broken | error | 0 | fetch.http\\_500: server error (3 failures in a row) |" in text
+
+
+def test_summary_skips_a_repeated_headline_and_evidence_is_grouped_by_sentence() -> None:
+    text = (
+        "Film week opens\n\nThe film week opened in Tashkent. It runs for five days. Third. Fourth."
+    )
+    story = stored(1, "Film week opens", 0.9, text=text)
+    data = to_json(build_digest(date(2026, 11, 26), BAKU, GENERATED, [story], HEALTH))
+    assert (
+        data["stories"][0]["summary"]
+        == "The film week opened in Tashkent. It runs for five days. Third."
+    )
+    markdown = to_markdown(build_digest(date(2026, 11, 26), BAKU, GENERATED, [story], HEALTH))
+    assert markdown.count("> Sentence 0.") == 1 and "— matched: **term0**" in markdown
 
 
 def test_empty_day_says_so() -> None:
