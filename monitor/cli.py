@@ -1,7 +1,11 @@
-"""Command line: ``monitor [--config PATH] run | digest | sources list``.
+"""Command line: ``monitor [--config PATH] run | digest | sources list | tag | eval``.
+
+``tag`` and ``eval`` run the tagger alone (no fetching, no database): with the configuration's
+topic files when there is a configuration file, with the built-in rules when there is none.
 
 Exit status: 0 the command did its work (failed sources are reported, not fatal); 1 no source at
-all could be fetched, or storage or delivery failed; 2 bad usage or configuration; 75 another
+all could be fetched, or storage or delivery failed; 2 bad usage or configuration, or bad input
+lines for ``tag`` and ``eval`` (reported and skipped, the others are done); 75 another
 cycle holds the storage lock (try again later).
 """
 
@@ -9,24 +13,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from monitor import __version__
-from monitor.config import Config, find_config, load_config
+from monitor.config import ENV_VAR, Config, find_config, load_config
 from monitor.deliver import write_files
 from monitor.digest import build_digest, day_window
 from monitor.errors import ConfigError, DeliveryError, RunLockedError, StorageError
+from monitor.evaluate import Example, Prediction, evaluate, format_table, parse_example, to_json
 from monitor.fetch import Fetcher
 from monitor.lock import cycle_lock, lock_path
-from monitor.models import RunReport, SourceOutcome, SourceStatus
+from monitor.models import RunReport, SourceOutcome, SourceStatus, Tagging
 from monitor.pipeline import CycleOptions, ProcessExtractor, run_cycle
 from monitor.store import Store
-from monitor.tag import Tagger, load_tagger
+from monitor.tag import Tagger, TagInput, load_tagger
 
 log = logging.getLogger("monitor")
 
@@ -82,6 +89,26 @@ def _parser() -> argparse.ArgumentParser:
         dest="sources_command", metavar="COMMAND", required=True
     )
     sources_commands.add_parser("list", parents=[common], help="list sources and their last status")
+
+    tag = commands.add_parser(
+        "tag", parents=[common], help="tag articles given as JSON Lines",
+        description="Read JSON Lines with title and text (optional: id, lang, lead) from FILE or "
+        "standard input; write each line back with language, topics, score, aspects, countries "
+        "and evidence added. Bad lines are reported with their line number and skipped; the exit "
+        "status is then 2.",
+    )  # fmt: skip
+    tag.add_argument("file", nargs="?", type=Path, metavar="FILE", help="default: standard input")
+
+    evaluation = commands.add_parser(
+        "eval", parents=[common], help="measure the tagger on labeled JSON Lines",
+        description="Tag labeled lines (id, lang, title, text, label, borderline, aspects, "
+        "countries; lang is given to the tagger as the source's declared language) and print "
+        "precision, recall and F1 per language and overall, borderline lines apart, aspect and "
+        "country accuracy, and the misclassified lines. Bad lines are reported and skipped; the "
+        "exit status is then 2.",
+    )  # fmt: skip
+    evaluation.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    evaluation.add_argument("--json", action="store_true", help="print the figures as JSON")
     return parser
 
 
@@ -98,12 +125,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbosity = getattr(args, "verbose", 0) - getattr(args, "quiet", 0)
     _setup_logging(verbosity)
     try:
+        if args.command == "tag":
+            return _tag(_tagger(getattr(args, "config", None)), args.file, sys.stdout)
+        if args.command == "eval":
+            return _eval(_tagger(getattr(args, "config", None)), args.files, args.json, sys.stdout)
         config = load_config(find_config(getattr(args, "config", None)))
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
         if args.command == "run":
             return _run(config, args, verbosity)
         if args.command == "digest":
@@ -233,6 +259,128 @@ def _sources_list(config: Config, out: TextIO) -> int:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         out.write("  ".join([*cells, row[-1]]) + "\n")
     return EXIT_OK
+
+
+def _tagger(explicit: str | None) -> Tagger:
+    """The built-in rules plus the configuration's topic files. Without any configuration file
+    (no --config, no $MONITOR_CONFIG, no ./sources.yaml) the built-in rules alone: tagging
+    needs no sources."""
+    path = find_config(explicit)
+    if not explicit and not os.environ.get(ENV_VAR) and not path.exists():
+        return load_tagger()
+    return load_tagger(load_config(path).topic_files)
+
+
+def _json_lines(path: Path | None) -> Iterator[tuple[str, int, Any, str | None]]:
+    """(file name, line number, decoded object or None, problem or None) for each non-blank
+    line of ``path``, or of standard input when ``path`` is None or "-"."""
+    if path is None or str(path) == "-":
+        yield from _decoded("<stdin>", getattr(sys.stdin, "buffer", sys.stdin))
+        return
+    try:
+        with path.open("rb") as stream:
+            yield from _decoded(str(path), stream)
+    except OSError as exc:
+        yield str(path), 0, None, f"cannot read: {exc.strerror or exc}"
+
+
+def _decoded(name: str, stream: Any) -> Iterator[tuple[str, int, Any, str | None]]:
+    for number, raw in enumerate(stream, start=1):
+        try:
+            line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        except UnicodeDecodeError:
+            yield name, number, None, "not UTF-8"
+            continue
+        if not line.strip():
+            continue
+        try:
+            yield name, number, json.loads(line), None
+        except json.JSONDecodeError as exc:
+            yield name, number, None, f"invalid JSON: {exc.msg} (column {exc.colno})"
+
+
+def _report(name: str, number: int, problem: str) -> None:
+    where = f"{name}:{number}" if number else name
+    print(f"error: {where}: {problem}", file=sys.stderr)
+
+
+def _tag_input(data: Any) -> TagInput:
+    """A JSON Lines object as tagger input. Raises ValueError naming what is wrong."""
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object with title and text")
+    for key in ("title", "text"):
+        if key not in data:
+            raise ValueError(f"{key!r} is missing")
+        if not isinstance(data[key], str):
+            raise ValueError(f"{key!r} must be a string")
+    for key in ("lang", "lead"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise ValueError(f"{key!r} must be a string")
+    return TagInput(data["title"], data["text"], data.get("lead") or "", data.get("lang"))
+
+
+def _tagging_fields(tagging: Tagging) -> dict[str, Any]:
+    return {
+        "language": tagging.language,
+        "topics": list(tagging.topics),
+        "score": tagging.score,
+        "aspects": list(tagging.aspects),
+        "countries": list(tagging.countries),
+        # The same term in the same sentence may be evidence for two concepts: show it once.
+        "evidence": [
+            {"term": term, "text": text}
+            for term, text in dict.fromkeys((e.term, e.text) for e in tagging.evidence)
+        ],
+    }
+
+
+def _tag(tagger: Tagger, path: Path | None, out: TextIO) -> int:
+    """Tag JSON Lines; every bad line is reported and skipped, and makes the exit status 2."""
+    status = EXIT_OK
+    for name, number, data, problem in _json_lines(path):
+        try:
+            if problem is not None:
+                raise ValueError(problem)
+            doc = _tag_input(data)
+        except ValueError as exc:
+            _report(name, number, str(exc))
+            status = EXIT_USAGE
+            continue
+        out.write(json.dumps({**data, **_tagging_fields(tagger.tag(doc))}, ensure_ascii=False))
+        out.write("\n")
+    return status
+
+
+def _eval(tagger: Tagger, paths: Sequence[Path], as_json: bool, out: TextIO) -> int:
+    """Tag labeled lines and print the figures; bad lines are reported, skipped, and make the
+    exit status 2."""
+    status = EXIT_OK
+    pairs: list[tuple[Example, Prediction]] = []
+    for path in paths:
+        for name, number, data, problem in _json_lines(path):
+            try:
+                if problem is not None:
+                    raise ValueError(problem)
+                example = parse_example(data)
+            except ValueError as exc:
+                _report(name, number, str(exc))
+                status = EXIT_USAGE
+                continue
+            tagging = tagger.tag(TagInput(example.title, example.text, language=example.language))
+            prediction = Prediction(
+                tagging.tagged,
+                tagging.score,
+                frozenset(tagging.aspects),
+                frozenset(tagging.countries),
+                tagging.language,
+            )
+            pairs.append((example, prediction))
+    report = evaluate(pairs)
+    if as_json:
+        out.write(json.dumps(to_json(report), ensure_ascii=False, indent=2) + "\n")
+    else:
+        out.write(format_table(report))
+    return status
 
 
 class _Progress:

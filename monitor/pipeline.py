@@ -12,6 +12,8 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -91,6 +93,8 @@ class ProcessExtractor:
                 self._workers,
                 mp_context=multiprocessing.get_context(method),
                 max_tasks_per_child=self._tasks_per_child,
+                initializer=_watch_parent,
+                initargs=(os.getpid(),),
             )
         return self._pool
 
@@ -118,6 +122,23 @@ class ProcessExtractor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _watch_parent(pid: int) -> None:
+    """In a worker: exit when the monitor that started us is gone. A cycle killed with SIGKILL
+    cannot stop its pool, and idle workers would otherwise wait for work forever."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(2)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:
+                pass  # the pid exists (reused by another user's process): keep waiting
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
 async def inline_extractor(body: bytes, url: str, content_type: str | None) -> PageText:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import sqlite3
 import subprocess
@@ -57,14 +59,23 @@ class Cycle:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                start_new_session=True,  # its own process group, extraction workers included
             )
 
     def wait(self, timeout: float = 60) -> int:
         return self.process.wait(timeout=timeout)
 
     def kill(self) -> None:
+        """SIGKILL to the cycle alone, as a crash would."""
         self.process.send_signal(signal.SIGKILL)
         self.process.wait()
+
+    def group_alive(self) -> bool:
+        try:
+            os.killpg(self.process.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
 
     def output(self) -> str:
         return self.log.read_text()
@@ -96,6 +107,12 @@ def test_killed_cycle_resumes_without_loss_or_duplicates(
     killed = Cycle(config)
     wait_for(lambda: count(db, "SELECT count(*) FROM articles") >= 3)
     killed.kill()
+    try:
+        # Its extraction workers notice and leave by themselves.
+        wait_for(lambda: not killed.group_alive(), timeout=20)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(killed.process.pid, signal.SIGKILL)
     stored_before = count(db, "SELECT count(*) FROM articles")
     assert 3 <= stored_before < ITEMS
 
@@ -114,7 +131,9 @@ def test_killed_cycle_resumes_without_loss_or_duplicates(
 
 
 def test_second_cycle_at_once_exits_clearly_or_waits(server: LocalServer, tmp_path: Path) -> None:
-    config = write_config(tmp_path, [{"name": "Slow", "url": slow_outlet(server, delay=0.1)}])
+    # Slow enough (16 pages, 0.5 s each, 2 at a time) that the second process, which needs a
+    # second or two to start, finds the first still running.
+    config = write_config(tmp_path, [{"name": "Slow", "url": slow_outlet(server, delay=0.5)}])
     db = tmp_path / "storage" / "monitor.db"
     first = Cycle(config)
     wait_for(lambda: count(db, "SELECT count(*) FROM runs") >= 1)

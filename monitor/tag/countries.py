@@ -26,7 +26,15 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from monitor.tag.normalize import normalize
 from monitor.tag.packs import LanguagePack, PackInflection
-from monitor.tag.terms import Lexicon, Term, Word, check_term, compile_lexicon, parse_term
+from monitor.tag.terms import (
+    Lexicon,
+    Term,
+    Word,
+    check_term,
+    compile_lexicon,
+    parse_term,
+    variants,
+)
 from monitor.yamlfile import read_yaml, validate
 
 IGNORE = "-"
@@ -130,19 +138,26 @@ def _entries(data: _CountryData, language: str | None) -> Iterator[tuple[Term, s
     inflection = data.inflection.get(language or "", _Inflection())
     ignored = {normalize(t, language) for t in data.ignore.get(language or "", [])}
     for text in data.ignore.get(language or "", []):
-        yield parse_term(text, language), IGNORE
+        for spelling in variants(text, language):
+            yield parse_term(spelling, language), IGNORE
     if language:
-        for code, name in _cldr_names(language):
-            if len(name.replace(" ", "")) < data.min_name_length:
-                continue
-            if normalize(name, language) in ignored:
-                continue
-            yield _inflected(name, language, inflection), code
+        for locale in _CLDR_LOCALES.get(language, (language,)):
+            for code, name in _cldr_names(locale):
+                if len(name.replace(" ", "")) < data.min_name_length:
+                    continue
+                if normalize(name, language) in ignored:
+                    continue
+                yield _inflected(name, language, inflection), code
     for table in (data.names, data.bodies):
         for code, by_language in table.items():
             for key in (ALL, language):
                 for text in by_language.get(key or "", []) if key else []:
-                    yield _inflected(text, language, inflection), code
+                    for spelling in variants(text, language):
+                        yield _inflected(spelling, language, inflection), code
+
+
+# CLDR locales whose names a language's texts may use: Uzbek is written in Latin and Cyrillic.
+_CLDR_LOCALES = {"uz": ("uz", "uz_Cyrl")}
 
 
 def _cldr_names(language: str) -> Iterator[tuple[str, str]]:
@@ -205,7 +220,9 @@ def _suffix_chain(inflection: _Inflection, language: str | None) -> str:
     """``(?:'?S(?:S(?:S)?)?)?`` for three suffixes: an optional apostrophe, then 1..n suffixes."""
     if not inflection.max_suffixes or not inflection.suffixes:
         return ""
-    forms = sorted({normalize(s, language) for s in inflection.suffixes}, key=len, reverse=True)
+    # Suffixes in every script of the language (Uzbek -ning is also -нинг).
+    spellings = {v for s in inflection.suffixes for v in variants(s, language)}
+    forms = sorted({normalize(s, language) for s in spellings}, key=len, reverse=True)
     one = _alternation(forms)
     inner = ""
     for _ in range(inflection.max_suffixes - 1):

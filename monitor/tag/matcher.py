@@ -23,7 +23,16 @@ from typing import Protocol
 from monitor.models import Evidence
 from monitor.tag.normalize import WORD, clean, fold, sentence_index, sentence_spans
 from monitor.tag.rules import ALL, LanguageTable, Topic
-from monitor.tag.terms import WEAK, Found, Lexicon, Term, compile_lexicon, is_weak, parse_term
+from monitor.tag.terms import (
+    WEAK,
+    Found,
+    Lexicon,
+    Term,
+    compile_lexicon,
+    is_weak,
+    parse_term,
+    variants,
+)
 
 EXCLUDE = "-"
 WEAK_STRENGTH = 0.5  # what a meeting made with a weak term (~partners) is worth
@@ -161,7 +170,9 @@ def _lexicons(topic: Topic, language: str | None) -> Lexicons:
 def _terms(table: LanguageTable, language: str | None, label: str) -> Iterable[tuple[Term, str]]:
     for key in (ALL, language) if language else (ALL,):
         for text in table.get(key or "", ()):
-            yield parse_term(text, language), label + WEAK if is_weak(text) else label
+            tagged = label + WEAK if is_weak(text) else label
+            for spelling in variants(text, language):
+                yield parse_term(spelling, language), tagged
 
 
 def _kept(found: list[Found]) -> list[Found]:

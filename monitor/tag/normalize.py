@@ -2,15 +2,35 @@
 
 Two steps, so that evidence can be quoted as written:
 
-- :func:`clean` removes invisible characters (soft hyphen, zero-width spaces and joiners, BOM,
-  bidi marks) and applies Unicode NFKC. Its result is the *display text*: offsets in it are the
-  offsets evidence is cut from.
+- :func:`clean` applies Unicode NFKC, then removes invisible characters (soft hyphen, zero-width
+  spaces and joiners, BOM, bidi marks), the Arabic tatweel (ـ, a stretching stroke) and
+  Arabic-script diacritics (harakat U+064B–U+065F, superscript alef U+0670, Quranic marks
+  U+06D6–U+06ED). Vowel marks are optional in Arabic, Persian and Urdu and rarely written; being
+  combining marks, they would also split a word in two for a regex. They are removed after NFKC
+  has composed the letters with a hamza (أ ؤ ئ ۀ), which keep it. The result is the
+  *display text*: offsets in it are the offsets evidence is cut from.
 - :func:`fold` is length-preserving (one character in, one character out), so an offset in the
   folded text is the same offset in the display text. It unifies apostrophes (’ ' ʼ ‘ ` ´ ʻ) and
   hyphens, maps Russian ё to е, handles the Turkic dotted/dotless I before lower-casing (İ→i, and
   I→ı for Turkish and Azerbaijani) and lower-cases. Full ``str.casefold`` is not used because it
   is not length-preserving (ß→ss); ``lower`` plus final sigma folded to σ is the same for every
   language the monitor reads.
+
+Arabic-script letters (Urdu, Persian, Arabic) that are written one way or another for the same
+word, depending on keyboard and habit, are folded to one form (see ``_ARABIC``):
+
+- yeh: Arabic ي and alef maksura ى → Farsi ی. Urdu yeh barree ے stays: it is a letter of its
+  own (کی "ki" and کے "ke" are different words), not a spelling of ی.
+- kaf: Arabic ك → keheh ک.
+- heh: heh goal ہ (Urdu), ae ە, heh with hamza ۀ ۂ, and teh marbuta ة ۃ → Arabic heh ه.
+  Teh marbuta is folded because Arabic writers use ة and ه interchangeably at the end of a word
+  (the usual normalisation in Arabic retrieval); Persian and Urdu only meet it in loanwords.
+- Heh doachashmee ھ marks aspiration in Urdu (بھ bh, کھ kh: کھا "eat" and کہا "said" are different
+  words), so it stays distinct in Urdu (and Punjabi, Sindhi); in Arabic and Persian text it is
+  only a glyph variant of heh and is folded to ه.
+- alef with hamza أ إ and alef wasla ٱ → alef ا (hamza on alef is often left out); alef with
+  madda آ → ا in Arabic only, since Persian and Urdu always write آ as a letter of its own.
+- yeh barree with hamza ۓ → ے. Arabic-Indic and Persian digits stay as they are.
 
 :func:`normalize` is both steps; rule terms go through the very same function as the text.
 """
@@ -30,19 +50,38 @@ _HYPHENS = "‐‑‒"  # NFKC already maps most others; the minus sign and dash
 _INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
 _INVISIBLE += "\u2066\u2067\u2068\u2069\u180e"
 
-_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
+# Tatweel and Arabic diacritics, removed by clean with the invisible characters (see the module
+# docstring).
+_ARABIC_MARKS = "\u0640" + "".join(
+    map(chr, [*range(0x064B, 0x0660), 0x0670, *range(0x06D6, 0x06EE)])
+)
+_REMOVED_RE = re.compile(f"[{_INVISIBLE}{_ARABIC_MARKS}]")
+
+# Languages in which heh doachashmee ھ marks aspiration and is not a variant of heh.
+ASPIRATING_HEH = frozenset({"ur", "pa", "pnb", "sd"})
+_ARABIC: tuple[tuple[str, str], ...] = (
+    *(("ي", "ی"), ("ى", "ی"), ("ك", "ک")),
+    *((c, "ه") for c in "ہەۀۂةۃ"),
+    *((c, "ا") for c in "أإٱ"),
+    ("ۓ", "ے"),
+)
+
 # Replacements made before lower-casing (İ must not become "i̇"), then after it. str.translate
-# is slow on non-ASCII text; a handful of str.replace calls on the characters present is not.
+# is slow on non-ASCII text; a handful of `in` tests and str.replace calls on the characters
+# present is not (a test is a fast scan).
 _BEFORE: tuple[tuple[str, str], ...] = (("İ", "i"), *((c, "'") for c in APOSTROPHES))
 _BEFORE += tuple((c, "-") for c in _HYPHENS)
 _TURKIC_BEFORE = (*_BEFORE, ("I", "ı"))
-_AFTER = (("ё", "е"), ("ς", "σ"))
+_AFTER = (("ё", "е"), ("ς", "σ"), *_ARABIC)
+_AFTER_OTHERS = (*_AFTER, ("ھ", "ه"))  # heh doachashmee, outside Urdu, Punjabi, Sindhi
+_AFTER_ARABIC = (*_AFTER_OTHERS, ("آ", "ا"))  # alef with madda, in Arabic
 
 WORD = re.compile(r"\w+")
 
-# A sentence ends at . ! ? … (possibly followed by closing quotes/brackets) before white space,
+# A sentence ends at . ! ? … ۔ ؟ (possibly followed by closing quotes/brackets) before white space,
 # or at a line break. Whether a full stop really ends a sentence is decided by _is_boundary.
-_END = re.compile(r"[.!?…]+[\"'»”’)\]]*(?=\s)|\n+")
+_END = re.compile(r"[.!?…۔؟]+[\"'»”’)\]]*(?=\s)|\n+")
+_FINAL = "!?…۔؟"  # marks that always end a sentence (۔ is the Urdu full stop, ؟ the Arabic ?)
 _LAST_WORD = re.compile(r"(\w+)\W*$")
 _ABBREVIATIONS = frozenset(
     {
@@ -56,10 +95,15 @@ _ABBREVIATIONS = frozenset(
 
 
 def clean(text: str) -> str:
-    """Invisible characters removed, NFKC applied: the display text."""
-    if _INVISIBLE_RE.search(text):
-        text = _INVISIBLE_RE.sub("", text)
-    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+    """NFKC applied, invisible characters, Arabic tatweel and diacritics removed: the display
+    text."""
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKC", text)
+    if _REMOVED_RE.search(text):
+        # NFKC again: a letter and a mark that an invisible character kept apart may compose.
+        text = unicodedata.normalize("NFKC", _REMOVED_RE.sub("", text))
+    return text
 
 
 def fold(text: str, language: str | None = None) -> str:
@@ -74,10 +118,17 @@ def fold(text: str, language: str | None = None) -> str:
         if old in text:
             text = text.replace(old, new)
     text = text.lower()
-    for old, new in _AFTER:
+    for old, new in _after(language):
         if old in text:
             text = text.replace(old, new)
     return text
+
+
+def _after(language: str | None) -> tuple[tuple[str, str], ...]:
+    """Replacements after lower-casing: the shared ones, plus those that depend on the language."""
+    if language in ASPIRATING_HEH:
+        return _AFTER
+    return _AFTER_ARABIC if language == "ar" else _AFTER_OTHERS
 
 
 def normalize(text: str, language: str | None = None) -> str:
@@ -114,7 +165,7 @@ def sentence_index(starts: list[int], offset: int) -> int:
 
 
 def _is_boundary(text: str, mark: int, end: int) -> bool:
-    if text[mark] in "!?…":
+    if text[mark] in _FINAL:
         return True
     following = text[end : end + 3].lstrip()
     if following and (following[0].islower() or following[0].isdigit()):

@@ -9,6 +9,8 @@ Term syntax (what a press officer writes in a rule file)::
     film festival*  a phrase: words in this order, separated by spaces or hyphens
     co-produc*      a hyphen inside a term may be written as a hyphen, a space or nothing:
                     co-production, co production, coproduction
+    تفاهم‌نامه*      a zero-width non-joiner (the Persian half-space) is a hyphen: it also
+                    matches تفاهم نامه and تفاهمنامه
     days of ? cinema  "?" stands for any one word: days of Uzbek cinema
     ~partners       a weak term (leading ~): it counts half in a meeting of concepts; for
                     common words that are not always about the concept
@@ -16,7 +18,8 @@ Term syntax (what a press officer writes in a rule file)::
 :func:`parse_term` ignores the ``~``; :func:`is_weak` tells whether a term has it.
 
 Terms are normalised with the same function as the text (:mod:`monitor.tag.normalize`), so case,
-ё/е, İ/I and apostrophe variants do not matter.
+ё/е, İ/I and apostrophe variants do not matter. :func:`variants` gives a term's spellings in the
+other scripts of its language (Uzbek Latin terms also match Uzbek Cyrillic text).
 
 A :class:`Lexicon` compiles many terms, each with one or more labels, into a single regex shaped as
 a trie (shared prefixes are tested once). Every term ends in an empty capturing group; the group
@@ -27,13 +30,16 @@ the longest term wins, so an exclusion such as ``plastic film`` hides the ``film
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
-from monitor.tag.normalize import normalize
+from monitor.tag.normalize import clean, normalize
+from monitor.tag.translit import uz_cyrillic_spellings
 
 GAP = "?"
 WEAK = "~"
+ZWNJ = "\u200c"  # zero-width non-joiner: Persian and Urdu half-space, a hyphen in a term
 _ALLOWED = re.compile(r"^[\w'’‘ʼʻ`.&*?\- ]+$")
 _MIN_STEM = 3
 
@@ -46,8 +52,10 @@ _END = r"(?!\w)"
 
 
 def check_term(text: str) -> str:
-    """Validate a term's syntax; returns it stripped. Raises ValueError with a readable message."""
-    term = " ".join(text.split())
+    """Validate a term's syntax; returns it stripped and cleaned like text (invisible characters
+    and Arabic vowel marks removed), with a zero-width non-joiner made a hyphen. Raises
+    ValueError with a readable message."""
+    term = " ".join(clean(text.replace(ZWNJ, "-")).split())
     if term.startswith(WEAK):
         return WEAK + check_term(term[1:])
     if not term:
@@ -118,6 +126,26 @@ def is_weak(text: str) -> bool:
     return text.strip().startswith(WEAK)
 
 
+# Spellings of a term in the other scripts of a language written in more than one: rules are
+# written in one script (Uzbek: Latin), texts come in either.
+SCRIPT_SPELLINGS: Mapping[str, Callable[[str], tuple[str, ...]]] = {"uz": uz_cyrillic_spellings}
+
+
+def variants(text: str, language: str | None) -> tuple[str, ...]:
+    """A term as written, then its spellings in the language's other scripts (checked terms;
+    one that breaks a rule there, such as a stem shorter than 3 letters, is left out)."""
+    spell = SCRIPT_SPELLINGS.get(language or "")
+    if spell is None:
+        return (text,)
+    out = [text]
+    for spelling in spell(text):
+        try:
+            out.append(check_term(spelling))
+        except ValueError:
+            continue
+    return tuple(dict.fromkeys(out))
+
+
 def _split(term: str) -> list[tuple[str, str]]:
     """Words with the join that precedes each (" " or "-"; the first gets "")."""
     out: list[tuple[str, str]] = []
@@ -169,11 +197,23 @@ def _is_word_char(char: str) -> bool:
 
 @dataclass(frozen=True)
 class Lexicon:
-    """Terms with labels, compiled into one regex. Picklable (the regex pickles as its source)."""
+    """Terms with labels, as one regex. Picklable.
 
-    pattern: re.Pattern[str] | None
+    The regex is compiled on first use and not pickled: the country lexicons of agglutinative
+    languages are regexes of a few hundred kilobytes, and compiling them all takes seconds that
+    a run reading two languages, or a worker process, need not spend.
+    """
+
+    source: str | None
     leaves: tuple[tuple[str, ...], ...]  # labels of the term behind each capturing group
     affixes: tuple[Affix, ...] = ()
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str] | None:
+        return None if self.source is None else re.compile(self.source)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"source": self.source, "leaves": self.leaves, "affixes": self.affixes}
 
     def find(self, text: str) -> list[Found]:
         """Non-overlapping terms of a normalised text, left to right, longest first."""
@@ -222,14 +262,22 @@ def compile_lexicon(entries: Iterable[tuple[Term, str]]) -> Lexicon:
     if not trie:
         return Lexicon(None, (), tuple(affixes))
     leaves: list[tuple[str, ...]] = []
-    source = r"(?<!\w)" + _render(trie, leaves)
-    return Lexicon(re.compile(source), tuple(leaves), tuple(affixes))
+    source = _start(trie) + _render(trie, leaves)
+    return Lexicon(source, tuple(leaves), tuple(affixes))
 
 
 # A trie node maps a unit (a literal character, or a regex fragment marked by a leading NUL) to
 # its child; the key None holds the labels of a term ending there.
 _Node = dict[object, object]
 _REGEX = "\0"
+
+
+def _start(trie: _Node) -> str:
+    """A term starts where no word character precedes it. When every term starts with a word
+    character, ``\\b`` says the same and is faster to test at every position of a text."""
+    if all(isinstance(k, str) and _is_word_char(k) for k in trie):
+        return r"\b"
+    return r"(?<!\w)"
 
 
 def _units(term: Term) -> list[str]:

@@ -1,0 +1,179 @@
+"""Tagger evaluation metrics (monitor.evaluate) on small hand-made inputs, figures by hand."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from monitor.evaluate import (
+    Example,
+    Prediction,
+    Rates,
+    evaluate,
+    format_table,
+    jaccard,
+    misses,
+    parse_example,
+    rates,
+    score_group,
+    to_json,
+)
+
+
+def example(
+    id: str,
+    label: bool,
+    language: str = "en",
+    borderline: bool = False,
+    aspects: tuple[str, ...] = (),
+    countries: tuple[str, ...] = (),
+) -> Example:
+    return Example(
+        id, language, "title", "text", label, borderline, frozenset(aspects), frozenset(countries)
+    )
+
+
+def predicted(
+    tagged: bool,
+    score: float = 0.0,
+    aspects: tuple[str, ...] = (),
+    countries: tuple[str, ...] = (),
+    language: str | None = "en",
+) -> Prediction:
+    return Prediction(tagged, score, frozenset(aspects), frozenset(countries), language)
+
+
+def test_rates() -> None:
+    assert rates(2, 3, 3) == Rates(2 / 3, 2 / 3, pytest.approx(2 / 3))
+    assert rates(1, 1, 4) == Rates(1.0, 0.25, 0.4)  # 2 * 1 * 0.25 / 1.25
+    assert rates(0, 2, 3) == Rates(0.0, 0.0, 0.0)
+    assert rates(0, 0, 3) == Rates(None, 0.0, None)  # nothing predicted: no precision
+    assert rates(0, 0, 0) == Rates(None, None, None)
+
+
+def test_jaccard() -> None:
+    assert jaccard(frozenset({"AZ", "TR"}), frozenset({"AZ"})) == 0.5
+    assert jaccard(frozenset({"AZ"}), frozenset({"UZ"})) == 0.0
+    assert jaccard(frozenset(), frozenset()) == 1.0
+
+
+# Six English lines and one borderline line:
+#   a  positive, tagged     aspects {agreement, co_production} vs {agreement}   countries exact
+#   b  positive, tagged     aspects {festival_market} vs {festival_market, diplomacy}
+#                           countries {AZ, TR} vs {AZ}: Jaccard 1/2
+#   c  positive, missed
+#   d  negative, tagged     (false positive)
+#   e  negative, not tagged
+#   f  negative, not tagged, detected as Italian
+#   g  borderline, tagged   (left out of everything but the borderline count and lang.ok)
+PAIRS = [
+    (
+        example("a", True, aspects=("agreement", "co_production"), countries=("AZ", "IT")),
+        predicted(True, 0.9, aspects=("agreement",), countries=("AZ", "IT")),
+    ),
+    (
+        example("b", True, aspects=("festival_market",), countries=("AZ", "TR")),
+        predicted(True, 0.7, aspects=("festival_market", "diplomacy"), countries=("AZ",)),
+    ),
+    (example("c", True, aspects=("policy",), countries=("UZ",)), predicted(False, 0.3)),
+    (example("d", False), predicted(True, 0.6)),
+    (example("e", False), predicted(False)),
+    (example("f", False), predicted(False, language="it")),
+    (example("g", True, borderline=True), predicted(True, 0.55)),
+]
+
+
+def test_score_group_by_hand() -> None:
+    g = score_group("en", PAIRS)
+    assert (g.lines, g.positives, g.tp, g.fp, g.fn) == (6, 3, 2, 1, 1)
+    assert g.label == Rates(2 / 3, 2 / 3, pytest.approx(2 / 3))
+    # Aspects on a and b: hits 1 + 1, predicted 1 + 2, expected 2 + 1.
+    assert g.aspects == Rates(2 / 3, 2 / 3, pytest.approx(2 / 3))
+    assert g.countries_exact == 0.5  # a right, b not
+    assert g.countries_jaccard == 0.75  # (1 + 1/2) / 2
+    assert (g.borderline, g.borderline_tagged) == (1, 1)
+    assert g.language_ok == 6 / 7  # f was detected as Italian; borderline lines count here
+
+
+def test_an_empty_group_has_no_rates() -> None:
+    g = score_group("ka", [(example("x", False, "ka"), predicted(False, language="ka"))])
+    assert (g.tp, g.fp, g.fn) == (0, 0, 0)
+    assert g.label == Rates(None, None, None)
+    assert g.countries_exact is None and g.countries_jaccard is None
+
+
+def test_misses_are_false_positives_and_negatives_outside_the_borderline() -> None:
+    assert [(m.id, m.kind, m.score) for m in misses(PAIRS)] == [("c", "FN", 0.3), ("d", "FP", 0.6)]
+
+
+def test_evaluate_groups_by_language_then_all() -> None:
+    az = [(example("z", True, "az", countries=("AZ",)), predicted(True, 0.8, countries=("AZ",)))]
+    report = evaluate([*PAIRS, *az])
+    assert [g.group for g in report.groups] == ["az", "en", "all"]
+    az_group, _, overall = report.groups
+    assert (az_group.tp, az_group.fp, az_group.fn) == (1, 0, 0)
+    assert (overall.lines, overall.tp, overall.fp, overall.fn) == (7, 3, 1, 1)
+    assert overall.label.precision == 0.75 and overall.label.recall == 0.75
+    assert overall.countries_exact == pytest.approx(2 / 3)
+    assert [m.id for m in report.misses] == ["c", "d"]
+
+
+def test_table_and_json() -> None:
+    report = evaluate(PAIRS)
+    table = format_table(report)
+    header, en, overall = table.splitlines()[:3]
+    assert header.split()[:9] == ["lang", "lines", "pos", "tp", "fp", "fn", "prec", "recall", "f1"]
+    assert en.split()[:9] == ["en", "6", "3", "2", "1", "1", "0.67", "0.67", "0.67"]
+    assert overall.startswith("all")
+    assert "FN  c  en  score 0.300" in table and "FP  d  en  score 0.600" in table
+    data = json.loads(json.dumps(to_json(report)))
+    assert data["groups"]["en"]["label"]["recall"] == pytest.approx(2 / 3)
+    assert data["groups"]["all"]["borderline_tagged"] == 1
+    assert data["misclassified"][0] == {"id": "c", "language": "en", "kind": "FN", "score": 0.3}
+
+
+def test_a_ratio_without_denominator_is_a_dash() -> None:
+    table = format_table(evaluate([(example("x", False), predicted(False))]))
+    assert table.splitlines()[1].split()[6:9] == ["-", "-", "-"]
+
+
+LINE = {
+    "id": "az-001",
+    "lang": "az",
+    "title": "Başlıq",
+    "text": "Mətn",
+    "label": True,
+    "borderline": False,
+    "aspects": ["agreement"],
+    "countries": ["AZ", "MD"],
+    "source_url": "https://example.com/",
+    "why": "extra keys are ignored",
+}
+
+
+def test_parse_example() -> None:
+    parsed = parse_example(LINE)
+    assert parsed == Example(
+        "az-001", "az", "Başlıq", "Mətn", True, False, frozenset({"agreement"}),
+        frozenset({"AZ", "MD"}),
+    )  # fmt: skip
+    minimal = parse_example({k: LINE[k] for k in ("id", "lang", "title", "text", "label")})
+    assert not minimal.borderline and minimal.aspects == frozenset()
+    assert parse_example({**LINE, "script": "Cyrl"}).script == "Cyrl"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ([LINE], "expected a JSON object"),
+        ({k: v for k, v in LINE.items() if k != "lang"}, "'lang' is missing"),
+        ({**LINE, "label": "yes"}, "'label' must be true or false"),
+        ({**LINE, "title": None}, "'title' must be a string"),
+        ({**LINE, "borderline": 1}, "'borderline' must be true or false"),
+        ({**LINE, "countries": "AZ"}, "'countries' must be a list of strings"),
+    ],
+)
+def test_bad_lines_are_explained(data: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_example(data)
