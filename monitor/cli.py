@@ -395,13 +395,9 @@ class _Progress:
 
     def source_done(self, outcome: SourceOutcome) -> None:
         self.sources += 1
-        if not self.live:
-            detail = (
-                f"{outcome.error_code}: {outcome.error_message}"
-                if outcome.error_code
-                else f"{outcome.new_items} new"
-            )
-            log.info("%s: %s (%s)", outcome.name, outcome.status.value, detail)
+        # Failures are logged as warnings by the pipeline itself, terminal or not.
+        if not self.live and outcome.status is not SourceStatus.ERROR:
+            log.info("%s: %s (%s new)", outcome.name, outcome.status.value, outcome.new_items)
         self._draw()
 
     def articles_found(self, count: int) -> None:

@@ -105,14 +105,9 @@ def test_progress_elsewhere_is_plain_log_lines(caplog: pytest.LogCaptureFixture)
     stream = io.StringIO()
     progress = _Progress(stream, live=False)
     with caplog.at_level("INFO", logger="monitor"):
-        progress.source_done(
-            SourceOutcome(
-                "A",
-                "http://a/",
-                SourceStatus.ERROR,
-                error_code="fetch.timeout",
-                error_message="slow",
-            )
-        )
+        progress.source_done(SourceOutcome("A", "http://a/", SourceStatus.OK, 3))
+        failed = SourceOutcome("B", "http://b/", SourceStatus.ERROR, error_code="fetch.timeout")
+        progress.source_done(failed)
     assert stream.getvalue() == ""
-    assert "A: error (fetch.timeout: slow)" in caplog.text
+    assert "A: ok (3 new)" in caplog.text
+    assert "B:" not in caplog.text  # the pipeline's own warning reports failures
