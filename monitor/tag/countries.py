@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -202,32 +203,47 @@ def _inflected(text: str, language: str | None, inflection: _Inflection) -> Term
 def _declined(word: Word, language: str | None, inflection: _Inflection) -> Word:
     if word.gap or word.tail:
         return word
-    endings = sorted((e for e in inflection.endings if e != OTHER), key=len, reverse=True)
-    for ending in [*endings, OTHER]:
-        if ending not in inflection.endings:
-            continue
-        norm = "" if ending == OTHER else normalize(ending, language)
+    key = tuple((ending, tuple(forms)) for ending, forms in inflection.endings.items())
+    for norm, forms in _endings(key, language):
         if word.literal.endswith(norm):
             stem = word.literal[: len(word.literal) - len(norm)]
             if len(stem) < inflection.min_stem:
                 return word
-            forms = sorted({normalize(f, language) for f in inflection.endings[ending]}, key=len)
-            return Word(stem, word.any_start, _alternation(forms[::-1]))
+            return Word(stem, word.any_start, forms)
     return word
 
 
+@cache
+def _endings(
+    endings: tuple[tuple[str, tuple[str, ...]], ...], language: str | None
+) -> tuple[tuple[str, str], ...]:
+    """(normalised ending, alternation of its forms), longest ending first, ``other`` last.
+    Cached: the same table serves each of a language's names."""
+    table = dict(endings)
+    order = sorted((e for e in table if e != OTHER), key=len, reverse=True)
+    out: list[tuple[str, str]] = []
+    for ending in [*order, OTHER] if OTHER in table else order:
+        norm = "" if ending == OTHER else normalize(ending, language)
+        forms = sorted({normalize(f, language) for f in table[ending]}, key=len)
+        out.append((norm, _alternation(forms[::-1])))
+    return tuple(out)
+
+
 def _suffix_chain(inflection: _Inflection, language: str | None) -> str:
-    """``(?:'?S(?:S(?:S)?)?)?`` for three suffixes: an optional apostrophe, then 1..n suffixes."""
-    if not inflection.max_suffixes or not inflection.suffixes:
+    """``(?:'?(?:S1|S2|…){1,n})?``: an optional apostrophe, then 1..n suffixes."""
+    return _chain(tuple(inflection.suffixes), inflection.max_suffixes, language)
+
+
+@cache
+def _chain(suffixes: tuple[str, ...], max_suffixes: int, language: str | None) -> str:
+    # Cached: the same chain ends each of a language's ~2,500 names.
+    if not max_suffixes or not suffixes:
         return ""
     # Suffixes in every script of the language (Uzbek -ning is also -нинг).
-    spellings = {v for s in inflection.suffixes for v in variants(s, language)}
+    spellings = {v for s in suffixes for v in variants(s, language)}
     forms = sorted({normalize(s, language) for s in spellings}, key=len, reverse=True)
-    one = _alternation(forms)
-    inner = ""
-    for _ in range(inflection.max_suffixes - 1):
-        inner = f"(?:{one}{inner})?"
-    return f"(?:'?{one}{inner})?"
+    repeat = "" if max_suffixes == 1 else f"{{1,{max_suffixes}}}"
+    return f"(?:'?{_alternation(forms)}{repeat})?"
 
 
 def _alternation(forms: list[str]) -> str:

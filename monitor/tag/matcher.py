@@ -21,7 +21,14 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from monitor.models import Evidence
-from monitor.tag.normalize import WORD, clean, fold, sentence_index, sentence_spans
+from monitor.tag.normalize import (
+    WORD,
+    clean,
+    fold,
+    has_paragraph_break,
+    sentence_index,
+    sentence_spans,
+)
 from monitor.tag.rules import ALL, LanguageTable, Topic
 from monitor.tag.terms import (
     WEAK,
@@ -205,7 +212,7 @@ def _zone_hits(zone: Zone, found: dict[str, list[Found]], topic: Topic) -> list[
             near = topic.window is not None and other_word - word <= topic.window
             if not (near or (topic.same_sentence and same)):
                 break
-            if not same and "\n" in zone.text[offset:other_offset]:
+            if not same and has_paragraph_break(zone.text, offset, other_offset):
                 break  # a meeting may cross a sentence break, not a paragraph break
             if concept not in window or _strength(concept, f) > _strength(concept, window[concept]):
                 window[concept] = f
@@ -287,9 +294,18 @@ def _evidence_weight(
         for zone, _ in pairs
     )
     total += min(pair_total, weights["title"] / 2)
-    if subject.get("title"):
-        total += topic.subject_in_title
-    return total
+    return total + topic.subject_in_title * _title_subject_strength(subject, topic.concepts[0][0])
+
+
+def _title_subject_strength(subject: dict[str, list[Found]], concept: str) -> float:
+    """1 when the title names the subject with a strong term, WEAK_STRENGTH when only with weak
+    ones (a weak term corroborates, it is not evidence), 0 when not at all. With a weak-only
+    meeting in the title (title weight x WEAK_STRENGTH), the half bonus keeps the story below
+    the threshold unless something else supports it."""
+    found = subject.get("title", [])
+    if not found:
+        return 0.0
+    return max(_strength(concept, f) for f in found)
 
 
 def _aspects(

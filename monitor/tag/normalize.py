@@ -78,9 +78,13 @@ _AFTER_ARABIC = (*_AFTER_OTHERS, ("آ", "ا"))  # alef with madda, in Arabic
 
 WORD = re.compile(r"\w+")
 
+# A paragraph break is a blank line: two or more line breaks, with only white space between.
+# A single line break is ordinary white space, since plain text (feeds, YAML blocks) is often
+# hard-wrapped inside a paragraph; headings in extracted text are separated by blank lines.
+PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
 # A sentence ends at . ! ? … ۔ ؟ (possibly followed by closing quotes/brackets) before white space,
-# or at a line break. Whether a full stop really ends a sentence is decided by _is_boundary.
-_END = re.compile(r"[.!?…۔؟]+[\"'»”’)\]]*(?=\s)|\n+")
+# or at a paragraph break. Whether a full stop really ends a sentence is decided by _is_boundary.
+_END = re.compile(r"[.!?…۔؟]+[\"'»”’)\]]*(?=\s)|" + PARAGRAPH_BREAK.pattern)
 _FINAL = "!?…۔؟"  # marks that always end a sentence (۔ is the Urdu full stop, ؟ the Arabic ?)
 _LAST_WORD = re.compile(r"(\w+)\W*$")
 _ABBREVIATIONS = frozenset(
@@ -144,7 +148,7 @@ def words(text: str) -> list[str]:
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence of display text, white space trimmed, empty ones dropped.
 
-    Splits on . ! ? … and line breaks, not after abbreviations (``Mr.``, ``им.``), initials
+    Splits on . ! ? … and paragraph breaks (a blank line), not after abbreviations (``Mr.``, ``им.``), initials
     (``S. A. Gerasimov``) or before a lower-case letter or a digit; ``2.5`` never splits.
     """
     spans: list[tuple[int, int]] = []
@@ -157,6 +161,11 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         start = end
     _add_span(text, start, len(text), spans)
     return spans
+
+
+def has_paragraph_break(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` contains a blank line."""
+    return "\n" in text[start:end] and PARAGRAPH_BREAK.search(text, start, end) is not None
 
 
 def sentence_index(starts: list[int], offset: int) -> int:

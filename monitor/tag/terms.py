@@ -24,7 +24,8 @@ other scripts of its language (Uzbek Latin terms also match Uzbek Cyrillic text)
 A :class:`Lexicon` compiles many terms, each with one or more labels, into a single regex shaped as
 a trie (shared prefixes are tested once). Every term ends in an empty capturing group; the group
 that took part in a match tells which term matched, without a second lookup. At a given position
-the longest term wins, so an exclusion such as ``plastic film`` hides the ``film*`` inside it.
+the longest term wins (see ``_render``), so an exclusion such as ``plastic film`` hides the
+``film*`` inside it, and ``accord* di pace`` wins over ``accordo`` in "accordo di pace".
 """
 
 from __future__ import annotations
@@ -262,7 +263,7 @@ def compile_lexicon(entries: Iterable[tuple[Term, str]]) -> Lexicon:
     if not trie:
         return Lexicon(None, (), tuple(affixes))
     leaves: list[tuple[str, ...]] = []
-    source = _start(trie) + _render(trie, leaves)
+    source = _start(trie) + _render(trie, leaves, {})
     return Lexicon(source, tuple(leaves), tuple(affixes))
 
 
@@ -317,19 +318,33 @@ def _fragment_order(unit: str) -> tuple[int, int]:
     return (rank, -len(body))
 
 
-def _render(node: _Node, leaves: list[tuple[str, ...]]) -> str:
-    """Regex for a trie node. Literal characters are tried first, then fragments (longest
-    continuations first), then the end of a term, so that longer terms win."""
+# Word counts below each trie node, by id (the node is kept so that its id stays its own).
+_Lengths = dict[int, tuple[_Node, frozenset[int]]]
+
+
+def _render(node: _Node, leaves: list[tuple[str, ...]], memo: _Lengths) -> str:
+    """Regex for a trie node, its alternatives in the order that makes the longest term win.
+
+    Python's regex takes the first alternative that matches, not the longest. Two literal
+    children never compete (they start with different characters), but a fragment (a stem's
+    ``\\w*``, an inflection tail, a separator) may match where a literal does: after ``accord``,
+    ``accordo`` and ``accord* di pace`` both fit "accordo di pace". Where a node has fragments,
+    each child is therefore split by the number of words of the terms below it, and the paths
+    to longer terms are tried first; ties keep literals first (the more specific term), then
+    fragments (longest continuations first). The end of a term comes last."""
     literals = sorted(k for k in node if isinstance(k, str) and not k.startswith(_REGEX))
     fragments = sorted(
         (k for k in node if isinstance(k, str) and k.startswith(_REGEX)), key=_fragment_order
     )
+    units = literals + fragments
+    if fragments and len(units) > 1:
+        branches = _by_length(node, units, memo)
+    else:
+        branches = [(unit, _child(node, unit)) for unit in units]
     alternatives: list[str] = []
-    for unit in literals + fragments:
-        child = node[unit]
-        assert isinstance(child, dict)
+    for unit, child in branches:
         head = unit[1:] if unit.startswith(_REGEX) else re.escape(unit)
-        alternatives.append(head + _render(child, leaves))
+        alternatives.append(head + _render(child, leaves, memo))
     leaf = node.get(None)
     if isinstance(leaf, tuple):
         leaves.append(leaf)
@@ -337,3 +352,56 @@ def _render(node: _Node, leaves: list[tuple[str, ...]]) -> str:
     if len(alternatives) == 1:
         return alternatives[0]
     return "(?:" + "|".join(alternatives) + ")"
+
+
+def _child(node: _Node, unit: str) -> _Node:
+    child = node[unit]
+    assert isinstance(child, dict)
+    return child
+
+
+def _by_length(node: _Node, units: list[str], memo: _Lengths) -> list[tuple[str, _Node]]:
+    """(unit, child pruned to terms of one length), longest terms first, stable otherwise."""
+    branches: list[tuple[int, int, str, _Node]] = []
+    for rank, unit in enumerate(units):
+        child = _child(node, unit)
+        step = 1 if _is_separator(unit) else 0
+        for words in sorted(_lengths(child, memo)):
+            branches.append((-(words + step), rank, unit, _pruned(child, words, memo)))
+    branches.sort(key=lambda b: b[:2])
+    return [(unit, child) for _, _, unit, child in branches]
+
+
+def _is_separator(unit: str) -> bool:
+    return unit[1:] in (_SEP_SPACE, _SEP_HYPHEN)
+
+
+def _lengths(node: _Node, memo: _Lengths) -> frozenset[int]:
+    """Word counts (separators crossed) from a node to the ends of the terms below it."""
+    known = memo.get(id(node))
+    if known is not None:
+        return known[1]
+    out = {0} if None in node else set()
+    for unit, child in node.items():
+        if isinstance(unit, str):
+            assert isinstance(child, dict)
+            step = 1 if _is_separator(unit) else 0
+            out.update(n + step for n in _lengths(child, memo))
+    memo[id(node)] = (node, frozenset(out))
+    return memo[id(node)][1]
+
+
+def _pruned(node: _Node, words: int, memo: _Lengths) -> _Node:
+    """A copy of a trie node keeping only the terms that end ``words`` separators below it."""
+    out: _Node = {}
+    if words == 0 and None in node:
+        out[None] = node[None]
+    for unit, child in node.items():
+        if not isinstance(unit, str):
+            continue
+        assert isinstance(child, dict)
+        rest = words - (1 if _is_separator(unit) else 0)
+        if rest >= 0 and rest in _lengths(child, memo):
+            out[unit] = _pruned(child, rest, memo)
+    memo[id(out)] = (out, frozenset({words}))
+    return out
