@@ -22,6 +22,7 @@ class Request:
     path: str  # without the query string
     query: str
     headers: dict[str, str]  # lower-cased names
+    body: bytes = b""  # what a POST sent
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,9 @@ class LocalServer:
             def do_HEAD(self) -> None:
                 server._serve(self, "HEAD")
 
+            def do_POST(self) -> None:
+                server._serve(self, "POST")
+
         self._httpd = ThreadingHTTPServer((host, port), _Handler)
         self._httpd.daemon_threads = True
         # A short poll keeps stop() quick; the suite starts and stops many servers.
@@ -133,9 +137,10 @@ class LocalServer:
 
     def _serve(self, h: BaseHTTPRequestHandler, method: str) -> None:
         parts = urlsplit(h.path)
-        request = Request(
-            method, parts.path, parts.query, {k.lower(): v for k, v in h.headers.items()}
-        )
+        headers = {k.lower(): v for k, v in h.headers.items()}
+        length = int(headers.get("content-length") or 0) if method == "POST" else 0
+        body = h.rfile.read(length) if length > 0 else b""
+        request = Request(method, parts.path, parts.query, headers, body)
         with self._lock:
             self.requests.append(request)
             handler = self._routes.get(parts.path)

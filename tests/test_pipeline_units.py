@@ -111,3 +111,15 @@ def test_progress_elsewhere_is_plain_log_lines(caplog: pytest.LogCaptureFixture)
     assert stream.getvalue() == ""
     assert "A: ok (3 new)" in caplog.text
     assert "B:" not in caplog.text  # the pipeline's own warning reports failures
+
+
+def test_local_server_records_post_bodies() -> None:
+    import httpx
+
+    from monitor.localserver import LocalServer, Reply
+
+    with LocalServer() as server:
+        server.route("/hook", lambda request: Reply(201, request.body.upper()))
+        response = httpx.post(server.url("/hook"), content=b"payload")
+        assert (response.status_code, response.content) == (201, b"PAYLOAD")
+        assert server.requests[-1].method == "POST" and server.requests[-1].body == b"payload"
