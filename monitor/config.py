@@ -11,15 +11,16 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, localedata
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from monitor.errors import ConfigError, Problem
 from monitor.fetch import FetchPolicy
+from monitor.mail import SmtpSettings
 from monitor.models import Source
 from monitor.yamlfile import line_of, read_yaml, validate
 
@@ -130,6 +131,112 @@ class _FetchModel(BaseModel):
         )
 
 
+_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+class _EmailModel(BaseModel):
+    """SMTP delivery. The password is never written here: ``password_env`` names the
+    environment variable that holds it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    host: str = Field(min_length=1)
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    user: str | None = None
+    password_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    sender: str
+    recipients: list[str] = Field(min_length=1)
+    timeout: str = "30s"
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        if not _ADDRESS.match(value.rsplit("<", 1)[-1].rstrip(">").strip()):
+            raise ValueError(f"{value!r} is not an e-mail address")
+        return value
+
+    @field_validator("recipients")
+    @classmethod
+    def _recipients(cls, value: list[str]) -> list[str]:
+        bad = [v for v in value if not _ADDRESS.match(v)]
+        if bad:
+            raise ValueError(f"not e-mail addresses: {', '.join(map(repr, bad))}")
+        return value
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> str:
+        _positive_duration(value)
+        return str(value)
+
+    @model_validator(mode="after")
+    def _password_with_user(self) -> _EmailModel:
+        if self.user and not self.password_env:
+            raise ValueError(
+                "user is set: name the environment variable holding the password in password_env"
+            )
+        return self
+
+    def settings(self) -> SmtpSettings:
+        return SmtpSettings(
+            host=self.host,
+            sender=self.sender,
+            recipients=tuple(self.recipients),
+            port=self.port,
+            security=self.security,
+            user=self.user,
+            password_env=self.password_env,
+            timeout=_positive_duration(self.timeout),
+        )
+
+
+class _WebhookModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    url: str
+    format: Literal["chat", "digest"] = "chat"  # a short message, or the digest's whole JSON
+    timeout: str = "15s"
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("is not an http(s) URL")  # the URL itself may hold a secret
+        return value
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> str:
+        _positive_duration(value)
+        return str(value)
+
+
+class _DigestModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    locale: Literal["en", "ru", "az"] = "en"  # language of the digest's own labels
+    group_by: Literal["aspect", "country", "none"] = "aspect"
+    email: _EmailModel | None = None
+    webhooks: list[_WebhookModel] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Webhook:
+    url: str
+    format: str
+    timeout: float
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    locale: str = "en"
+    group_by: str | None = "aspect"
+    email: SmtpSettings | None = None
+    webhooks: tuple[Webhook, ...] = ()
+
+
 class _ConfigModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -138,6 +245,7 @@ class _ConfigModel(BaseModel):
     timezone: str = "UTC"
     topics: list[str] = Field(default_factory=list)
     fetch: _FetchModel = Field(default_factory=_FetchModel)
+    digest: _DigestModel = Field(default_factory=_DigestModel)
     sources: list[_SourceModel] = Field(min_length=1)
 
     @field_validator("timezone")
@@ -168,6 +276,7 @@ class Config:
     sources: tuple[Source, ...]
     topic_files: tuple[Path, ...] = ()
     fetch: FetchPolicy = field(default_factory=FetchPolicy)
+    digest: DigestSettings = field(default_factory=DigestSettings)
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -229,6 +338,15 @@ def load_config(path: Path) -> Config:
         sources=sources,
         topic_files=tuple(base / t for t in model.topics),
         fetch=model.fetch.policy(),
+        digest=DigestSettings(
+            locale=model.digest.locale,
+            group_by=None if model.digest.group_by == "none" else model.digest.group_by,
+            email=model.digest.email.settings() if model.digest.email else None,
+            webhooks=tuple(
+                Webhook(w.url, w.format, _positive_duration(w.timeout))
+                for w in model.digest.webhooks
+            ),
+        ),
     )
 
 

@@ -152,3 +152,63 @@ def test_shipped_sources_yaml_is_valid() -> None:
     config = load_config(Path(__file__).parent.parent / "sources.yaml")
     assert len(config.sources) >= 3
     assert all(s.language and s.country for s in config.sources)
+
+
+DIGEST = """\
+digest:
+  locale: ru
+  group_by: country
+  email:
+    host: smtp.example.org
+    port: 465
+    security: tls
+    user: monitor
+    password_env: MONITOR_SMTP_PASSWORD
+    sender: Monitor <monitor@example.org>
+    recipients: [press@example.org]
+  webhooks:
+    - url: https://chat.example.org/hooks/secret-token
+sources:
+  - {name: a, url: 'http://a.example/'}
+"""
+
+
+def test_digest_delivery_settings(tmp_path: Path) -> None:
+    digest = load_config(write(tmp_path, DIGEST)).digest
+    assert (digest.locale, digest.group_by) == ("ru", "country")
+    assert digest.email is not None
+    assert (digest.email.port, digest.email.security, digest.email.password_env) == (
+        465,
+        "tls",
+        "MONITOR_SMTP_PASSWORD",
+    )
+    assert digest.email.recipients == ("press@example.org",)
+    (hook,) = digest.webhooks
+    assert (hook.format, hook.timeout) == ("chat", 15)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("locale: ru", "locale: fr"), ":2: digest.locale: Input should be 'en', 'ru' or 'az'"),
+        (
+            ("    password_env: MONITOR_SMTP_PASSWORD\n", ""),
+            ":4: digest.email: user is set: name the environment variable",
+        ),
+        (
+            ("[press@example.org]", "[press]"),
+            ":11: digest.email.recipients: not e-mail addresses: 'press'",
+        ),
+        (
+            ("    port: 465\n", "    port: 465\n    password: hunter2\n"),
+            ":7: digest.email.password: unknown key",
+        ),
+        (
+            ("https://chat.example.org/hooks/secret-token", "ftp://chat"),
+            ":13: digest.webhooks.0.url: is not an http(s) URL",
+        ),
+    ],
+)
+def test_digest_settings_problems(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
+    (message,) = problems(write(tmp_path, DIGEST.replace(*change)))
+    assert expected in message
