@@ -18,14 +18,14 @@ import logging
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
 from monitor import __version__
 from monitor.config import ENV_VAR, Config, find_config, load_config
-from monitor.deliver import write_files
-from monitor.digest import build_digest, day_window
+from monitor.deliver import send, write_files
+from monitor.digest import build_digest, day_window, select_stories
 from monitor.errors import ConfigError, DeliveryError, RunLockedError, StorageError
 from monitor.evaluate import Example, Prediction, evaluate, format_table, parse_example, to_json
 from monitor.fetch import Fetcher
@@ -175,10 +175,8 @@ def _run(config: Config, args: argparse.Namespace, verbosity: int) -> int:
         report = asyncio.run(_cycle(config, store, tagger, extract, args.all, progress))
         progress.finish()
         print(_summary(report), file=sys.stderr)
-        if not args.no_digest:
-            for path in _write_digest(config, store, None):
-                print(path)
-    return EXIT_FAILED if report.all_failed else EXIT_OK
+        delivery = EXIT_OK if args.no_digest else _write_digest(config, store, None)
+    return EXIT_FAILED if report.all_failed or delivery != EXIT_OK else EXIT_OK
 
 
 async def _cycle(
@@ -216,21 +214,47 @@ def _summary(report: RunReport) -> str:
     )
 
 
-def _write_digest(config: Config, store: Store, day: date | None) -> list[Path]:
+FEED_DAYS = 7  # the Atom feed holds the stories of this many days
+
+
+def _write_digest(config: Config, store: Store, day: date | None) -> int:
+    """Write the day's digest files, print their paths, then send it. Exit status 1 when a
+    delivery channel failed (the files are written first and stay)."""
     now = datetime.now(UTC)
     day = day or now.astimezone(config.timezone).date()
     since, until = day_window(day, config.timezone)
     stored = store.tagged_between(since, until)
     health = store.health([s.name for s in config.sources], since, until)
     digest = build_digest(day, config.timezone, now, stored, health)
-    return write_files(digest, config.reports_dir)
+    recent = select_stories(
+        store.tagged_between(until - timedelta(days=FEED_DAYS), until), config.timezone
+    )
+    settings = config.digest
+    paths = write_files(
+        digest,
+        config.reports_dir,
+        locale=settings.locale,
+        group_by=settings.group_by,
+        feed_stories=recent,
+    )
+    for path in paths:
+        print(path)
+    failures = send(
+        digest,
+        locale=settings.locale,
+        group_by=settings.group_by,
+        email=settings.email,
+        webhooks=settings.webhooks,
+        env=os.environ,
+    )
+    for failure in failures:
+        print(f"monitor: delivery failed: {failure}", file=sys.stderr)
+    return EXIT_FAILED if failures else EXIT_OK
 
 
 def _digest(config: Config, day: date | None) -> int:
     with Store(config.storage_url) as store:
-        for path in _write_digest(config, store, day):
-            print(path)
-    return EXIT_OK
+        return _write_digest(config, store, day)
 
 
 def _sources_list(config: Config, out: TextIO) -> int:

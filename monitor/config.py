@@ -22,6 +22,8 @@ from monitor.errors import ConfigError, Problem
 from monitor.fetch import FetchPolicy
 from monitor.mail import SmtpSettings
 from monitor.models import Source
+from monitor.render import GroupBy
+from monitor.webhook import Webhook
 from monitor.yamlfile import line_of, read_yaml, validate
 
 ENV_VAR = "MONITOR_CONFIG"
@@ -223,16 +225,9 @@ class _DigestModel(BaseModel):
 
 
 @dataclass(frozen=True)
-class Webhook:
-    url: str
-    format: str
-    timeout: float
-
-
-@dataclass(frozen=True)
 class DigestSettings:
     locale: str = "en"
-    group_by: str | None = "aspect"
+    group_by: GroupBy = "aspect"
     email: SmtpSettings | None = None
     webhooks: tuple[Webhook, ...] = ()
 

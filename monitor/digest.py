@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from monitor.grouping import group_stories
 from monitor.models import Digest, SourceHealth, SourceStatus, Story
 from monitor.store import StoredArticle
 from monitor.text import first_sentences
@@ -35,15 +36,23 @@ def build_digest(
     stored: Sequence[StoredArticle],
     health: Sequence[SourceHealth],
 ) -> Digest:
-    stories = tuple(_story(s, tz) for s in stored)
-    stories = tuple(sorted(stories, key=lambda s: (-s.score, -s.published.timestamp(), s.url)))
     return Digest(
         date=day.isoformat(),
         timezone=tz.key,
         generated_at=generated_at.astimezone(tz),
-        stories=stories,
+        stories=select_stories(stored, tz),
         sources=tuple(health),
     )
+
+
+def select_stories(stored: Sequence[StoredArticle], tz: ZoneInfo) -> tuple[Story, ...]:
+    """Best first; the same story from several outlets or in several languages shown once,
+    with the others under ``also``."""
+    stories = sorted(
+        (_story(s, tz) for s in stored), key=lambda s: (-s.score, -s.published.timestamp(), s.url)
+    )
+    texts = {s.article.url: s.article.text for s in stored if s.article.url}
+    return group_stories(stories, texts=texts)
 
 
 def _story(stored: StoredArticle, tz: ZoneInfo) -> Story:
@@ -190,6 +199,11 @@ def to_markdown(digest: Digest) -> str:
             lines.append("")
         if story.summary:
             lines.append(_md_escape(story.summary))
+            lines.append("")
+        also = [a for a in story.also if is_http_url(a.url)]
+        if also:
+            links = " · ".join(f"[{a.language or '?'}](<{_md_url(a.url)}>)" for a in also)
+            lines.append(f"Also in: {links}")
             lines.append("")
         for sentence, terms in _by_sentence(story):
             matched = ", ".join(f"**{_md_escape(t)}**" for t in terms)

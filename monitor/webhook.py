@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -21,6 +22,16 @@ from monitor.errors import DeliveryError
 
 USER_AGENT = f"film-coop-monitor/{__version__} (digest webhook)"
 _SNIPPET = 300  # characters of an error response worth showing (Slack answers "invalid_payload")
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """A configured webhook: ``format`` "chat" posts :func:`chat_payload`, "digest" the whole
+    digest JSON."""
+
+    url: str
+    format: str = "chat"
+    timeout: float = 15.0
 
 
 def post_digest(

@@ -128,11 +128,18 @@ def test_empty_day_says_so() -> None:
 
 
 def test_files_written_atomically(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    older = build_digest(date(2026, 11, 25), BAKU, GENERATED, [], HEALTH)
+    write_files(older, reports)
     digest = build_digest(date(2026, 11, 26), BAKU, GENERATED, [stored(1, "Фильм", 0.9)], HEALTH)
-    paths = write_files(digest, tmp_path / "reports")
-    assert [p.name for p in paths] == ["2026-11-26.json", "2026-11-26.md"]
+    paths = write_files(digest, reports, locale="ru", feed_stories=digest.stories)
+    names = ["2026-11-26.json", "2026-11-26.md", "2026-11-26.html", "index.html", "feed.xml"]
+    assert [p.name for p in paths] == names
     assert json.loads(paths[0].read_text(encoding="utf-8"))["stories"][0]["title"] == "Фильм"
-    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
-        "2026-11-26.json",
-        "2026-11-26.md",
-    ]
+    assert not [
+        p.name for p in reports.iterdir() if p.name.startswith(".")
+    ]  # no temporary files left
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert index.index("2026-11-26.html") < index.index("2026-11-25.html")  # newest first
+    assert "Фильм" in (reports / "feed.xml").read_text(encoding="utf-8")
+    assert "Фильм" in paths[2].read_text(encoding="utf-8")

@@ -64,13 +64,18 @@ def _check(work: Path, base_url: str, sources: int, seconds: float) -> bool:
     """Compare the digest with the outlets' answers: every cooperation story in, nothing else."""
     digests = sorted((work / "reports").glob("*.json"))
     digest = json.loads(digests[-1].read_text(encoding="utf-8"))
-    found = {s["url"].removeprefix(base_url + "/") for s in digest["stories"] if s["url"]}
+    # The same story in several languages is one entry with the others under "also".
+    urls = [s["url"] for s in digest["stories"]] + [
+        a["url"] for s in digest["stories"] for a in s["also"]
+    ]
+    found = {url.removeprefix(base_url + "/") for url in urls if url}
     expected = load_expected()
     missed = sorted(set(expected["cooperation"]) - found)
     leaked = sorted(found & set(expected["unrelated"]))
     items = sum(s["new_items"] for s in digest["sources"])
     print(
-        f"demo: {sources} sources, {items} articles stored, {len(digest['stories'])} stories tagged "
+        f"demo: {sources} sources, {items} articles stored, {len(found)} stories tagged, shown as "
+        f"{len(digest['stories'])} ({sum(len(s['also']) for s in digest['stories'])} grouped under also-in) "
         f"({len(expected['cooperation']) - len(missed)}/{len(expected['cooperation'])} cooperation "
         f"stories found, {len(leaked)} unrelated included), {seconds:.1f} s"
     )

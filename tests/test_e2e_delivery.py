@@ -1,0 +1,74 @@
+"""``monitor run`` with e-mail and a webhook configured, against a real SMTP server and the
+local HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+from pathlib import Path
+
+import pytest
+
+from monitor import cli
+from monitor.localserver import LocalServer, Reply
+from tests.sites import write_config
+from tests.test_e2e import EN_COOP, EN_OTHER, serve_outlet
+from tests.test_mail import Collector, _start
+
+pytestmark = pytest.mark.e2e
+
+
+def delivery(smtp_port: int, hook: str) -> str:
+    return (
+        "digest:\n"
+        "  locale: az\n"
+        "  email:\n"
+        "    host: 127.0.0.1\n"
+        f"    port: {smtp_port}\n"
+        "    security: none\n"
+        "    sender: monitor@example.org\n"
+        "    recipients: [press@example.org]\n"
+        "  webhooks:\n"
+        f"    - url: {hook}\n"
+    )
+
+
+def test_digest_is_mailed_and_posted(
+    server: LocalServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.route("/hook", lambda _r: Reply(200, b"ok"))
+    collector = Collector()
+    controller = _start(collector)
+    try:
+        url = serve_outlet(server, "w", [EN_COOP, EN_OTHER], "en")
+        extra = delivery(controller.port, server.url("/hook"))
+        config = write_config(tmp_path, [{"name": "Wire", "url": url}], extra)
+        assert cli.main(["--config", str(config), "run"]) == 0
+    finally:
+        controller.stop()
+    ((_sender, recipients, content),) = collector.received
+    assert recipients == ["press@example.org"]
+    message = email.message_from_bytes(content, policy=email.policy.default)
+    assert message["Subject"].startswith("Kino əməkdaşlığı icmalı")
+    html = message.get_body(("html",)).get_content()
+    assert EN_COOP.title in html and EN_OTHER.title not in html
+    posted = next(r for r in server.requests if r.path == "/hook")
+    assert EN_COOP.title in json.loads(posted.body)["text"]
+    out = capsys.readouterr().out
+    assert all(name in out for name in (".html", "index.html", "feed.xml"))
+
+
+def test_failed_delivery_keeps_the_files_and_exits_1(
+    server: LocalServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.route("/hook", lambda _r: Reply(500, b"down"))
+    url = serve_outlet(server, "w", [EN_COOP], "en")
+    config = write_config(
+        tmp_path, [{"name": "Wire", "url": url}], delivery(1, server.url("/hook"))
+    )
+    assert cli.main(["--config", str(config), "run"]) == 1
+    err = capsys.readouterr().err
+    assert "delivery failed: e-mail:" in err and "delivery failed: webhook:" in err
+    assert len(list((tmp_path / "reports").glob("*.json"))) == 1
+    assert (tmp_path / "reports" / "index.html").exists()
