@@ -26,7 +26,7 @@ from monitor import __version__
 from monitor.config import ENV_VAR, Config, find_config, load_config
 from monitor.deliver import send, write_files
 from monitor.digest import build_digest, day_window, select_stories
-from monitor.errors import ConfigError, DeliveryError, RunLockedError, StorageError
+from monitor.errors import ConfigError, DeliveryError, Problem, RunLockedError, StorageError
 from monitor.evaluate import Example, Prediction, evaluate, format_table, parse_example, to_json
 from monitor.fetch import Fetcher
 from monitor.lock import cycle_lock, lock_path
@@ -76,11 +76,19 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-digest", action="store_true", help="do not write the digest afterwards")
 
     digest = commands.add_parser(
-        "digest", parents=[common], help="write the digest of one day",
-        description="Write reports/YYYY-MM-DD.json and .md with the tagged stories of one day "
-        "(in the configured time zone) and the health of every source.",
+        "digest", parents=[common], help="write the digest of a day or a period",
+        description="Write the digest (JSON, Markdown, HTML; index and feed updated) with the "
+        "tagged stories of one day or period in the configured time zone, and the health of every "
+        "source; then send it by e-mail and webhook when configured. A period's files are named "
+        "FIRST_LAST, so no digest replaces another period's.",
     )  # fmt: skip
-    digest.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the day (default: today)")
+    when = digest.add_mutually_exclusive_group()
+    when.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the day (default: today)")
+    when.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="first day of a period")
+    when.add_argument("--weekly", action="store_true",
+                      help="the seven days that end with --until (default: yesterday)")  # fmt: skip
+    digest.add_argument("--until", type=_date, metavar="YYYY-MM-DD",
+                        help="last day of the period (default: today; with --weekly, yesterday)")  # fmt: skip
 
     sources = commands.add_parser(
         "sources", parents=[common], help="look at the configured sources"
@@ -112,6 +120,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _period(args: argparse.Namespace, today: date) -> tuple[date, date | None]:
+    """The days a ``digest`` command covers: (first, last), last None for a single day."""
+    if args.weekly:
+        last = args.until or today - timedelta(days=1)
+        return last - timedelta(days=6), last
+    if args.since:
+        last = args.until or today
+        if last < args.since:
+            raise ConfigError([Problem("command line", None, "--until", "is before --since")])
+        return args.since, last
+    if args.until:
+        raise ConfigError([Problem("command line", None, "--until", "needs --since or --weekly")])
+    return args.date or today, None
+
+
 def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -133,7 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _run(config, args, verbosity)
         if args.command == "digest":
-            return _digest(config, args.date)
+            first, last = _period(args, datetime.now(UTC).astimezone(config.timezone).date())
+            return _digest(config, first, last)
         return _sources_list(config, sys.stdout)
     except ConfigError as exc:
         for problem in exc.problems:
@@ -217,15 +241,15 @@ def _summary(report: RunReport) -> str:
 FEED_DAYS = 7  # the Atom feed holds the stories of this many days
 
 
-def _write_digest(config: Config, store: Store, day: date | None) -> int:
-    """Write the day's digest files, print their paths, then send it. Exit status 1 when a
-    delivery channel failed (the files are written first and stay)."""
+def _write_digest(config: Config, store: Store, day: date | None, last: date | None = None) -> int:
+    """Write the digest files of a day (or of the days ``day``..``last``), print their paths,
+    then send it. Exit status 1 when a delivery channel failed (the files stay)."""
     now = datetime.now(UTC)
     day = day or now.astimezone(config.timezone).date()
-    since, until = day_window(day, config.timezone)
+    since, until = day_window(day, config.timezone, last)
     stored = store.tagged_between(since, until)
     health = store.health([s.name for s in config.sources], since, until)
-    digest = build_digest(day, config.timezone, now, stored, health)
+    digest = build_digest(day, config.timezone, now, stored, health, last)
     recent = select_stories(
         store.tagged_between(until - timedelta(days=FEED_DAYS), until), config.timezone
     )
@@ -252,9 +276,9 @@ def _write_digest(config: Config, store: Store, day: date | None) -> int:
     return EXIT_FAILED if failures else EXIT_OK
 
 
-def _digest(config: Config, day: date | None) -> int:
+def _digest(config: Config, day: date, last: date | None) -> int:
     with Store(config.storage_url) as store:
-        return _write_digest(config, store, day)
+        return _write_digest(config, store, day, last)
 
 
 def _sources_list(config: Config, out: TextIO) -> int:

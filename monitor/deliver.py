@@ -45,7 +45,7 @@ def write_files(
     """The day's digest as ``reports/YYYY-MM-DD.{json,md,html}`` (the same day's digest is
     replaced by a newer one), then ``index.html`` listing every digest and ``feed.xml`` with
     ``feed_stories``. Each file is written whole or not at all."""
-    stem = reports_dir / digest.date
+    stem = reports_dir / digest.name
     paths = [stem.with_suffix(".json"), stem.with_suffix(".md"), stem.with_suffix(".html")]
     try:
         write_atomic(paths[0], json.dumps(to_json(digest), ensure_ascii=False, indent=2) + "\n")
@@ -79,7 +79,7 @@ def send(
     failures = []
     if email is not None:
         labels = labels_for(locale)
-        subject = labels.digest_title.format(date=digest.date)
+        subject = labels.digest_title.format(date=digest.period)
         message = build_message(subject, render_html(digest, locale, group_by), to_markdown(digest),
                                 email.sender, email.recipients)  # fmt: skip
         try:

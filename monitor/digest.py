@@ -22,10 +22,11 @@ EVIDENCE_PER_STORY = 6  # matched terms kept per story
 EVIDENCE_SENTENCES = 3  # sentences the Markdown shows
 
 
-def day_window(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """Start and end of a calendar day in ``tz`` (a DST day is 23 or 25 hours long)."""
+def day_window(day: date, tz: ZoneInfo, until: date | None = None) -> tuple[datetime, datetime]:
+    """Start of ``day`` and end of ``until`` (default: the same day) in ``tz``; a DST day is
+    23 or 25 hours long."""
     start = datetime.combine(day, time(0), tzinfo=tz)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    end = datetime.combine((until or day) + timedelta(days=1), time(0), tzinfo=tz)
     return start, end
 
 
@@ -35,13 +36,16 @@ def build_digest(
     generated_at: datetime,
     stored: Sequence[StoredArticle],
     health: Sequence[SourceHealth],
+    until: date | None = None,
 ) -> Digest:
+    """The digest of ``day``, or of the days from ``day`` to ``until`` inclusive."""
     return Digest(
         date=day.isoformat(),
         timezone=tz.key,
         generated_at=generated_at.astimezone(tz),
         stories=select_stories(stored, tz),
         sources=tuple(health),
+        until=until.isoformat() if until and until != day else None,
     )
 
 
@@ -101,6 +105,7 @@ def to_json(digest: Digest) -> dict[str, Any]:
     """The digest as the JSON contract other tools read (keys documented in the README)."""
     return {
         "date": digest.date,
+        "until": digest.until or digest.date,
         "timezone": digest.timezone,
         "generated_at": digest.generated_at.isoformat(timespec="seconds"),
         "stories": [
@@ -169,7 +174,7 @@ def _md_url(url: str) -> str:
 
 
 def to_markdown(digest: Digest) -> str:
-    lines = [f"# Film cooperation digest — {digest.date}", ""]
+    lines = [f"# Film cooperation digest — {digest.period}", ""]
     count = len(digest.stories)
     by_language = Counter(s.language or "?" for s in digest.stories)
     by_country = Counter(c for s in digest.stories for c in s.countries)

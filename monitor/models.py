@@ -220,8 +220,19 @@ class SourceHealth:
 
 @dataclass(frozen=True)
 class Digest:
-    date: str  # YYYY-MM-DD in ``timezone``
+    date: str  # YYYY-MM-DD in ``timezone``: the day, or the first day of a period
     timezone: str
     generated_at: datetime
     stories: tuple[Story, ...]
     sources: tuple[SourceHealth, ...]
+    until: str | None = None  # the last day of a period of several days
+
+    @property
+    def name(self) -> str:
+        """The files' name: the day, or ``first_last`` for a period, so that no period's
+        digest replaces another's."""
+        return f"{self.date}_{self.until}" if self.until else self.date
+
+    @property
+    def period(self) -> str:
+        return f"{self.date} – {self.until}" if self.until else self.date

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Literal
 from urllib.parse import urlsplit
@@ -239,6 +239,14 @@ def _counts(counter: Counter[str], name: dict[str, str] | None = None) -> list[t
     ]
 
 
+def _period(first: date, until: str | None, cldr: Locale) -> str:
+    start = str(format_date(first, "long", locale=cldr))
+    if not until:
+        return start
+    last = datetime.strptime(until, "%Y-%m-%d").date()
+    return f"{start} – {format_date(last, 'long', locale=cldr)}"
+
+
 def render_html(digest: Digest, locale: str = "en", group_by: GroupBy = None) -> str:
     """The digest as one self-contained HTML page (inline CSS, no scripts, no remote resources)."""
     labels = labels_for(locale)
@@ -258,7 +266,7 @@ def render_html(digest: Digest, locale: str = "en", group_by: GroupBy = None) ->
         .render(
             lang=locale,
             labels=labels,
-            title=labels.digest_title.format(date=str(format_date(day, "long", locale=cldr))),
+            title=labels.digest_title.format(date=_period(day, digest.until, cldr)),
             story_count=labels.count_stories(len(digest.stories)),
             by_language=_counts(by_language),
             by_country=_counts(by_country, {c: _country_name(cldr, c) for c in countries}),

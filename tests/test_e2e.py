@@ -422,3 +422,40 @@ def test_digest_for_a_given_date(server: LocalServer, tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as info:
         run(config, "digest", "--date", "26-11-2026")
     assert info.value.code == 2
+
+
+def test_period_and_weekly_digests_do_not_replace_daily_ones(
+    server: LocalServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    baku = __import__("zoneinfo").ZoneInfo("Asia/Baku")
+    now = datetime.now(UTC)
+    old = Story(EN_COOP.slug, EN_COOP.title, EN_COOP.paragraphs, published=now - timedelta(days=3))
+    config = write_config(
+        tmp_path, [{"name": "Wire", "url": serve_outlet(server, "w", [old, EN_OTHER], "en")}]
+    )
+    assert run(config, "run") == 0
+    today = now.astimezone(baku).date()
+    first = (today - timedelta(days=5)).isoformat()
+    assert run(config, "digest", "--since", first) == 0
+    period = json.loads(
+        (tmp_path / "reports" / f"{first}_{today.isoformat()}.json").read_text(encoding="utf-8")
+    )
+    assert (period["date"], period["until"]) == (first, today.isoformat())
+    assert [s["title"] for s in period["stories"]] == [EN_COOP.title]
+    assert run(config, "digest", "--weekly") == 0
+    week_end = today - timedelta(days=1)
+    weekly = (
+        tmp_path
+        / "reports"
+        / f"{(week_end - timedelta(days=6)).isoformat()}_{week_end.isoformat()}.html"
+    )
+    assert EN_COOP.title in weekly.read_text(encoding="utf-8")
+    daily = json.loads(
+        (tmp_path / "reports" / f"{today.isoformat()}.json").read_text(encoding="utf-8")
+    )
+    assert daily["stories"] == []  # the daily digest is still there, untouched by the periods
+    index = (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
+    assert f"{first}_{today.isoformat()}.html" in index and weekly.name in index
+    capsys.readouterr()
+    assert run(config, "digest", "--until", today.isoformat()) == 2
+    assert "--until: needs --since or --weekly" in capsys.readouterr().err
