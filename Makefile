@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test demo lint install install-test clean
+.PHONY: run test demo lint install install-test browser clean
 
 run: $(VENV)/.installed
 	$(BIN)/monitor run
@@ -21,6 +21,10 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check monitor tests bench
 	$(BIN)/ruff format --check monitor tests bench
 	$(BIN)/mypy
+
+# Debian's chromium for tests/test_browser.py (skipped without it); needs root, as in CI.
+browser:
+	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
