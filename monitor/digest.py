@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +19,9 @@ from monitor.store import StoredArticle
 from monitor.text import first_sentences
 from monitor.urls import is_http_url
 
+RECENT_DAYS = 30  # the window health.recent_items counts over (store.health's default)
+SILENT_FACTOR = 3  # silent: no new article for this many times the source's usual gap ...
+MIN_SILENCE = timedelta(days=1)  # ... and for at least this long
 EVIDENCE_PER_STORY = 6  # matched terms kept per story
 EVIDENCE_SENTENCES = 3  # sentences the Markdown shows
 
@@ -38,15 +42,33 @@ def build_digest(
     health: Sequence[SourceHealth],
     until: date | None = None,
 ) -> Digest:
-    """The digest of ``day``, or of the days from ``day`` to ``until`` inclusive."""
+    """The digest of ``day``, or of the days from ``day`` to ``until`` inclusive. Sources are
+    marked silent as of ``generated_at``."""
     return Digest(
         date=day.isoformat(),
         timezone=tz.key,
         generated_at=generated_at.astimezone(tz),
         stories=select_stories(stored, tz),
-        sources=tuple(health),
+        sources=tuple(replace(h, silent=is_silent(h, generated_at)) for h in health),
         until=until.isoformat() if until and until != day else None,
     )
+
+
+def usual_gap(health: SourceHealth) -> timedelta | None:
+    """How often the source published lately, on average; None without enough history."""
+    if health.recent_items < 2:
+        return None
+    return timedelta(days=RECENT_DAYS) / health.recent_items
+
+
+def is_silent(health: SourceHealth, now: datetime) -> bool:
+    """No new article for much longer than usual. A source that answers but stopped
+    publishing (a moved feed, a frozen CMS) fails no fetch, so only this shows it."""
+    if health.last_item is None:
+        return False  # never published anything yet: nothing is usual
+    gap = usual_gap(health)
+    limit = max(SILENT_FACTOR * gap, MIN_SILENCE) if gap else timedelta(days=RECENT_DAYS // 4)
+    return now - health.last_item > limit
 
 
 def select_stories(stored: Sequence[StoredArticle], tz: ZoneInfo) -> tuple[Story, ...]:
@@ -140,6 +162,8 @@ def to_json(digest: Digest) -> dict[str, Any]:
                 if h.last_success
                 else None,
                 "consecutive_failures": h.consecutive_failures,
+                "silent": h.silent,
+                "last_item": h.last_item.isoformat(timespec="seconds") if h.last_item else None,
             }
             for h in digest.sources
         ],
@@ -223,6 +247,9 @@ def to_markdown(digest: Digest) -> str:
         problem = f"{h.error}: {h.error_message}" if h.error else ""
         if h.status is SourceStatus.ERROR and h.consecutive_failures > 1:
             problem += f" ({h.consecutive_failures} failures in a row)"
+        if h.silent and h.last_item:
+            when = h.last_item.astimezone(ZoneInfo(digest.timezone)).strftime("%Y-%m-%d %H:%M")
+            problem = (problem + "; " if problem else "") + f"silent: nothing new since {when}"
         lines.append(
             f"| {_md_escape(h.name)} | {h.status.value} | {h.new_items} | {_md_escape(problem)} |"
         )

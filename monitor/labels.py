@@ -39,6 +39,8 @@ class Labels:
     generated: str  # {when}, {tz}
     no_digests: str
     atom_feed: str
+    silent_sources: str
+    silent_since: str  # {when}
 
     def aspect(self, name: str) -> str:
         return self.aspects.get(name, name.replace("_", " "))
@@ -98,6 +100,8 @@ _EN = Labels(
     generated="Generated {when} ({tz}).",
     no_digests="No digests yet.",
     atom_feed="Atom feed",
+    silent_sources="Silent for longer than usual",
+    silent_since="nothing new since {when}",
 )
 
 _RU = Labels(
@@ -145,6 +149,8 @@ _RU = Labels(
     generated="Сформировано {when} ({tz}).",
     no_digests="Дайджестов пока нет.",
     atom_feed="Лента Atom",
+    silent_sources="Молчат дольше обычного",
+    silent_since="ничего нового с {when}",
 )
 
 _AZ = Labels(
@@ -187,6 +193,8 @@ _AZ = Labels(
     generated="Hazırlanıb: {when} ({tz}).",
     no_digests="Hələ icmal yoxdur.",
     atom_feed="Atom lenti",
+    silent_sources="Adi haldan uzun müddət susan mənbələr",
+    silent_since="{when} tarixindən bəri yeni xəbər yoxdur",
 )
 
 LABELS: Mapping[str, Labels] = {labels.locale: labels for labels in (_EN, _RU, _AZ)}

@@ -216,6 +216,9 @@ class SourceHealth:
     error_message: str | None = None
     last_success: datetime | None = None
     consecutive_failures: int = 0
+    last_item: datetime | None = None  # when its newest article was stored
+    recent_items: int = 0  # articles stored in the RECENT_DAYS before the digest's end
+    silent: bool = False  # no new article for much longer than usual
 
 
 @dataclass(frozen=True)

@@ -144,6 +144,7 @@ class _HealthView:
     message: str
     failures: str
     last_success: str
+    silent: str  # empty unless the source has been silent for longer than usual
 
 
 def _country_name(locale: Locale, code: str) -> str:
@@ -229,6 +230,11 @@ def _health_view(health: SourceHealth, labels: Labels, tz: ZoneInfo) -> _HealthV
         if health.consecutive_failures
         else "",
         last_success=last,
+        silent=labels.silent_since.format(
+            when=health.last_item.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        )
+        if health.silent and health.last_item
+        else "",
     )
 
 
@@ -274,6 +280,7 @@ def render_html(digest: Digest, locale: str = "en", group_by: GroupBy = None) ->
             groups=_groups(digest.stories, group_by, labels, cldr),
             failing=[_health_view(h, labels, tz) for h in failing],
             others=[_health_view(h, labels, tz) for h in others],
+            silent=[_health_view(h, labels, tz) for h in digest.sources if h.silent],
             generated=labels.generated.format(
                 when=digest.generated_at.isoformat(timespec="seconds"), tz=digest.timezone
             ),

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -326,18 +326,27 @@ class Store:
                 .on_conflict_do_nothing()
             )
 
-    def health(self, names: Sequence[str], since: datetime, until: datetime) -> list[SourceHealth]:
+    def health(
+        self, names: Sequence[str], since: datetime, until: datetime, recent_days: int = 30
+    ) -> list[SourceHealth]:
         """Health of the named sources, in that order; ``new_items`` counts the articles
-        stored from each between ``since`` and ``until``."""
+        stored from each between ``since`` and ``until``, ``recent_items`` those of the
+        ``recent_days`` before ``until``, ``last_item`` the newest one's time."""
+        recent = until - timedelta(days=recent_days)
         with self._tx() as conn:
             rows = {
                 r.name: r for r in conn.execute(select(sources).where(sources.c.name.in_(names)))
             }
-            counts = {
-                int(source_id): int(n)
-                for source_id, n in conn.execute(
-                    select(articles.c.source_id, func.count())
-                    .where(articles.c.fetched_at >= since, articles.c.fetched_at < until)
+            stats = {
+                int(row.source_id): row
+                for row in conn.execute(
+                    select(
+                        articles.c.source_id,
+                        func.count().filter(articles.c.fetched_at >= since).label("new"),
+                        func.count().filter(articles.c.fetched_at >= recent).label("recent"),
+                        func.max(articles.c.fetched_at).label("last"),
+                    )
+                    .where(articles.c.fetched_at < until)
                     .group_by(articles.c.source_id)
                 )
             }
@@ -347,6 +356,8 @@ class Store:
             if row is None:
                 result.append(SourceHealth(name, "", SourceStatus.SKIPPED, 0, None))
                 continue
+            stat = stats.get(row.id)
+            last = stat.last if stat is not None else None
             result.append(
                 SourceHealth(
                     name=name,
@@ -354,11 +365,15 @@ class Store:
                     status=SourceStatus(row.last_status)
                     if row.last_status
                     else SourceStatus.SKIPPED,
-                    new_items=int(counts.get(row.id, 0)),
+                    new_items=int(stat.new) if stat is not None else 0,
                     error=row.last_error_code,
                     error_message=row.last_error_message,
                     last_success=row.last_success_at,
                     consecutive_failures=row.consecutive_failures,
+                    last_item=last.replace(tzinfo=UTC)
+                    if last is not None and last.tzinfo is None
+                    else last,
+                    recent_items=int(stat.recent) if stat is not None else 0,
                 )
             )
         return result

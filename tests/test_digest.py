@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -82,7 +82,7 @@ def test_json_contract() -> None:
     assert high["also"] == []
     assert data["sources"][1] == {
         "name": "Broken", "url": "https://broken.example/rss", "status": "error", "new_items": 0,
-        "error": "fetch.http_500", "error_message": "server error", "last_success": None, "consecutive_failures": 3,
+        "error": "fetch.http_500", "error_message": "server error", "last_success": None, "consecutive_failures": 3, "silent": False, "last_item": None,
     }  # fmt: skip
     json.dumps(data)
 
@@ -143,3 +143,26 @@ def test_files_written_atomically(tmp_path: Path) -> None:
     assert index.index("2026-11-26.html") < index.index("2026-11-25.html")  # newest first
     assert "Фильм" in (reports / "feed.xml").read_text(encoding="utf-8")
     assert "Фильм" in paths[2].read_text(encoding="utf-8")
+
+
+def test_silent_sources_are_flagged() -> None:
+    from dataclasses import replace
+
+    from monitor.digest import is_silent
+    from monitor.render import render_html
+
+    now = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
+    busy = replace(HEALTH[0], recent_items=300, last_item=now - timedelta(hours=30))  # ~10 a day
+    quiet = replace(HEALTH[0], recent_items=4, last_item=now - timedelta(days=9))  # one a week
+    new = replace(HEALTH[0], recent_items=0, last_item=None)
+    assert is_silent(busy, now)  # 30 h without news from a source of ten a day
+    assert not is_silent(
+        replace(busy, last_item=now - timedelta(hours=12)), now
+    )  # a night is not silence
+    assert not is_silent(quiet, now)  # 9 days is within three of its usual 7.5-day gaps
+    assert not is_silent(new, now)
+    digest = build_digest(date(2026, 11, 26), BAKU, now, [], [busy])
+    assert digest.sources[0].silent and to_json(digest)["sources"][0]["silent"] is True
+    assert "silent: nothing new since 2026-11-25 02:00" in to_markdown(digest)
+    html = render_html(digest, "ru")
+    assert "Молчат дольше обычного" in html and "ничего нового с 2026-11-25 02:00" in html
