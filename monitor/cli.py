@@ -249,9 +249,11 @@ def _write_digest(config: Config, store: Store, day: date | None, last: date | N
     since, until = day_window(day, config.timezone, last)
     stored = store.tagged_between(since, until)
     health = store.health([s.name for s in config.sources], since, until)
-    digest = build_digest(day, config.timezone, now, stored, health, last)
+    # The reader's language leads a story told in several: the digest's own locale.
+    prefer = (config.digest.locale,)
+    digest = build_digest(day, config.timezone, now, stored, health, last, prefer)
     recent = select_stories(
-        store.tagged_between(until - timedelta(days=FEED_DAYS), until), config.timezone
+        store.tagged_between(until - timedelta(days=FEED_DAYS), until), config.timezone, prefer
     )
     settings = config.digest
     paths = write_files(

@@ -41,6 +41,7 @@ def build_digest(
     stored: Sequence[StoredArticle],
     health: Sequence[SourceHealth],
     until: date | None = None,
+    prefer_languages: Sequence[str] = (),
 ) -> Digest:
     """The digest of ``day``, or of the days from ``day`` to ``until`` inclusive. Sources are
     marked silent as of ``generated_at``."""
@@ -48,7 +49,7 @@ def build_digest(
         date=day.isoformat(),
         timezone=tz.key,
         generated_at=generated_at.astimezone(tz),
-        stories=select_stories(stored, tz),
+        stories=select_stories(stored, tz, prefer_languages),
         sources=tuple(replace(h, silent=is_silent(h, generated_at)) for h in health),
         until=until.isoformat() if until and until != day else None,
     )
@@ -71,14 +72,16 @@ def is_silent(health: SourceHealth, now: datetime) -> bool:
     return now - health.last_item > limit
 
 
-def select_stories(stored: Sequence[StoredArticle], tz: ZoneInfo) -> tuple[Story, ...]:
+def select_stories(
+    stored: Sequence[StoredArticle], tz: ZoneInfo, prefer_languages: Sequence[str] = ()
+) -> tuple[Story, ...]:
     """Best first; the same story from several outlets or in several languages shown once,
-    with the others under ``also``."""
+    with the others under ``also`` (the version in a preferred language leads its group)."""
     stories = sorted(
         (_story(s, tz) for s in stored), key=lambda s: (-s.score, -s.published.timestamp(), s.url)
     )
     texts = {s.article.url: s.article.text for s in stored if s.article.url}
-    return group_stories(stories, texts=texts)
+    return group_stories(stories, texts=texts, prefer_languages=prefer_languages)
 
 
 def _story(stored: StoredArticle, tz: ZoneInfo) -> Story:
