@@ -17,10 +17,10 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from monitor import __version__
 from monitor.config import ENV_VAR, Config, find_config, load_config
@@ -36,6 +36,7 @@ from monitor.store import Store
 from monitor.tag import Tagger, TagInput, load_tagger
 
 log = logging.getLogger("monitor")
+T = TypeVar("T")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
 
@@ -354,6 +355,23 @@ def _report(name: str, number: int, problem: str) -> None:
     print(f"error: {where}: {problem}", file=sys.stderr)
 
 
+def _valid_lines(
+    path: Path | None, parse: Callable[[Any], T], bad: list[str]
+) -> Iterator[tuple[Any, T]]:
+    """(object, parsed) for each good line; a bad line is reported on stderr, skipped and
+    recorded in ``bad``."""
+    for name, number, data, problem in _json_lines(path):
+        try:
+            if problem is not None:
+                raise ValueError(problem)
+            parsed = parse(data)
+        except ValueError as exc:
+            _report(name, number, str(exc))
+            bad.append(f"{name}:{number}")
+            continue
+        yield data, parsed
+
+
 def _tag_input(data: Any) -> TagInput:
     """A JSON Lines object as tagger input. Raises ValueError naming what is wrong."""
     if not isinstance(data, dict):
@@ -386,36 +404,20 @@ def _tagging_fields(tagging: Tagging) -> dict[str, Any]:
 
 def _tag(tagger: Tagger, path: Path | None, out: TextIO) -> int:
     """Tag JSON Lines; every bad line is reported and skipped, and makes the exit status 2."""
-    status = EXIT_OK
-    for name, number, data, problem in _json_lines(path):
-        try:
-            if problem is not None:
-                raise ValueError(problem)
-            doc = _tag_input(data)
-        except ValueError as exc:
-            _report(name, number, str(exc))
-            status = EXIT_USAGE
-            continue
+    bad: list[str] = []
+    for data, doc in _valid_lines(path, _tag_input, bad):
         out.write(json.dumps({**data, **_tagging_fields(tagger.tag(doc))}, ensure_ascii=False))
         out.write("\n")
-    return status
+    return EXIT_USAGE if bad else EXIT_OK
 
 
 def _eval(tagger: Tagger, paths: Sequence[Path], as_json: bool, out: TextIO) -> int:
     """Tag labeled lines and print the figures; bad lines are reported, skipped, and make the
     exit status 2."""
-    status = EXIT_OK
+    bad: list[str] = []
     pairs: list[tuple[Example, Prediction]] = []
     for path in paths:
-        for name, number, data, problem in _json_lines(path):
-            try:
-                if problem is not None:
-                    raise ValueError(problem)
-                example = parse_example(data)
-            except ValueError as exc:
-                _report(name, number, str(exc))
-                status = EXIT_USAGE
-                continue
+        for _data, example in _valid_lines(path, parse_example, bad):
             tagging = tagger.tag(TagInput(example.title, example.text, language=example.language))
             prediction = Prediction(
                 tagging.tagged,
@@ -430,7 +432,7 @@ def _eval(tagger: Tagger, paths: Sequence[Path], as_json: bool, out: TextIO) -> 
         out.write(json.dumps(to_json(report), ensure_ascii=False, indent=2) + "\n")
     else:
         out.write(format_table(report))
-    return status
+    return EXIT_USAGE if bad else EXIT_OK
 
 
 class _Progress:
