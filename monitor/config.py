@@ -11,18 +11,27 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, localedata
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from monitor.errors import ConfigError, Problem
 from monitor.fetch import FetchPolicy
 from monitor.mail import SmtpSettings
 from monitor.models import Source
 from monitor.render import GroupBy
+from monitor.urls import is_http_url
 from monitor.webhook import Webhook
 from monitor.yamlfile import line_of, read_yaml, validate
 
@@ -62,8 +71,7 @@ class _SourceModel(BaseModel):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if not is_http_url(value):
             raise ValueError(f"{value!r} is not an http(s) URL")
         return value
 
@@ -98,6 +106,8 @@ class _SourceModel(BaseModel):
 
 
 def _positive_duration(value: object) -> float:
+    if isinstance(value, float):
+        return value  # a default, already in seconds
     if not isinstance(value, str):
         raise ValueError(f"{value!r} has no unit; write e.g. 30s or 2m")
     seconds = parse_duration(value).total_seconds()
@@ -106,27 +116,31 @@ def _positive_duration(value: object) -> float:
     return seconds
 
 
+# A duration written with a unit ("30s", "2m"), held as seconds.
+Seconds = Annotated[float, BeforeValidator(_positive_duration)]
+
+
+def _check_http_url(value: str) -> str:
+    if not is_http_url(value):
+        raise ValueError("is not an http(s) URL")
+    return value
+
+
 class _FetchModel(BaseModel):
     """HTTP limits; the defaults suit news sites on the public internet."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    timeout: str = "30s"  # a whole request, body included
-    connect_timeout: str = "10s"
+    timeout: Seconds = 30.0  # a whole request, body included
+    connect_timeout: Seconds = 10.0
     retries: int = Field(default=2, ge=0, le=10)
     per_host: int = Field(default=2, ge=1, le=32)
     max_body_mb: float = Field(default=8, gt=0, le=512)
 
-    @field_validator("timeout", "connect_timeout", mode="before")
-    @classmethod
-    def _duration(cls, value: object) -> str:
-        _positive_duration(value)
-        return str(value)
-
     def policy(self) -> FetchPolicy:
         return FetchPolicy(
-            connect_timeout=_positive_duration(self.connect_timeout),
-            total_timeout=_positive_duration(self.timeout),
+            connect_timeout=self.connect_timeout,
+            total_timeout=self.timeout,
             retries=self.retries,
             per_host=self.per_host,
             max_body_bytes=int(self.max_body_mb * 1024 * 1024),
@@ -149,7 +163,7 @@ class _EmailModel(BaseModel):
     password_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     sender: str
     recipients: list[str] = Field(min_length=1)
-    timeout: str = "30s"
+    timeout: Seconds = 30.0
 
     @field_validator("sender")
     @classmethod
@@ -165,12 +179,6 @@ class _EmailModel(BaseModel):
         if bad:
             raise ValueError(f"not e-mail addresses: {', '.join(map(repr, bad))}")
         return value
-
-    @field_validator("timeout", mode="before")
-    @classmethod
-    def _duration(cls, value: object) -> str:
-        _positive_duration(value)
-        return str(value)
 
     @model_validator(mode="after")
     def _password_with_user(self) -> _EmailModel:
@@ -189,30 +197,17 @@ class _EmailModel(BaseModel):
             security=self.security,
             user=self.user,
             password_env=self.password_env,
-            timeout=_positive_duration(self.timeout),
+            timeout=self.timeout,
         )
 
 
 class _WebhookModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    url: str
+    # Not quoted in messages: a webhook URL often holds its secret token.
+    url: Annotated[str, AfterValidator(_check_http_url)]
     format: Literal["chat", "digest"] = "chat"  # a short message, or the digest's whole JSON
-    timeout: str = "15s"
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("is not an http(s) URL")  # the URL itself may hold a secret
-        return value
-
-    @field_validator("timeout", mode="before")
-    @classmethod
-    def _duration(cls, value: object) -> str:
-        _positive_duration(value)
-        return str(value)
+    timeout: Seconds = 15.0
 
 
 class _DigestModel(BaseModel):
@@ -337,10 +332,7 @@ def load_config(path: Path) -> Config:
             locale=model.digest.locale,
             group_by=None if model.digest.group_by == "none" else model.digest.group_by,
             email=model.digest.email.settings() if model.digest.email else None,
-            webhooks=tuple(
-                Webhook(w.url, w.format, _positive_duration(w.timeout))
-                for w in model.digest.webhooks
-            ),
+            webhooks=tuple(Webhook(w.url, w.format, w.timeout) for w in model.digest.webhooks),
         ),
     )
 

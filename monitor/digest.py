@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.grouping import group_stories
+from monitor.labels import labels_for
 from monitor.models import Digest, SourceHealth, SourceStatus, Story
 from monitor.store import StoredArticle
 from monitor.text import first_sentences
@@ -22,6 +23,7 @@ from monitor.urls import is_http_url
 RECENT_DAYS = 30  # the window health.recent_items counts over (store.health's default)
 SILENT_FACTOR = 3  # silent: no new article for this many times the source's usual gap ...
 MIN_SILENCE = timedelta(days=1)  # ... and for at least this long
+ENGLISH = labels_for("en")  # the Markdown digest is in English
 EVIDENCE_PER_STORY = 6  # matched terms kept per story
 EVIDENCE_SENTENCES = 3  # sentences the Markdown shows
 
@@ -173,18 +175,6 @@ def to_json(digest: Digest) -> dict[str, Any]:
     }
 
 
-_ASPECT_LABELS = {
-    "co_production": "co-production",
-    "financing": "financing",
-    "agreement": "agreement",
-    "festival_market": "festival / market",
-    "diplomacy": "film diplomacy",
-    "education": "education",
-    "digital": "digital / VFX / streaming",
-    "policy": "policy",
-}
-
-
 def _md_escape(text: str) -> str:
     """Neutralise Markdown and HTML syntax in text that came from a feed."""
     out = []
@@ -225,7 +215,7 @@ def to_markdown(digest: Digest) -> str:
         when = story.published.strftime("%H:%M") + (" (fetched)" if story.dated_by_fetch else "")
         lines.append(f"*{_md_escape(story.source)} · {story.language or '?'} · {when}*")
         lines.append("")
-        badges = [_ASPECT_LABELS.get(a, a) for a in story.aspects] + list(story.countries)
+        badges = [ENGLISH.aspect(a) for a in story.aspects] + list(story.countries)
         if badges:
             lines.append(" ".join(f"`{b}`" for b in badges))
             lines.append("")

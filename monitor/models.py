@@ -156,7 +156,6 @@ class SourceOutcome:
     error_code: str | None = None
     error_message: str | None = None
     warnings: tuple[str, ...] = ()
-    fallbacks: int = 0  # articles whose page could not be used, text taken from the feed
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
+from functools import partial
 from typing import Protocol
 
 from monitor.errors import ExtractError, FetchError, ParseError, SourceError, StorageError
@@ -141,11 +142,6 @@ def _watch_parent(pid: int) -> None:
     threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
-async def inline_extractor(body: bytes, url: str, content_type: str | None) -> PageText:
-    """Extraction in the calling process, for tools that extract one page at a time."""
-    return extract_page(body, url, content_type)
-
-
 @dataclass(frozen=True)
 class CycleOptions:
     force: bool = False  # fetch every enabled source, due or not
@@ -264,12 +260,17 @@ class _Cycle:
         validators = Validators(fetched.etag, fetched.last_modified, body_hash)
         if body_hash == state.validators.body_hash:
             return unchanged, validators  # stale validators on the server, same bytes: nothing new
-        args = (fetched.body, fetched.headers, fetched.final_url)
-        kwargs = {"language": source.language, "default_tz": ctx.timezone, "now": ctx.clock()}
-        if len(fetched.body) > _PARSE_IN_THREAD_BYTES:
-            feed = await asyncio.to_thread(parse_feed, *args, **kwargs)  # type: ignore[arg-type]
-        else:
-            feed = parse_feed(*args, **kwargs)  # type: ignore[arg-type]
+        parse = partial(
+            parse_feed,
+            fetched.body,
+            fetched.headers,
+            fetched.final_url,
+            language=source.language,
+            default_tz=ctx.timezone,
+            now=ctx.clock(),
+        )
+        large = len(fetched.body) > _PARSE_IN_THREAD_BYTES
+        feed = await asyncio.to_thread(parse) if large else parse()
         fresh = self._fresh(feed.items, state)
         ctx.progress.articles_found(len(fresh))
         results = await asyncio.gather(*(self._article(source, state, item) for item in fresh))
@@ -279,9 +280,6 @@ class _Cycle:
             SourceStatus.OK,
             new_items=sum(1 for article in results if article is not None),
             warnings=(feed.warning,) if feed.warning else (),
-            fallbacks=sum(
-                1 for a in results if a is not None and a.text_origin is not TextOrigin.PAGE
-            ),
         )
         return outcome, validators
 

@@ -357,7 +357,6 @@ class Store:
                 result.append(SourceHealth(name, "", SourceStatus.SKIPPED, 0, None))
                 continue
             stat = stats.get(row.id)
-            last = stat.last if stat is not None else None
             result.append(
                 SourceHealth(
                     name=name,
@@ -370,9 +369,7 @@ class Store:
                     error_message=row.last_error_message,
                     last_success=row.last_success_at,
                     consecutive_failures=row.consecutive_failures,
-                    last_item=last.replace(tzinfo=UTC)
-                    if last is not None and last.tzinfo is None
-                    else last,
+                    last_item=stat.last if stat is not None else None,
                     recent_items=int(stat.recent) if stat is not None else 0,
                 )
             )
