@@ -381,10 +381,15 @@ def _tag_input(data: Any) -> TagInput:
             raise ValueError(f"{key!r} is missing")
         if not isinstance(data[key], str):
             raise ValueError(f"{key!r} must be a string")
-    for key in ("lang", "lead"):
+    for key in ("lang", "lead", "country"):
         if data.get(key) is not None and not isinstance(data[key], str):
             raise ValueError(f"{key!r} must be a string")
-    return TagInput(data["title"], data["text"], data.get("lead") or "", data.get("lang"))
+    country = data.get("country")
+    if country is not None and not (len(country) == 2 and country.isascii() and country.isupper()):
+        raise ValueError(
+            f"'country' must be an ISO 3166-1 alpha-2 code such as AZ, not {country!r}"
+        )
+    return TagInput(data["title"], data["text"], data.get("lead") or "", data.get("lang"), country)
 
 
 def _tagging_fields(tagging: Tagging) -> dict[str, Any]:

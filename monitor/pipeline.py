@@ -318,7 +318,13 @@ class _Cycle:
             error = "extract.no_link"
         text, origin = _choose_text(item, page)
         tagging = ctx.tagger.tag(
-            TagInput(item.title, text, lead=item.summary, language=source.language)
+            TagInput(
+                item.title,
+                text,
+                lead=item.summary,
+                language=source.language,
+                country=source.country,
+            )
         )
         article = Article(
             source=source.name,

@@ -105,6 +105,7 @@ def test_bad_lines_are_reported_skipped_and_make_status_2(
         {"id": "x", "text": "no title"},
         {"title": 7, "text": ""},
         {"title": "t", "text": "x", "lang": 3},
+        {"title": "t", "text": "x", "country": "AZE"},
         OTHER,
     )
     monkeypatch.setattr("sys.stdin", io.StringIO(lines))
@@ -117,6 +118,7 @@ def test_bad_lines_are_reported_skipped_and_make_status_2(
         "error: <stdin>:4: 'title' is missing",
         "error: <stdin>:5: 'title' must be a string",
         "error: <stdin>:6: 'lang' must be a string",
+        "error: <stdin>:7: 'country' must be an ISO 3166-1 alpha-2 code such as AZ, not 'AZE'",
     ]
 
 

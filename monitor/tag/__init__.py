@@ -12,7 +12,7 @@ be sent to worker processes.
 
 Modules: ``normalize`` (text folding, words, sentences), ``terms`` (term syntax, one-regex
 lexicons), ``rules`` (topic files), ``countries``, ``language`` (py3langid), ``matcher`` (a topic's
-verdict), ``tagger`` (the whole).
+verdict), ``participants`` (which named countries take part), ``tagger`` (the whole).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from monitor.tag.countries import load_country_finder
 from monitor.tag.language import LanguageDetector
 from monitor.tag.matcher import compile_topic
 from monitor.tag.packs import builtin_pack_files, is_pack, load_packs
+from monitor.tag.participants import load_participant_rules
 from monitor.tag.rules import load_topics
 from monitor.tag.tagger import RuleTagger, TagInput
 from monitor.yamlfile import read_yaml
@@ -57,4 +58,5 @@ def build_tagger(extra_rule_files: Sequence[Path] = ()) -> RuleTagger:
     languages = frozenset().union(*(t.languages for t in topics))
     compiled = tuple(compile_topic(t, languages) for t in topics)
     countries = load_country_finder(languages, packs=packs)
-    return RuleTagger(compiled, countries, LanguageDetector(sorted(languages)))
+    parties = load_participant_rules(packs)
+    return RuleTagger(compiled, countries, LanguageDetector(sorted(languages)), parties)

@@ -15,6 +15,9 @@ wants a Turkish term opens ``lang/tr.yaml`` and nothing else::
       ignore: [...]
       names: {TR: [Türk]}
       bodies: {TR: [Sinema Genel Müdürlüğü]}
+      home: TR                          # see monitor.tag.participants for home and cues
+      cues: {own: [iki ülke*], background: [daha önce], roles: [yönetmen*],
+             venue_suffixes: [da, de]}
 
 Users may list their own packs (or topic files) under ``topics:`` in ``sources.yaml``; a user pack
 adds to the built-in vocabulary of its language.
@@ -58,11 +61,31 @@ class _PackTopic(_Strict):
     exclude: list[TermText] = Field(default_factory=list)
 
 
+class PackCues(_Strict):
+    """Words that tell which named countries take part (see :mod:`monitor.tag.participants`)."""
+
+    own: list[TermText] = Field(default_factory=list)
+    background: list[TermText] = Field(default_factory=list)
+    roles: list[TermText] = Field(default_factory=list)
+    venue: list[TermText] = Field(default_factory=list)
+    venue_after: list[TermText] = Field(default_factory=list)
+    venue_suffixes: list[str] = Field(default_factory=list)
+
+
 class _PackCountries(_Strict):
     inflection: PackInflection | None = None
     ignore: list[TermText] = Field(default_factory=list)
     names: dict[str, list[TermText]] = Field(default_factory=dict)
     bodies: dict[str, list[TermText]] = Field(default_factory=dict)
+    home: str | None = None
+    cues: PackCues = Field(default_factory=PackCues)
+
+    @field_validator("home")
+    @classmethod
+    def _home(cls, value: str | None) -> str | None:
+        if value is not None and not (len(value) == 2 and value.isascii() and value.isupper()):
+            raise ValueError(f"{value!r} is not {COUNTRY_CODES_HINT}")
+        return value
 
     @field_validator("names", "bodies")
     @classmethod
@@ -103,6 +126,8 @@ class LanguagePack:
     ignore: tuple[str, ...] = ()
     names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     bodies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    home: str | None = None
+    cues: PackCues = field(default_factory=PackCues)
     # Where each topic and concept/aspect was written, for messages about unknown names.
     lines: Mapping[tuple[str, ...], int | None] = field(default_factory=dict)
 
@@ -147,6 +172,8 @@ def load_pack(path: Path, document: Any = None, *, builtin: bool = False) -> Lan
         ignore=tuple(countries.ignore),
         names={k: tuple(v) for k, v in countries.names.items()},
         bodies={k: tuple(v) for k, v in countries.bodies.items()},
+        home=countries.home,
+        cues=countries.cues,
         lines=lines,
     )
 

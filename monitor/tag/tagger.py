@@ -6,13 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from monitor.models import Evidence, Tagging
-from monitor.tag.countries import CountryFinder
+from monitor.tag.countries import CountryFinder, CountryMention
 from monitor.tag.language import LanguageDetector
-from monitor.tag.matcher import CompiledTopic, Verdict, Zone, make_zones
-
-ZONE_WEIGHTS = {"title": 3.0, "lead": 2.0, "body": 1.0}
-IN_MEETING_BONUS = 1.0  # a country named where the concepts met, or in a list of countries
-MIN_COUNTRY_WEIGHT = 2.0  # e.g. named in the title, or twice in the body
+from monitor.tag.matcher import CompiledTopic, Zone, make_zones
+from monitor.tag.participants import ParticipantRules, participants
 
 
 @dataclass(frozen=True)
@@ -23,6 +20,7 @@ class TagInput:
     text: str  # article body (plain text, paragraphs separated by blank lines)
     lead: str = ""  # feed summary / first paragraph; weighs more than the body
     language: str | None = None  # the source's declared language, a prior only
+    country: str | None = None  # the source's country: the one "both countries" includes
 
 
 @dataclass(frozen=True)
@@ -31,13 +29,15 @@ class _Countries:
 
     finder: CountryFinder
     language: str | None
-    cache: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    cache: dict[str, list[CountryMention]] = field(default_factory=dict)
+
+    def mentions(self, zone: Zone) -> list[CountryMention]:
+        if zone.name not in self.cache:
+            self.cache[zone.name] = self.finder.find(zone.norm, self.language)
+        return self.cache[zone.name]
 
     def codes(self, zone: Zone) -> list[tuple[int, str]]:
-        if zone.name not in self.cache:
-            found = self.finder.find(zone.norm, self.language)
-            self.cache[zone.name] = [(m.start, m.code) for m in found]
-        return self.cache[zone.name]
+        return [(m.start, m.code) for m in self.mentions(zone)]
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ class RuleTagger:
     topics: tuple[CompiledTopic, ...]
     countries: CountryFinder
     detector: LanguageDetector
+    parties: ParticipantRules = field(default_factory=ParticipantRules)
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -65,31 +66,18 @@ class RuleTagger:
             topics=tuple(v.topic for v in tagged),
             score=tagged[0].score,
             aspects=tuple(dict.fromkeys(a for v in tagged for a in v.aspects)),
-            countries=_participants(zones, tagged, countries),
+            countries=participants(
+                zones,
+                tagged,
+                {zone.name: countries.mentions(zone) for zone in zones},
+                self.parties.for_language(language),
+                self.countries,
+                language,
+                doc.country,
+            ),
             evidence=_merge_evidence(v.evidence for v in tagged),
             language=language,
         )
-
-
-def _participants(
-    zones: tuple[Zone, ...], verdicts: list[Verdict], countries: _Countries
-) -> tuple[str, ...]:
-    """Countries taking part: named in the title or lead, where the concepts met, in a sentence
-    listing countries, or more than once; in order of first mention. When none qualifies, every
-    country named."""
-    weight: dict[str, float] = {}
-    order: list[str] = []
-    for zone in zones:
-        spans = [h.span for v in verdicts for h in v.hits if h.zone == zone.name]
-        spans += [span for v in verdicts for name, span in v.pair_sentences if name == zone.name]
-        for offset, code in countries.codes(zone):
-            inside = any(s <= offset < e for s, e in spans)
-            gain = ZONE_WEIGHTS[zone.name] + (IN_MEETING_BONUS if inside else 0.0)
-            weight[code] = weight.get(code, 0.0) + gain
-            if code not in order:
-                order.append(code)
-    kept = [code for code in order if weight[code] >= MIN_COUNTRY_WEIGHT]
-    return tuple(kept or order)
 
 
 def _merge_evidence(groups: Iterable[tuple[Evidence, ...]]) -> tuple[Evidence, ...]:

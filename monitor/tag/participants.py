@@ -1,0 +1,203 @@
+"""Which of the countries named in a tagged story take part in it.
+
+A country counts by where it is named (title 3, lead 2, body 1) plus a bonus where the concepts
+met or in a sentence listing countries; it takes part from a weight of 2 (the title, or twice in
+the body). Language packs add cues (``countries: cues:`` in ``lang/<code>.yaml``) for mentions
+that name a country without making it a party:
+
+- ``background``: a sentence opening with "Earlier," / "Ранее" / "Xatırladaq ki" recounts older
+  news, whose countries do not count;
+- ``roles``: a nationality next to a person ("the Syrian director", "regista siriano") is not a
+  party;
+- ``venue`` / ``venue_after`` / ``venue_suffixes``: "in China", "Çində", "پاکستان میں" name the
+  place, which counts as a plain mention, without the meeting bonus.
+
+Two cues add a party that is not named:
+
+- ``own``: "both countries", "iki ölkənin", "nel nostro Paese" make the outlet's home country a
+  party (the source's ``country``, or the pack's ``home`` for the language) when fewer than two
+  countries were found;
+- cooperation needs two parties, so when one country qualifies, the next best named one joins it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from monitor.tag.countries import CountryFinder, CountryMention
+from monitor.tag.matcher import Verdict, Zone
+from monitor.tag.normalize import normalize
+from monitor.tag.packs import LanguagePack
+from monitor.tag.terms import Found, Lexicon, compile_lexicon, parse_term, variants
+
+ZONE_WEIGHTS = {"title": 3.0, "lead": 2.0, "body": 1.0}
+IN_MEETING_BONUS = 1.0  # a country named where the concepts met, or in a list of countries
+MIN_COUNTRY_WEIGHT = 2.0  # e.g. named in the title, or twice in the body
+_CUE_KINDS = ("own", "background", "roles", "venue", "venue_after")
+_OPENING_PUNCTUATION = " \t\n\"'«»“”„(-–—*•"
+
+
+@dataclass(frozen=True)
+class CueSet:
+    """One language's cues, compiled."""
+
+    home: str | None = None
+    lexicon: Lexicon | None = None
+    venue_suffixes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ParticipantRules:
+    """Cues by language, from the language packs. Picklable."""
+
+    cues: Mapping[str, CueSet] = field(default_factory=dict)
+
+    def for_language(self, language: str | None) -> CueSet:
+        return self.cues.get(language or "", CueSet())
+
+
+def load_participant_rules(packs: Sequence[LanguagePack]) -> ParticipantRules:
+    """Merge the packs' cues per language (a user pack adds to the built-in one; its ``home``,
+    if given, wins)."""
+    homes: dict[str, str | None] = {}
+    terms: dict[str, list[tuple[str, str]]] = {}
+    suffixes: dict[str, list[str]] = {}
+    for pack in packs:
+        language = pack.language
+        if pack.home:
+            homes[language] = pack.home
+        homes.setdefault(language, None)
+        for kind in _CUE_KINDS:
+            terms.setdefault(language, []).extend((t, kind) for t in getattr(pack.cues, kind))
+        suffixes.setdefault(language, []).extend(
+            normalize(s, language) for s in pack.cues.venue_suffixes
+        )
+    cues: dict[str, CueSet] = {}
+    for language, home in homes.items():
+        entries = [
+            (parse_term(spelling, language), kind)
+            for text, kind in terms.get(language, [])
+            for spelling in variants(text, language)
+        ]
+        cues[language] = CueSet(
+            home=home,
+            lexicon=compile_lexicon(entries) if entries else None,
+            venue_suffixes=tuple(
+                sorted({s for s in suffixes.get(language, []) if s}, key=len, reverse=True)
+            ),
+        )
+    return ParticipantRules(cues)
+
+
+@dataclass(frozen=True)
+class _ZoneCues:
+    found: list[Found]
+
+    def of(self, kind: str) -> list[Found]:
+        return [f for f in self.found if kind in f.labels]
+
+
+def participants(
+    zones: tuple[Zone, ...],
+    verdicts: Iterable[Verdict],
+    mentions: Mapping[str, list[CountryMention]],
+    cues: CueSet,
+    finder: CountryFinder,
+    language: str | None,
+    home: str | None = None,
+) -> tuple[str, ...]:
+    """Countries taking part, in order of first mention (an unnamed home country last).
+
+    ``mentions`` maps a zone's name to the countries named in it; ``home`` is the source's
+    country, which overrides the pack's."""
+    verdicts = list(verdicts)
+    weight: dict[str, float] = {}
+    order: list[str] = []
+    own = False
+    for zone in zones:
+        found = _ZoneCues(cues.lexicon.find(zone.norm) if cues.lexicon else [])
+        own = own or bool(found.of("own"))
+        spans = [h.span for v in verdicts for h in v.hits if h.zone == zone.name]
+        spans += [span for v in verdicts for name, span in v.pair_sentences if name == zone.name]
+        background = _background_sentences(zone, found.of("background"))
+        for mention in mentions.get(zone.name, []):
+            if mention.code not in order:
+                order.append(mention.code)
+            weight.setdefault(mention.code, 0.0)
+            if _in_any(mention.start, background) or _next_to(
+                zone.norm, mention, found.of("roles")
+            ):
+                continue
+            gain = ZONE_WEIGHTS[zone.name]
+            venue = _is_venue(zone.norm, mention, found, cues, finder, language)
+            if not venue and _in_any(mention.start, spans):
+                gain += IN_MEETING_BONUS
+            weight[mention.code] += gain
+    kept = [code for code in order if weight[code] >= MIN_COUNTRY_WEIGHT]
+    home = home or cues.home
+    if own and home and home not in kept and len(kept) < 2:
+        kept.append(home)
+    if len(kept) == 1:
+        others = [c for c in order if c not in kept and weight[c] > 0]
+        if others:
+            kept.append(max(others, key=lambda c: (weight[c], -order.index(c))))
+    if kept:
+        return tuple(kept)
+    return tuple(c for c in order if weight[c] > 0) or tuple(order)
+
+
+def _in_any(offset: int, spans: Iterable[tuple[int, int]]) -> bool:
+    return any(s <= offset < e for s, e in spans)
+
+
+def _background_sentences(zone: Zone, cues: list[Found]) -> list[tuple[int, int]]:
+    """Sentences that open with a background cue."""
+    if not cues:
+        return []
+    out: list[tuple[int, int]] = []
+    for start, end in zone.sentences():
+        for cue in cues:
+            if start <= cue.start < end and not zone.norm[start : cue.start].strip(
+                _OPENING_PUNCTUATION
+            ):
+                out.append((start, end))
+                break
+    return out
+
+
+def _next_to(text: str, mention: CountryMention, cues: list[Found]) -> bool:
+    """Whether a cue is the word right before or right after the mention."""
+    for cue in cues:
+        if cue.end <= mention.start and not text[cue.end : mention.start].strip():
+            return True
+        if cue.start >= mention.end and not text[mention.end : cue.start].strip():
+            return True
+    return False
+
+
+def _is_venue(
+    text: str,
+    mention: CountryMention,
+    found: _ZoneCues,
+    cues: CueSet,
+    finder: CountryFinder,
+    language: str | None,
+) -> bool:
+    before = [c for c in found.of("venue") if c.end <= mention.start]
+    if before and _next_to(text, mention, before[-1:]):
+        return True
+    after = [c for c in found.of("venue_after") if c.start >= mention.end]
+    if after and _next_to(text, mention, after[:1]):
+        return True
+    surface = text[mention.start : mention.end]
+    for suffix in cues.venue_suffixes:
+        if not surface.endswith(suffix) or len(surface) <= len(suffix) + 2:
+            continue
+        # The name without the suffix must still be the same country ("Çində" is Çin + də,
+        # "Kanada" is not Kana + da).
+        base = surface[: len(surface) - len(suffix)].rstrip("'")
+        named = finder.find(base, language)
+        if any(m.code == mention.code and m.start == 0 and m.end == len(base) for m in named):
+            return True
+    return False
