@@ -1,4 +1,4 @@
-"""Command line: ``monitor [--config PATH] run | digest | sources list | tag | eval``.
+"""Command line: ``monitor [--config PATH] run | serve | digest | sources … | tag | eval``.
 
 ``tag`` and ``eval`` run the tagger alone (no fetching, no database): with the configuration's
 topic files when there is a configuration file, with the built-in rules when there is none.
@@ -6,7 +6,7 @@ topic files when there is a configuration file, with the built-in rules when the
 Exit status: 0 the command did its work (failed sources are reported, not fatal); 1 no source at
 all could be fetched, or storage or delivery failed; 2 bad usage or configuration, or bad input
 lines for ``tag`` and ``eval`` (reported and skipped, the others are done); 75 another
-cycle holds the storage lock (try again later).
+cycle or a service holds the storage lock (try again later).
 """
 
 from __future__ import annotations
@@ -22,16 +22,22 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
-from monitor import __version__
+from monitor import __version__, app, sources_cmd
 from monitor.config import ENV_VAR, Config, find_config, load_config
-from monitor.deliver import send, write_files
-from monitor.digest import build_digest, day_window, select_stories
-from monitor.errors import ConfigError, DeliveryError, Problem, RunLockedError, StorageError
+from monitor.errors import (
+    ConfigError,
+    DeliveryError,
+    Problem,
+    RunLockedError,
+    SourceError,
+    StorageError,
+)
 from monitor.evaluate import Example, Prediction, evaluate, format_table, parse_example, to_json
-from monitor.fetch import Fetcher
 from monitor.lock import cycle_lock, lock_path
-from monitor.models import RunReport, SourceOutcome, SourceStatus, Tagging
-from monitor.pipeline import CycleOptions, ProcessExtractor, run_cycle
+from monitor.models import SourceOutcome, SourceStatus, Tagging
+from monitor.pipeline import ProcessExtractor
+from monitor.schedule import digest_trigger, missed_slot
+from monitor.service import Service, scheduled_day
 from monitor.store import Store
 from monitor.tag import Tagger, TagInput, load_tagger
 
@@ -68,13 +74,24 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser(
         "run", parents=[common], help="run one monitoring cycle, then write today's digest",
-        description="Fetch every due source, extract and tag new articles, store them, "
-        "then write today's digest.",
+        description="Fetch every source that is due, extract and tag new articles, store them, "
+        "then write today's digest files. When the digest's time (digest.time) has passed and "
+        "its digest was not sent yet, send it: a crontab line calling this every few minutes is "
+        "a complete installation.",
     )  # fmt: skip
     run.add_argument("--all", action="store_true", help="fetch every enabled source, due or not")
     run.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                      help="wait this long for a running cycle to finish (default: exit at once)")  # fmt: skip
-    run.add_argument("--no-digest", action="store_true", help="do not write the digest afterwards")
+    run.add_argument("--no-digest", action="store_true",
+                     help="neither write nor send a digest afterwards")  # fmt: skip
+
+    commands.add_parser(
+        "serve", parents=[common], help="run as a service: fetch on schedule, send the digest daily",
+        description="Run until SIGTERM or SIGINT: each source is fetched when due (its interval "
+        "adapts to how often it publishes), the digest is sent daily at digest.time, and "
+        "sources.yaml is reloaded when it changes or on SIGHUP (a bad edit is reported and the "
+        "running configuration kept).",
+    )  # fmt: skip
 
     digest = commands.add_parser(
         "digest", parents=[common], help="write the digest of a day or a period",
@@ -97,7 +114,35 @@ def _parser() -> argparse.ArgumentParser:
     sources_commands = sources.add_subparsers(
         dest="sources_command", metavar="COMMAND", required=True
     )
-    sources_commands.add_parser("list", parents=[common], help="list sources and their last status")
+    sources_commands.add_parser(
+        "status", parents=[common], help="each source's health: state, last success, errors, next fetch",
+    )  # fmt: skip
+    sources_commands.add_parser("list", parents=[common], help="the same as status")
+    sources_commands.add_parser(
+        "validate", parents=[common], help="check sources.yaml and its rule files, every problem at once",
+    )  # fmt: skip
+    add = sources_commands.add_parser(
+        "add", parents=[common], help="find the feeds of a site and add one to sources.yaml",
+        description="Find the feeds of URL (declared by the page, or at the usual addresses), "
+        "list them, and append the best one (or --pick N) to sources.yaml, keeping its comments.",
+    )  # fmt: skip
+    add.add_argument("url", metavar="URL")
+    add.add_argument("--name", help="the source's name (default: from the feed's title)")
+    add.add_argument("--language", help="ISO 639 code, e.g. az (default: what the feed declares)")
+    add.add_argument("--country", help="ISO 3166 code, e.g. AZ")
+    add.add_argument("--interval", help="e.g. 30m, 2h (default: 1h, then adapted)")
+    add.add_argument("--pick", type=int, default=1, metavar="N", help="add the N-th feed found")
+    add.add_argument("--dry-run", action="store_true", help="show the entry, change nothing")
+    trial = sources_commands.add_parser(
+        "test", parents=[common], help="try a source without storing anything",
+        description="Fetch, parse, extract and tag the latest items of a configured source (by "
+        "name) or of a feed URL, and print what the digest would show. Nothing is written.",
+    )  # fmt: skip
+    trial.add_argument("source", metavar="NAME|URL")
+    trial.add_argument(
+        "--items", type=int, default=5, metavar="N", help="how many items (default 5)"
+    )
+    trial.add_argument("--language", help="for a URL: the feed's language")
 
     tag = commands.add_parser(
         "tag", parents=[common], help="tag articles given as JSON Lines",
@@ -153,13 +198,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _tag(_tagger(getattr(args, "config", None)), args.file, sys.stdout)
         if args.command == "eval":
             return _eval(_tagger(getattr(args, "config", None)), args.files, args.json, sys.stdout)
-        config = load_config(find_config(getattr(args, "config", None)))
+        path = find_config(getattr(args, "config", None))
+        if args.command == "sources" and args.sources_command == "validate":
+            sources_cmd.validate(path, sys.stdout)
+            return EXIT_OK
+        if args.command == "serve":
+            return Service(path).run()
+        config = load_config(path)
         if args.command == "run":
             return _run(config, args, verbosity)
         if args.command == "digest":
             first, last = _period(args, datetime.now(UTC).astimezone(config.timezone).date())
             return _digest(config, first, last)
-        return _sources_list(config, sys.stdout)
+        return _sources(config, args)
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
@@ -167,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunLockedError as exc:
         print(f"monitor: {exc}", file=sys.stderr)
         return EXIT_LOCKED
-    except (StorageError, DeliveryError) as exc:
+    except (StorageError, DeliveryError, SourceError) as exc:
         print(f"monitor: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
@@ -197,119 +248,60 @@ def _run(config: Config, args: argparse.Namespace, verbosity: int) -> int:
         ProcessExtractor() as extract,
     ):
         progress = _Progress(sys.stderr, live=sys.stderr.isatty() and verbosity >= 0)
-        report = asyncio.run(_cycle(config, store, tagger, extract, args.all, progress))
+        report = asyncio.run(app.cycle(config, store, tagger, extract, force=args.all,
+                                       progress=progress))  # fmt: skip
         progress.finish()
-        print(_summary(report), file=sys.stderr)
-        delivery = EXIT_OK if args.no_digest else _write_digest(config, store, None)
+        print(app.summary(report), file=sys.stderr)
+        delivery = EXIT_OK
+        if not args.no_digest:
+            delivery = _print(app.write_digest(config, store, deliver=False))
+            delivery = max(delivery, _scheduled_digest(config, store))
     return EXIT_FAILED if report.all_failed or delivery != EXIT_OK else EXIT_OK
 
 
-async def _cycle(
-    config: Config,
-    store: Store,
-    tagger: Tagger,
-    extract: ProcessExtractor,
-    force: bool,
-    progress: _Progress,
-) -> RunReport:
-    async with Fetcher(config.fetch) as fetcher:
-        return await run_cycle(
-            config.sources,
-            store=store,
-            fetcher=fetcher,
-            tagger=tagger,
-            extract=extract,
-            timezone=config.timezone,
-            clock=lambda: datetime.now(UTC),
-            options=CycleOptions(force=force),
-            progress=progress,
-        )
-
-
-def _summary(report: RunReport) -> str:
-    counts = {status: 0 for status in SourceStatus}
-    for outcome in report.outcomes:
-        counts[outcome.status] += 1
-    seconds = (report.finished_at - report.started_at).total_seconds()
-    return (
-        f"{len(report.outcomes)} sources: {counts[SourceStatus.OK]} ok, "
-        f"{counts[SourceStatus.NOT_MODIFIED]} unchanged, {counts[SourceStatus.ERROR]} failed, "
-        f"{counts[SourceStatus.SKIPPED]} skipped; {report.new_items} new articles, "
-        f"{report.tagged} tagged; {seconds:.1f} s"
-    )
-
-
-FEED_DAYS = 7  # the Atom feed holds the stories of this many days
-
-
-def _write_digest(config: Config, store: Store, day: date | None, last: date | None = None) -> int:
-    """Write the digest files of a day (or of the days ``day``..``last``), print their paths,
-    then send it. Exit status 1 when a delivery channel failed (the files stay)."""
+def _scheduled_digest(config: Config, store: Store) -> int:
+    """Send the scheduled digest when its time has passed (by less than schedule.grace) and
+    it was not sent yet: cron and the service keep the same schedule."""
     now = datetime.now(UTC)
-    day = day or now.astimezone(config.timezone).date()
-    since, until = day_window(day, config.timezone, last)
-    stored = store.tagged_between(since, until)
-    health = store.health([s.name for s in config.sources], since, until)
-    # The reader's language leads a story told in several: the digest's own locale.
-    prefer = (config.digest.locale,)
-    digest = build_digest(day, config.timezone, now, stored, health, last, prefer)
-    recent = select_stories(
-        store.tagged_between(until - timedelta(days=FEED_DAYS), until), config.timezone, prefer
-    )
-    settings = config.digest
-    paths = write_files(
-        digest,
-        config.reports_dir,
-        locale=settings.locale,
-        group_by=settings.group_by,
-        feed_stories=recent,
-    )
-    for path in paths:
+    trigger = digest_trigger(config.digest.time, config.timezone)
+    slot = missed_slot(trigger, now, store.last_digest_slot(), config.schedule.grace)
+    if slot is None:
+        return EXIT_OK
+    day = scheduled_day(slot, config)
+    return _print(app.write_digest(config, store, day, deliver=True, slot=slot, now=now))
+
+
+def _print(result: app.DigestResult) -> int:
+    for path in result.paths:
         print(path)
-    failures = send(
-        digest,
-        locale=settings.locale,
-        group_by=settings.group_by,
-        email=settings.email,
-        webhooks=settings.webhooks,
-        env=os.environ,
-    )
-    for failure in failures:
+    for failure in result.failures:
         print(f"monitor: delivery failed: {failure}", file=sys.stderr)
-    return EXIT_FAILED if failures else EXIT_OK
+    return EXIT_FAILED if result.failures else EXIT_OK
 
 
 def _digest(config: Config, day: date, last: date | None) -> int:
     with Store(config.storage_url) as store:
-        return _write_digest(config, store, day, last)
+        return _print(app.write_digest(config, store, day, last))
 
 
-def _sources_list(config: Config, out: TextIO) -> int:
-    """The configured sources, with their last status when a database exists already (listing
-    never creates one)."""
-    health = {}
-    if config.sqlite_path is None or config.sqlite_path.exists():
-        with Store(config.storage_url) as store:
-            now = datetime.now(UTC)
-            since, until = day_window(now.astimezone(config.timezone).date(), config.timezone)
-            health = {
-                h.name: h for h in store.health([s.name for s in config.sources], since, until)
-            }
-    rows = [("name", "lang", "country", "enabled", "every", "last status", "url")]
-    for s in config.sources:
-        minutes = int(s.interval.total_seconds() // 60)
-        every = f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
-        h = health.get(s.name)
-        status = "never fetched"
-        if h is not None and h.url:
-            status = f"{h.status.value} ({h.error})" if h.error else h.status.value
-        enabled = "yes" if s.enabled else "no"
-        rows.append((s.name, s.language or "-", s.country or "-", enabled, every, status, s.url))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        out.write("  ".join([*cells, row[-1]]) + "\n")
-    return EXIT_OK
+def _sources(config: Config, args: argparse.Namespace) -> int:
+    command = args.sources_command
+    if command in ("status", "list"):
+        sources_cmd.status(config, sys.stdout)
+        return EXIT_OK
+    if command == "add":
+        options = sources_cmd.AddOptions(
+            name=args.name,
+            language=args.language,
+            country=args.country,
+            interval=args.interval,
+            pick=args.pick,
+            dry_run=args.dry_run,
+        )
+        return sources_cmd.add(config, args.url, options, sys.stdout)
+    source = sources_cmd.find_source(config, args.source, args.language)
+    tagger = load_tagger(config.topic_files)
+    return sources_cmd.test(config, source, tagger, sys.stdout, items=args.items)
 
 
 def _tagger(explicit: str | None) -> Tagger:

@@ -28,13 +28,16 @@ from pydantic import (
 
 from monitor.errors import ConfigError, Problem
 from monitor.fetch import FetchPolicy
+from monitor.listing import check_pattern, check_selector
 from monitor.mail import SmtpSettings
 from monitor.models import Source
 from monitor.render import GroupBy
+from monitor.schedule import SchedulePolicy, digest_trigger
 from monitor.urls import is_http_url
 from monitor.webhook import Webhook
 from monitor.yamlfile import line_of, read_yaml, validate
 
+UTC_ZONE = ZoneInfo("UTC")
 ENV_VAR = "MONITOR_CONFIG"
 DEFAULT_FILE = "sources.yaml"
 DEFAULT_STORAGE = "storage/monitor.db"
@@ -42,7 +45,7 @@ DEFAULT_REPORTS = "reports/"
 DEFAULT_INTERVAL = "1h"
 
 _DURATION = re.compile(
-    r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*(?:(\d+)\s*s)?\s*$"
+    r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*(?:(\d+(?:\.\d+)?)\s*s)?\s*$"
 )
 _COUNTRIES = frozenset(
     str(code) for code in Locale("en").territories if re.fullmatch(r"[A-Z]{2}", str(code))
@@ -50,11 +53,12 @@ _COUNTRIES = frozenset(
 
 
 def parse_duration(text: str) -> timedelta:
-    """``"30m"``, ``"2h"``, ``"1h30m"``, ``"1d"``, ``"90s"``; a unit is required."""
+    """``"30m"``, ``"2h"``, ``"1h30m"``, ``"1d"``, ``"90s"``, ``"0.5s"``; a unit is required."""
     match = _DURATION.match(text)
     if not text.strip() or not match or not any(match.groups()):
         raise ValueError(f"{text!r} is not a duration; write e.g. 30m, 2h, 1h30m or 1d")
-    days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    days, hours, minutes = (int(g) if g else 0 for g in match.groups()[:3])
+    seconds = float(match.group(4) or 0)
     return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
 
 
@@ -67,6 +71,36 @@ class _SourceModel(BaseModel):
     country: str | None = None
     enabled: bool = True
     interval: str = DEFAULT_INTERVAL
+    kind: Literal["feed", "sitemap", "html"] = "feed"
+    selector: str | None = None
+    pattern: str | None = None
+    robots: bool = True
+    adaptive: bool = True
+
+    @field_validator("selector")
+    @classmethod
+    def _selector(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_selector(value)
+        return value
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_pattern(value)
+        return value
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> _SourceModel:
+        if self.kind == "html" and not (self.selector or self.pattern):
+            raise ValueError(
+                "kind html needs a 'selector' (CSS, e.g. 'h3.title a') or a 'pattern' "
+                "(regular expression of article URLs) to find the article links"
+            )
+        if self.kind != "html" and (self.selector or self.pattern):
+            raise ValueError("'selector' and 'pattern' are for kind html only")
+        return self
 
     @field_validator("url")
     @classmethod
@@ -105,12 +139,16 @@ class _SourceModel(BaseModel):
         return value
 
 
-def _positive_duration(value: object) -> float:
+def _duration_seconds(value: object) -> float:
     if isinstance(value, float):
         return value  # a default, already in seconds
     if not isinstance(value, str):
         raise ValueError(f"{value!r} has no unit; write e.g. 30s or 2m")
-    seconds = parse_duration(value).total_seconds()
+    return parse_duration(value).total_seconds()
+
+
+def _positive_duration(value: object) -> float:
+    seconds = _duration_seconds(value)
     if seconds <= 0:
         raise ValueError("must be longer than 0s")
     return seconds
@@ -118,6 +156,8 @@ def _positive_duration(value: object) -> float:
 
 # A duration written with a unit ("30s", "2m"), held as seconds.
 Seconds = Annotated[float, BeforeValidator(_positive_duration)]
+# The same, where 0s (none) is allowed.
+SecondsOrNone = Annotated[float, BeforeValidator(_duration_seconds)]
 
 
 def _check_http_url(value: str) -> str:
@@ -135,15 +175,51 @@ class _FetchModel(BaseModel):
     connect_timeout: Seconds = 10.0
     retries: int = Field(default=2, ge=0, le=10)
     per_host: int = Field(default=2, ge=1, le=32)
+    host_interval: SecondsOrNone = 0.5  # between the starts of two requests to one host
     max_body_mb: float = Field(default=8, gt=0, le=512)
+    # Who runs this monitor, for the User-Agent: an address or page where a site's
+    # administrator can reach you.
+    contact: str | None = Field(default=None, min_length=3, pattern=r"^[^\s()]+$")
 
     def policy(self) -> FetchPolicy:
+        defaults = FetchPolicy()
         return FetchPolicy(
             connect_timeout=self.connect_timeout,
             total_timeout=self.timeout,
             retries=self.retries,
             per_host=self.per_host,
+            host_interval=self.host_interval,
             max_body_bytes=int(self.max_body_mb * 1024 * 1024),
+            user_agent=(
+                f"{defaults.user_agent[:-1]}; +{self.contact})"
+                if self.contact
+                else defaults.user_agent
+            ),
+        )
+
+
+class _ScheduleModel(BaseModel):
+    """How often sources are fetched (``monitor serve`` and ``monitor run`` alike)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    min_interval: Seconds = 300.0
+    max_interval: Seconds = 86400.0
+    jitter: float = Field(default=0.1, ge=0, le=0.5)
+    grace: Seconds = 3600.0
+
+    @model_validator(mode="after")
+    def _bounds(self) -> _ScheduleModel:
+        if self.min_interval > self.max_interval:
+            raise ValueError("min_interval is longer than max_interval")
+        return self
+
+    def policy(self) -> SchedulePolicy:
+        return SchedulePolicy(
+            min_interval=timedelta(seconds=self.min_interval),
+            max_interval=timedelta(seconds=self.max_interval),
+            jitter=self.jitter,
+            grace=timedelta(seconds=self.grace),
         )
 
 
@@ -215,14 +291,28 @@ class _DigestModel(BaseModel):
 
     locale: Literal["en", "ru", "az"] = "en"  # language of the digest's own labels
     group_by: Literal["aspect", "country", "none"] = "aspect"
+    time: str = "08:00"  # when it is sent: a time of day, or a crontab line
+    day: Literal["previous", "current"] = "previous"  # the day the scheduled digest covers
     email: _EmailModel | None = None
     webhooks: list[_WebhookModel] = Field(default_factory=list)
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _time(cls, value: object) -> str:
+        if isinstance(value, int):  # YAML 1.1 reads 08:00 unquoted as a sexagesimal number
+            raise ValueError('write the time in quotes, e.g. "08:00"')
+        if not isinstance(value, str):
+            raise ValueError(f'{value!r} is not a time of day such as "08:00"')
+        digest_trigger(value, UTC_ZONE)
+        return value
 
 
 @dataclass(frozen=True)
 class DigestSettings:
     locale: str = "en"
     group_by: GroupBy = "aspect"
+    time: str = "08:00"
+    day: str = "previous"
     email: SmtpSettings | None = None
     webhooks: tuple[Webhook, ...] = ()
 
@@ -235,6 +325,7 @@ class _ConfigModel(BaseModel):
     timezone: str = "UTC"
     topics: list[str] = Field(default_factory=list)
     fetch: _FetchModel = Field(default_factory=_FetchModel)
+    schedule: _ScheduleModel = Field(default_factory=_ScheduleModel)
     digest: _DigestModel = Field(default_factory=_DigestModel)
     sources: list[_SourceModel] = Field(min_length=1)
 
@@ -266,6 +357,7 @@ class Config:
     sources: tuple[Source, ...]
     topic_files: tuple[Path, ...] = ()
     fetch: FetchPolicy = field(default_factory=FetchPolicy)
+    schedule: SchedulePolicy = field(default_factory=SchedulePolicy)
     digest: DigestSettings = field(default_factory=DigestSettings)
 
     @property
@@ -316,6 +408,11 @@ def load_config(path: Path) -> Config:
             country=s.country,
             enabled=s.enabled,
             interval=parse_duration(s.interval),
+            kind=s.kind,
+            selector=s.selector,
+            pattern=s.pattern,
+            robots=s.robots,
+            adaptive=s.adaptive,
         )
         for s in model.sources
     )
@@ -328,9 +425,12 @@ def load_config(path: Path) -> Config:
         sources=sources,
         topic_files=tuple(base / t for t in model.topics),
         fetch=model.fetch.policy(),
+        schedule=model.schedule.policy(),
         digest=DigestSettings(
             locale=model.digest.locale,
             group_by=None if model.digest.group_by == "none" else model.digest.group_by,
+            time=model.digest.time,
+            day=model.digest.day,
             email=model.digest.email.settings() if model.digest.email else None,
             webhooks=tuple(Webhook(w.url, w.format, w.timeout) for w in model.digest.webhooks),
         ),

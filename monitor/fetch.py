@@ -58,6 +58,7 @@ class FetchPolicy:
     max_body_bytes: int = 8 * 1024 * 1024  # holds for the raw AND the decompressed body
     max_redirects: int = 5
     per_host: int = 2  # concurrent requests to one host (scheme+host+port)
+    host_interval: float = 0.0  # seconds between the starts of two requests to one host
     retries: int = 2  # extra attempts after the first
     backoff: float = 1.0  # seconds before retry 1; doubled each retry
     max_retry_after: float = 120.0  # a Retry-After longer than this fails now instead of waiting
@@ -73,6 +74,8 @@ class FetchPolicy:
             raise ValueError("max_body_bytes and per_host must be at least 1")
         if min(self.max_redirects, self.retries) < 0 or min(self.backoff, self.max_retry_after) < 0:
             raise ValueError("max_redirects, retries, backoff and max_retry_after must be >= 0")
+        if self.host_interval < 0:
+            raise ValueError("host_interval must be >= 0")
 
 
 class _Redirect(Exception):
@@ -111,6 +114,7 @@ class Fetcher:
         self._sleep = sleep
         self._client: httpx.AsyncClient | None = None
         self._host_slots: dict[HostKey, asyncio.Semaphore] = {}
+        self._host_next: dict[HostKey, float] = {}  # loop time before which a host must wait
 
     async def __aenter__(self) -> Fetcher:
         p = self.policy
@@ -185,6 +189,7 @@ class Fetcher:
         redirects = 0
         while True:
             async with self._slot(current):
+                await self._pace(current)
                 try:
                     # Waiting for a slot is not the server's fault, so the clock starts here.
                     async with asyncio.timeout(self.policy.total_timeout):
@@ -290,8 +295,22 @@ class Fetcher:
             headers.pop("content-length", None)  # they described the bytes on the wire
         return status, headers, body
 
+    async def _pace(self, url: httpx.URL) -> None:
+        """Keep ``host_interval`` between the starts of requests to one host: politeness towards
+        small outlets, whatever the concurrency allows. Start times are reserved in turn, so
+        waiting requests keep their order."""
+        interval = self.policy.host_interval
+        if interval <= 0:
+            return
+        key = _host_key(url)
+        now = asyncio.get_running_loop().time()
+        start = max(now, self._host_next.get(key, now))
+        self._host_next[key] = start + interval
+        if start > now:
+            await asyncio.sleep(start - now)
+
     def _slot(self, url: httpx.URL) -> asyncio.Semaphore:
-        key = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
+        key = _host_key(url)
         slot = self._host_slots.get(key)
         if slot is None:
             slot = self._host_slots[key] = asyncio.Semaphore(self.policy.per_host)
@@ -387,6 +406,10 @@ class _BodyReader:
 
     def _too_large(self) -> NoReturn:
         raise FetchError("fetch.too_large", f"{self._url}: body is over the {self._limit}-byte cap")
+
+
+def _host_key(url: httpx.URL) -> HostKey:
+    return (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
 
 
 def _check_url(url: str) -> httpx.URL:

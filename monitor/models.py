@@ -21,7 +21,12 @@ class Source:
     language: str | None = None
     country: str | None = None
     enabled: bool = True
-    interval: timedelta = timedelta(hours=1)
+    interval: timedelta = timedelta(hours=1)  # the first interval; it then adapts (``adaptive``)
+    kind: str = "feed"  # feed | sitemap | html
+    selector: str | None = None  # kind html: CSS selector of the article links
+    pattern: str | None = None  # kind html: regular expression the article URLs match
+    robots: bool = True  # respect robots.txt for article pages
+    adaptive: bool = True  # let the interval follow how often the source publishes
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,7 @@ class ParsedFeed:
     items: tuple[FeedItem, ...]
     version: str
     warning: str | None = None  # a recoverable problem (feedparser's bozo reason)
+    children: tuple[str, ...] = ()  # a sitemap index's sitemaps, to be read in turn
 
 
 @dataclass(frozen=True)

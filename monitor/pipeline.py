@@ -1,5 +1,6 @@
-"""One monitoring cycle: every due source fetched at once, its new items extracted, tagged and
-stored. The CLI and the scheduler call ``run_cycle``; the stages never call each other.
+"""One monitoring cycle: every due source fetched at once (a feed, a sitemap or a listing page),
+its new items extracted, tagged and stored; when each source is due next is decided by
+``monitor.schedule`` and stored with its outcome. The CLI and the scheduler call ``run_cycle``; the stages never call each other.
 
 A failing source is recorded with its error code and the others go on. Only storage failures
 stop a cycle.
@@ -12,23 +13,28 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import random
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from functools import partial
 from typing import Protocol
+from urllib.parse import urljoin
 
 from monitor.errors import ExtractError, FetchError, ParseError, SourceError, StorageError
 from monitor.extract import extract_page
-from monitor.fetch import PAGE_ACCEPT, Fetcher
+from monitor.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher
+from monitor.listing import parse_listing, parse_sitemap, sitemaps_in_robots
 from monitor.models import (
     Article,
     FeedItem,
+    Fetched,
     PageText,
+    ParsedFeed,
     RunReport,
     Source,
     SourceOutcome,
@@ -37,6 +43,8 @@ from monitor.models import (
     Validators,
 )
 from monitor.parse import parse_feed
+from monitor.robots import Robots
+from monitor.schedule import SchedulePolicy, is_due, next_attempt
 from monitor.store import SourceState, Store
 from monitor.tag import Tagger, TagInput
 from monitor.urls import is_http_url
@@ -146,6 +154,8 @@ def _watch_parent(pid: int) -> None:
 class CycleOptions:
     force: bool = False  # fetch every enabled source, due or not
     pages_in_flight: int = 32  # bounds memory: page bodies waiting for extraction
+    schedule: SchedulePolicy = field(default_factory=SchedulePolicy)
+    rng: random.Random | None = None  # the schedule's jitter; seeded in simulations
 
 
 @dataclass(frozen=True)
@@ -158,6 +168,7 @@ class Context:
     clock: Callable[[], datetime]
     options: CycleOptions
     progress: Progress
+    robots: Robots | None
 
 
 async def run_cycle(
@@ -171,10 +182,21 @@ async def run_cycle(
     clock: Callable[[], datetime],
     options: CycleOptions = CycleOptions(),
     progress: Progress | None = None,
+    robots: Robots | None = None,
 ) -> RunReport:
-    """Run one cycle over ``sources`` and return what happened to each."""
+    """Run one cycle over ``sources`` and return what happened to each. Sources not yet due
+    are skipped unless ``options.force``; article pages a site's robots.txt disallows are not
+    fetched when ``robots`` is given (and the source does not opt out)."""
     ctx = Context(
-        store, fetcher, tagger, extract, timezone, clock, options, progress or _NoProgress()
+        store,
+        fetcher,
+        tagger,
+        extract,
+        timezone,
+        clock,
+        options,
+        progress or _NoProgress(),
+        robots,
     )
     started = clock()
     run_id = store.start_run(started)
@@ -211,12 +233,7 @@ class _Cycle:
             ctx.progress.source_done(outcome)
             return outcome
         state = ctx.store.ensure_source(source)
-        now = ctx.clock()
-        if (
-            not ctx.options.force
-            and state.last_attempt_at is not None
-            and state.last_attempt_at + source.interval > now
-        ):
+        if not ctx.options.force and not is_due(state.next_due_at, ctx.clock()):
             ctx.progress.source_done(outcome)
             return outcome
         validators: Validators | None = None
@@ -240,15 +257,38 @@ class _Cycle:
             )
         if outcome.status is SourceStatus.ERROR:
             log.warning("%s: %s: %s", source.name, outcome.error_code, outcome.error_message)
-        ctx.store.record_outcome(self.run_id, state.id, outcome, validators, ctx.clock())
+        now = ctx.clock()
+        next_due = self._next_due(source, state, outcome, now)
+        ctx.store.record_outcome(self.run_id, state.id, outcome, validators, now, next_due)
         ctx.progress.source_done(outcome)
         return outcome
+
+    def _next_due(
+        self, source: Source, state: SourceState, outcome: SourceOutcome, now: datetime
+    ) -> datetime:
+        stored = self.ctx.store.history(state.id, now)
+        failed = outcome.status is SourceStatus.ERROR
+        history = replace(
+            stored,
+            consecutive_failures=stored.consecutive_failures + 1 if failed else 0,
+            last_error=outcome.error_code if failed else None,
+        )
+        options = self.ctx.options
+        return next_attempt(
+            now,
+            source.interval,
+            history,
+            options.schedule,
+            adaptive=source.adaptive,
+            rng=options.rng,
+        )
 
     async def _fetch_source(
         self, source: Source, state: SourceState
     ) -> tuple[SourceOutcome, Validators]:
         ctx = self.ctx
-        fetched = await ctx.fetcher.fetch(source.url, state.validators)
+        accept = FEED_ACCEPT if source.kind == "feed" else PAGE_ACCEPT
+        fetched = await ctx.fetcher.fetch(source.url, state.validators, accept=accept)
         unchanged = SourceOutcome(source.name, source.url, SourceStatus.NOT_MODIFIED)
         if fetched.not_modified:
             return unchanged, Validators(
@@ -260,17 +300,11 @@ class _Cycle:
         validators = Validators(fetched.etag, fetched.last_modified, body_hash)
         if body_hash == state.validators.body_hash:
             return unchanged, validators  # stale validators on the server, same bytes: nothing new
-        parse = partial(
-            parse_feed,
-            fetched.body,
-            fetched.headers,
-            fetched.final_url,
-            language=source.language,
-            default_tz=ctx.timezone,
-            now=ctx.clock(),
-        )
+        read = partial(self._items, source, fetched)
         large = len(fetched.body) > _PARSE_IN_THREAD_BYTES
-        feed = await asyncio.to_thread(parse) if large else parse()
+        feed = await asyncio.to_thread(read) if large else read()
+        if source.kind == "sitemap":
+            feed = await self._sitemap(source, fetched, feed)
         fresh = self._fresh(feed.items, state)
         ctx.progress.articles_found(len(fresh))
         results = await asyncio.gather(*(self._article(source, state, item) for item in fresh))
@@ -282,6 +316,51 @@ class _Cycle:
             warnings=(feed.warning,) if feed.warning else (),
         )
         return outcome, validators
+
+    def _items(self, source: Source, fetched: Fetched) -> ParsedFeed:
+        """The items of a fetched feed, sitemap or listing page."""
+        ctx = self.ctx
+        if source.kind == "html":
+            return parse_listing(
+                fetched.body,
+                fetched.final_url,
+                selector=source.selector,
+                pattern=source.pattern,
+                headers=fetched.headers,
+            )
+        if source.kind == "sitemap":
+            return _sitemap_feed(fetched, ctx.clock())
+        return parse_feed(
+            fetched.body,
+            fetched.headers,
+            fetched.final_url,
+            language=source.language,
+            default_tz=ctx.timezone,
+            now=ctx.clock(),
+        )
+
+    async def _sitemap(self, source: Source, fetched: Fetched, first: ParsedFeed) -> ParsedFeed:
+        """Follow a sitemap index, or a site's robots.txt when ``url`` is the site itself, to
+        the news sitemaps (a few, newest first: an outlet's index lists years of archives)."""
+        ctx = self.ctx
+        children = list(first.children)
+        if first.version == "site":
+            robots = await ctx.fetcher.fetch(urljoin(fetched.final_url, "/robots.txt"))
+            children = sitemaps_in_robots(robots.body.decode("utf-8", "replace"), fetched.final_url)
+            if not children:
+                raise ParseError(
+                    "parse.no_sitemap",
+                    f"{source.url} is a web page and its robots.txt names no sitemap; "
+                    "give the sitemap's address as url",
+                )
+        items = list(first.items)
+        for url in _news_first(children)[:SITEMAPS_PER_SOURCE]:
+            try:
+                child = await ctx.fetcher.fetch(url)
+                items.extend(_sitemap_feed(child, ctx.clock()).items)
+            except (FetchError, ParseError) as exc:
+                log.info("%s: sitemap %s not read (%s)", source.name, url, exc)
+        return ParsedFeed(first.title, tuple(items), "sitemap", first.warning)
 
     def _fresh(self, items: Sequence[FeedItem], state: SourceState) -> list[FeedItem]:
         fresh = []
@@ -299,7 +378,9 @@ class _Cycle:
         ctx = self.ctx
         page: PageText | None = None
         error: str | None = None
-        if item.url and is_http_url(item.url):
+        if item.url and is_http_url(item.url) and not await self._allowed(source, item.url):
+            error = "fetch.robots_disallowed"
+        elif item.url and is_http_url(item.url):
             async with self.pages:
                 try:
                     fetched = await ctx.fetcher.fetch(item.url, accept=PAGE_ACCEPT)
@@ -316,7 +397,7 @@ class _Cycle:
                     )
         else:
             error = "extract.no_link"
-        text, origin = _choose_text(item, page)
+        text, origin = choose_text(item, page)
         tagging = ctx.tagger.tag(
             TagInput(
                 item.title,
@@ -348,8 +429,39 @@ class _Cycle:
         ctx.progress.article_done()
         return article if stored else None
 
+    async def _allowed(self, source: Source, url: str) -> bool:
+        robots = self.ctx.robots
+        return robots is None or not source.robots or await robots.allowed(url)
 
-def _choose_text(item: FeedItem, page: PageText | None) -> tuple[str, TextOrigin]:
+
+SITEMAPS_PER_SOURCE = 3  # child sitemaps read per cycle
+
+
+def _sitemap_feed(fetched: Fetched, now: datetime) -> ParsedFeed:
+    """A sitemap as a feed; its child sitemaps in ``children``. A web page (the site's address
+    given as url) reads as version "site", to be looked up in robots.txt."""
+    try:
+        sitemap = parse_sitemap(fetched.body, fetched.final_url, now=now)
+    except ParseError:
+        if _looks_like_html(fetched):
+            return ParsedFeed("", (), "site")
+        raise
+    return ParsedFeed("", sitemap.items, "sitemap", children=sitemap.sitemaps)
+
+
+def _looks_like_html(fetched: Fetched) -> bool:
+    content_type = fetched.headers.get("content-type", "")
+    return "html" in content_type or fetched.body.lstrip()[:15].lower().startswith(
+        (b"<!doctype html", b"<html")
+    )
+
+
+def _news_first(urls: Sequence[str]) -> list[str]:
+    """News sitemaps before others, then in the site's order (usually newest first)."""
+    return sorted(dict.fromkeys(urls), key=lambda u: "news" not in u.lower())
+
+
+def choose_text(item: FeedItem, page: PageText | None) -> tuple[str, TextOrigin]:
     """The page's text when extraction found one; otherwise the best the feed offers."""
     if page is not None and page.text:
         return page.text, TextOrigin.PAGE

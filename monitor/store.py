@@ -1,7 +1,8 @@
 """Storage: SQLAlchemy Core over SQLite by default, PostgreSQL by URL, one code path for both.
 
-Tables: ``sources`` (fetch state and health), ``articles``, ``tags``, ``runs`` and
-``run_sources`` (a log of every cycle), ``schema_version`` (applied migrations).
+Tables: ``sources`` (fetch state, health and when each is due), ``articles``, ``tags``, ``runs``
+and ``run_sources`` (a log of every cycle), ``digests`` (digests delivered on schedule),
+``schema_version`` (applied migrations).
 
 Crash safety comes from the order of writes, each in its own short transaction: an article and
 its tags together; a source's validators and body hash only after all its new articles. A cycle
@@ -58,6 +59,7 @@ from monitor.models import (
     TextOrigin,
     Validators,
 )
+from monitor.schedule import HISTORY_DAYS, History
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +110,9 @@ sources = Table(
     Column("last_error_message", Text),
     Column("consecutive_failures", Integer, nullable=False, default=0),
     Column("last_new_items", Integer, nullable=False, default=0),
+    # Schema version 2:
+    Column("first_attempt_at", UTCDateTime),
+    Column("next_due_at", UTCDateTime),
 )
 
 runs = Table(
@@ -173,12 +178,33 @@ run_sources = Table(
 )
 
 
+digests = Table(
+    "digests",
+    metadata,
+    Column("name", String(40), primary_key=True),  # 2026-11-26, or FIRST_LAST for a period
+    Column("slot_at", UTCDateTime),  # the scheduled time it served; NULL when made by hand
+    Column("generated_at", UTCDateTime, nullable=False),
+    Column("failures", JSON, nullable=False, default=list),  # delivery channels that failed
+)
+
+
 def _migrate_v1(conn: Connection) -> None:
+    # create_all builds the tables as now defined, so a new database gets the later columns
+    # here already; the migrations after this one add only what is missing.
     metadata.create_all(conn, tables=[sources, runs, articles, tags, run_sources])
 
 
+def _migrate_v2(conn: Connection) -> None:
+    """When each source is due, since when it is watched; digests made on schedule."""
+    present = {c["name"] for c in inspect(conn).get_columns("sources")}
+    for column in ("first_attempt_at", "next_due_at"):
+        if column not in present:
+            conn.exec_driver_sql(f"ALTER TABLE sources ADD COLUMN {column} TIMESTAMP")
+    metadata.create_all(conn, tables=[digests])
+
+
 # Append a function for each schema change; never edit a released one.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_migrate_v1,)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_migrate_v1, _migrate_v2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -187,6 +213,7 @@ class SourceState:
     id: int
     validators: Validators
     last_attempt_at: datetime | None
+    next_due_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -270,11 +297,16 @@ class Store:
                 return SourceState(int(source_id), Validators(), None)
             values: dict[str, Any] = {"language": source.language, "country": source.country}
             validators = Validators(row.etag, row.last_modified, row.body_hash)
+            next_due = row.next_due_at
             if row.url != source.url:
-                values.update(url=source.url, etag=None, last_modified=None, body_hash=None)
+                # A new address is a new feed: fetch it now, with no validators of the old one.
+                values.update(
+                    url=source.url, etag=None, last_modified=None, body_hash=None, next_due_at=None
+                )
                 validators = Validators()
+                next_due = None
             conn.execute(update(sources).where(sources.c.id == row.id).values(**values))
-            return SourceState(int(row.id), validators, row.last_attempt_at)
+            return SourceState(int(row.id), validators, row.last_attempt_at, next_due)
 
     def record_outcome(
         self,
@@ -283,6 +315,7 @@ class Store:
         outcome: SourceOutcome,
         validators: Validators | None,
         now: datetime,
+        next_due: datetime | None = None,
     ) -> None:
         """Close a source's part of a cycle. ``validators`` are saved only when given, that is
         after every new item of the fetched feed is stored."""
@@ -290,6 +323,8 @@ class Store:
             "last_attempt_at": now,
             "last_status": outcome.status.value,
             "last_new_items": outcome.new_items,
+            "next_due_at": next_due,
+            "first_attempt_at": func.coalesce(sources.c.first_attempt_at, now),
         }
         if outcome.status is SourceStatus.ERROR:
             values.update(
@@ -374,6 +409,60 @@ class Store:
                 )
             )
         return result
+
+    def history(self, source_id: int, now: datetime, days: int = HISTORY_DAYS) -> History:
+        """What the scheduler needs to know of a source (see monitor.schedule)."""
+        with self._tx() as conn:
+            row = conn.execute(select(sources).where(sources.c.id == source_id)).one()
+            recent = conn.scalar(
+                select(func.count())
+                .select_from(articles)
+                .where(articles.c.source_id == source_id)
+                .where(articles.c.fetched_at >= now - timedelta(days=days))
+            )
+        first = row.first_attempt_at
+        return History(
+            watched_for=now - first if first is not None else timedelta(0),
+            items_last_days=int(recent or 0),
+            consecutive_failures=int(row.consecutive_failures or 0),
+            last_error=row.last_error_code,
+        )
+
+    def next_due(self, names: Sequence[str]) -> dict[str, datetime | None]:
+        """When each named source is due; None for a source never fetched (due now)."""
+        with self._tx() as conn:
+            found = {
+                r.name: r.next_due_at
+                for r in conn.execute(
+                    select(sources.c.name, sources.c.next_due_at).where(sources.c.name.in_(names))
+                )
+            }
+        return {name: found.get(name) for name in names}
+
+    # -- digests -----------------------------------------------------------------------------
+
+    def record_digest(
+        self, name: str, generated_at: datetime, slot: datetime | None, failures: Sequence[str]
+    ) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                self._insert(digests)
+                .values(name=name, slot_at=slot, generated_at=generated_at, failures=list(failures))
+                .on_conflict_do_update(
+                    index_elements=[digests.c.name],
+                    set_={
+                        "slot_at": func.coalesce(slot, digests.c.slot_at),
+                        "generated_at": generated_at,
+                        "failures": list(failures),
+                    },
+                )
+            )
+
+    def last_digest_slot(self) -> datetime | None:
+        """The latest scheduled slot a digest was made for."""
+        with self._tx() as conn:
+            value = conn.scalar(select(func.max(digests.c.slot_at)))
+        return value if isinstance(value, datetime) else None
 
     # -- articles ----------------------------------------------------------------------------
 

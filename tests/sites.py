@@ -65,6 +65,7 @@ def write_config(folder: Path, sources: list[dict[str, str]], extra: str = "") -
         "  connect_timeout: 2s",
         "  retries: 0",
         "  max_body_mb: 1",
+        "  host_interval: 0s",
     ]
     if extra:
         lines.append(extra)

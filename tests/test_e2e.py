@@ -225,7 +225,7 @@ def test_source_due_only_after_its_interval(
     feed_hits = server.hits("/en/rss.xml")
     assert run(config, "run") == 0
     assert server.hits("/en/rss.xml") == feed_hits
-    assert "1 skipped" in capsys.readouterr().err
+    assert "1 not due or disabled" in capsys.readouterr().err
 
 
 def test_failing_sources_are_recorded_and_others_go_on(server: LocalServer, tmp_path: Path) -> None:

@@ -1,14 +1,20 @@
-"""``monitor run`` with e-mail and a webhook configured, against a real SMTP server and the
-local HTTP server on 127.0.0.1."""
+"""``monitor run`` and ``monitor digest`` with e-mail and a webhook configured, against a real
+SMTP server and the local HTTP server on 127.0.0.1.
+
+The digest is scheduled every minute ("* * * * *") and the clock held inside one minute, so
+that ``monitor run`` finds its slot due, and due once only."""
 
 from __future__ import annotations
 
 import email
 import email.policy
 import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from monitor import cli
 from monitor.localserver import LocalServer, Reply
@@ -19,10 +25,19 @@ from tests.test_mail import Collector, _start
 pytestmark = pytest.mark.e2e
 
 
+@pytest.fixture
+def one_minute() -> Iterator[None]:
+    """The clock starts 5 s into the current minute and runs on from there."""
+    with time_machine.travel(datetime.now(UTC).replace(second=5, microsecond=0), tick=True):
+        yield
+
+
 def delivery(smtp_port: int, hook: str) -> str:
     return (
         "digest:\n"
         "  locale: az\n"
+        '  time: "* * * * *"\n'
+        "  day: current\n"
         "  email:\n"
         "    host: 127.0.0.1\n"
         f"    port: {smtp_port}\n"
@@ -34,7 +49,8 @@ def delivery(smtp_port: int, hook: str) -> str:
     )
 
 
-def test_digest_is_mailed_and_posted(
+@pytest.mark.usefixtures("one_minute")
+def test_scheduled_digest_is_mailed_and_posted_once(
     server: LocalServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server.route("/hook", lambda _r: Reply(200, b"ok"))
@@ -45,6 +61,8 @@ def test_digest_is_mailed_and_posted(
         extra = delivery(controller.port, server.url("/hook"))
         config = write_config(tmp_path, [{"name": "Wire", "url": url}], extra)
         assert cli.main(["--config", str(config), "run"]) == 0
+        # The same slot again (cron calls every few minutes): nothing is sent twice.
+        assert cli.main(["--config", str(config), "run", "--all"]) == 0
     finally:
         controller.stop()
     ((_sender, recipients, content),) = collector.received
@@ -55,10 +73,29 @@ def test_digest_is_mailed_and_posted(
     assert EN_COOP.title in html and EN_OTHER.title not in html
     posted = next(r for r in server.requests if r.path == "/hook")
     assert EN_COOP.title in json.loads(posted.body)["text"]
+    assert sum(r.path == "/hook" for r in server.requests) == 1
     out = capsys.readouterr().out
     assert all(name in out for name in (".html", "index.html", "feed.xml"))
 
 
+def test_run_writes_files_but_sends_nothing_before_the_digest_time(
+    server: LocalServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.route("/hook", lambda _r: Reply(200, b"ok"))
+    url = serve_outlet(server, "w", [EN_COOP], "en")
+    # 08:00 in Asia/Baku is not due unless the clock is within the hour of grace after it.
+    extra = delivery(1, server.url("/hook")).replace('"* * * * *"', '"0 8 1 1 *"')
+    config = write_config(tmp_path, [{"name": "Wire", "url": url}], extra)
+    assert cli.main(["--config", str(config), "run"]) == 0
+    assert not any(r.path == "/hook" for r in server.requests)
+    assert len(list((tmp_path / "reports").glob("*.json"))) == 1
+    # monitor digest sends whenever it is asked.
+    assert cli.main(["--config", str(config), "digest"]) == 1  # port 1: e-mail fails
+    assert sum(r.path == "/hook" for r in server.requests) == 1
+    assert "delivery failed: e-mail:" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("one_minute")
 def test_failed_delivery_keeps_the_files_and_exits_1(
     server: LocalServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

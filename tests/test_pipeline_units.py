@@ -12,7 +12,7 @@ import pytest
 from monitor.cli import _Progress
 from monitor.errors import ExtractError
 from monitor.models import FeedItem, PageText, SourceOutcome, SourceStatus, TextOrigin
-from monitor.pipeline import ProcessExtractor, _choose_text
+from monitor.pipeline import ProcessExtractor, choose_text
 
 PAGE = (
     b"<html><body><article>"
@@ -86,8 +86,8 @@ def test_same_page_extracted_twice_keeps_its_text() -> None:
         (FeedItem("u", "Title only"), None, TextOrigin.TITLE_ONLY),
     ],
 )
-def test_choose_text(item: FeedItem, page: PageText | None, origin: TextOrigin) -> None:
-    assert _choose_text(item, page)[1] is origin
+def testchoose_text(item: FeedItem, page: PageText | None, origin: TextOrigin) -> None:
+    assert choose_text(item, page)[1] is origin
 
 
 def test_progress_on_a_terminal_is_one_updating_line() -> None:

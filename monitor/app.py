@@ -1,0 +1,126 @@
+"""The operations ``monitor run``, ``monitor digest`` and ``monitor serve`` share, built from a
+``Config``: one monitoring cycle, and writing (and sending) a digest.
+
+Only this module, the CLI and the service turn configuration into objects; the pipeline and the
+stages receive them ready-made.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from monitor.config import Config
+from monitor.deliver import send, write_files
+from monitor.digest import build_digest, day_window, select_stories
+from monitor.fetch import Fetcher
+from monitor.models import RunReport, SourceStatus
+from monitor.pipeline import CycleOptions, Extractor, Progress, run_cycle
+from monitor.robots import Robots
+from monitor.store import Store
+from monitor.tag import Tagger
+
+log = logging.getLogger(__name__)
+
+FEED_DAYS = 7  # the Atom feed holds the stories of this many days
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def cycle(
+    config: Config,
+    store: Store,
+    tagger: Tagger,
+    extract: Extractor,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    rng: random.Random | None = None,
+) -> RunReport:
+    """One cycle over the configuration's sources (those due, or all with ``force``)."""
+    async with Fetcher(config.fetch) as fetcher:
+        return await run_cycle(
+            config.sources,
+            store=store,
+            fetcher=fetcher,
+            tagger=tagger,
+            extract=extract,
+            timezone=config.timezone,
+            clock=clock,
+            options=CycleOptions(force=force, schedule=config.schedule, rng=rng),
+            progress=progress,
+            robots=Robots(fetcher),
+        )
+
+
+def summary(report: RunReport) -> str:
+    counts = {status: 0 for status in SourceStatus}
+    for outcome in report.outcomes:
+        counts[outcome.status] += 1
+    seconds = (report.finished_at - report.started_at).total_seconds()
+    return (
+        f"{len(report.outcomes)} sources: {counts[SourceStatus.OK]} ok, "
+        f"{counts[SourceStatus.NOT_MODIFIED]} unchanged, {counts[SourceStatus.ERROR]} failed, "
+        f"{counts[SourceStatus.SKIPPED]} not due or disabled; {report.new_items} new articles, "
+        f"{report.tagged} tagged; {seconds:.1f} s"
+    )
+
+
+@dataclass(frozen=True)
+class DigestResult:
+    name: str
+    paths: tuple[str, ...]
+    failures: tuple[str, ...]  # one message per delivery channel that failed
+
+
+def write_digest(
+    config: Config,
+    store: Store,
+    day: date | None = None,
+    last: date | None = None,
+    *,
+    deliver: bool = True,
+    slot: datetime | None = None,
+    now: datetime | None = None,
+) -> DigestResult:
+    """Write the digest files of a day (today by default) or of the days ``day``..``last``,
+    then, with ``deliver``, send them. ``slot`` is the scheduled time this digest serves; it is
+    recorded so that a restarted service knows the slot was served."""
+    now = now or utc_now()
+    day = day or now.astimezone(config.timezone).date()
+    since, until = day_window(day, config.timezone, last)
+    stored = store.tagged_between(since, until)
+    health = store.health([s.name for s in config.sources], since, until)
+    # The reader's language leads a story told in several: the digest's own locale.
+    prefer = (config.digest.locale,)
+    digest = build_digest(day, config.timezone, now, stored, health, last, prefer)
+    recent = select_stories(
+        store.tagged_between(until - timedelta(days=FEED_DAYS), until), config.timezone, prefer
+    )
+    settings = config.digest
+    paths = write_files(
+        digest,
+        config.reports_dir,
+        locale=settings.locale,
+        group_by=settings.group_by,
+        feed_stories=recent,
+    )
+    failures: list[str] = []
+    if deliver:
+        failures = send(
+            digest,
+            locale=settings.locale,
+            group_by=settings.group_by,
+            email=settings.email,
+            webhooks=settings.webhooks,
+            env=os.environ,
+        )
+        store.record_digest(digest.name, now, slot, failures)
+    return DigestResult(digest.name, tuple(str(p) for p in paths), tuple(failures))

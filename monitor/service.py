@@ -1,0 +1,362 @@
+"""``monitor serve``: the monitor as a long-running service, scheduled by APScheduler 3.
+
+Three jobs, each with at most one instance and missed runs coalesced into one:
+
+- ``fetch`` runs a cycle over the sources that are due, then sleeps until the next one is due
+  (each source's own interval, adapted and jittered by ``monitor.schedule``, kept in the
+  database, so cron and the service agree). After a cycle that stored something, today's digest
+  files are rewritten; nothing is sent.
+- ``digest`` writes and sends the digest at ``digest.time`` in ``timezone``. A slot missed while
+  the machine slept or the service was down is served once if less than ``schedule.grace`` late;
+  the slots served are recorded, so a restart never sends one twice.
+- ``reload`` rereads ``sources.yaml`` when it changes (checked every few seconds) or on SIGHUP.
+  A bad edit is reported with every problem and the running configuration stays.
+
+SIGTERM or SIGINT stop the service: no new job starts, a running cycle has ``stop_timeout``
+seconds to finish and is then cancelled (a second signal cancels at once). Cancelling is safe:
+every article is stored in its own transaction and a feed's state only after its articles.
+One service per storage: it holds the same lock as ``monitor run`` for as long as it runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from monitor import app
+from monitor.config import Config, load_config
+from monitor.errors import ConfigError, MonitorError, Problem
+from monitor.lock import cycle_lock, lock_path
+from monitor.pipeline import Extractor, ProcessExtractor
+from monitor.schedule import digest_trigger, last_slot, missed_slot
+from monitor.store import Store
+from monitor.tag import Tagger, load_tagger
+
+log = logging.getLogger(__name__)
+
+RELOAD_EVERY = 5.0  # seconds between checks of sources.yaml
+STOP_TIMEOUT = 60.0  # seconds a running cycle may take to finish after SIGTERM
+IDLE = timedelta(hours=1)  # the fetch job's longest sleep: sources added by hand are seen
+
+
+@dataclass(frozen=True)
+class _FileState:
+    mtime_ns: int
+    size: int
+
+
+def _file_state(path: Path) -> _FileState | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return _FileState(stat.st_mtime_ns, stat.st_size)
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What the service did, for logs and simulations."""
+
+    at: datetime
+    job: str  # fetch | digest | reload
+    detail: str
+
+
+class Service:
+    """Build with the configuration file's path; ``run()`` blocks until a signal stops it.
+
+    ``scheduler``, ``extractor``, ``rng`` and ``on_activity`` are for simulations and tests:
+    a scheduler stepped by a test instead of the blocking one, an extractor without worker
+    processes, seeded jitter, and a record of every job run.
+    """
+
+    def __init__(
+        self,
+        config_path: Path,
+        *,
+        scheduler: BaseScheduler | None = None,
+        extractor: Extractor | None = None,
+        rng: random.Random | None = None,
+        on_activity: Callable[[Activity], None] | None = None,
+        stop_timeout: float = STOP_TIMEOUT,
+        reload_every: float = RELOAD_EVERY,
+    ) -> None:
+        self.path = config_path
+        self.config = load_config(config_path)  # a bad file stops the start, with every problem
+        self.tagger: Tagger = load_tagger(self.config.topic_files)
+        self._file = _file_state(config_path)
+        self._rejected: _FileState | None = None
+        self._extractor = extractor
+        self._rng = rng
+        self._on_activity = on_activity
+        self._stop_timeout = stop_timeout
+        self._reload_every = reload_every
+        self._store: Store | None = None
+        self._trigger: CronTrigger = digest_trigger(self.config.digest.time, self.config.timezone)
+        self._stopping = threading.Event()
+        self._cycle_done = threading.Event()
+        self._cycle_done.set()
+        self._cycle_task: tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]] | None = None
+        self.scheduler = scheduler or BlockingScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=3)}
+        )
+        self.scheduler.configure(
+            timezone=self.config.timezone,
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": int(self.config.schedule.grace.total_seconds()),
+            },
+        )
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Serve until SIGTERM/SIGINT. Raises RunLockedError when another cycle or service
+        holds the storage."""
+        with self.opened():
+            previous = self._install_signals()
+            try:
+                log.info(
+                    "serving %d sources from %s; digest at %s (%s)",
+                    len(self.config.sources),
+                    self.path,
+                    self.config.digest.time,
+                    self.config.timezone.key,
+                )
+                self.scheduler.start()  # blocks until stop() shuts it down
+            finally:
+                self._restore_signals(previous)
+                self._finish_in_flight()
+        log.info("stopped")
+        return 0
+
+    @contextmanager
+    def opened(self) -> Iterator[Service]:
+        """Hold the storage lock and the database, with the jobs added (not started)."""
+        config = self.config
+        with ExitStack() as stack:
+            stack.enter_context(cycle_lock(lock_path(config.sqlite_path, config.reports_dir)))
+            self._store = stack.enter_context(Store(config.storage_url))
+            if self._extractor is None:
+                self._extractor = stack.enter_context(ProcessExtractor())
+            self._add_jobs()
+            try:
+                yield self
+            finally:
+                self._store = None
+
+    def stop(self, *, cancel: bool = False) -> None:
+        """Stop scheduling; with ``cancel``, cancel the running cycle now."""
+        if self._stopping.is_set():
+            cancel = True
+        self._stopping.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if cancel:
+            self._cancel_cycle()
+
+    def _install_signals(self) -> dict[int, Any]:
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        previous: dict[int, Any] = {}
+
+        def on_stop(signum: int, _frame: FrameType | None) -> None:
+            log.info("%s received: stopping", signal.Signals(signum).name)
+            self.stop()
+
+        def on_hup(_signum: int, _frame: FrameType | None) -> None:
+            log.info("SIGHUP received: reloading %s", self.path)
+            self.scheduler.modify_job("reload", next_run_time=app.utc_now())
+
+        for signum, handler in (
+            (signal.SIGTERM, on_stop),
+            (signal.SIGINT, on_stop),
+            (signal.SIGHUP, on_hup),
+        ):
+            previous[signum] = signal.signal(signum, handler)
+        return previous
+
+    @staticmethod
+    def _restore_signals(previous: dict[int, Any]) -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+    def _finish_in_flight(self) -> None:
+        if self._cycle_done.wait(self._stop_timeout):
+            return
+        log.warning("the running cycle did not finish in %.0f s: cancelling it", self._stop_timeout)
+        self._cancel_cycle()
+        self._cycle_done.wait(30)
+
+    def _cancel_cycle(self) -> None:
+        running = self._cycle_task
+        if running is not None:
+            loop, task = running
+            loop.call_soon_threadsafe(task.cancel)
+
+    # -- jobs ---------------------------------------------------------------------------------
+
+    def _add_jobs(self) -> None:
+        now = app.utc_now()
+        self.scheduler.add_job(
+            self.fetch_job, "date", run_date=now, id="fetch", replace_existing=True
+        )
+        self.scheduler.add_job(self.digest_job, self._trigger, id="digest", replace_existing=True)
+        self.scheduler.add_job(
+            self.reload_job,
+            "interval",
+            seconds=self._reload_every,
+            id="reload",
+            replace_existing=True,
+        )
+        store = self._require_store()
+        late = missed_slot(self._trigger, now, store.last_digest_slot(), self.config.schedule.grace)
+        if late is not None:
+            log.info("the digest due at %s was not sent: sending it now", late.isoformat())
+            self.scheduler.add_job(
+                self.digest_job, "date", run_date=now, id="digest-catch-up", replace_existing=True
+            )
+
+    def fetch_job(self) -> None:
+        if self._stopping.is_set():
+            return
+        config, store = self.config, self._require_store()
+        self._cycle_done.clear()
+        try:
+            report = asyncio.run(self._cycle(config, store))
+        except asyncio.CancelledError:
+            self._record("fetch", "cycle cancelled")
+            return
+        except MonitorError as exc:  # storage trouble: try again later, the service stays up
+            log.error("cycle failed: %s", exc)
+            report = None
+        finally:
+            self._cycle_task = None
+            self._cycle_done.set()
+        if report is not None:
+            fetched = [o.name for o in report.outcomes if o.status.value != "skipped"]
+            self._record("fetch", f"{app.summary(report)} [{', '.join(fetched)}]")
+            if report.new_items:
+                self._write_today(config, store)
+        self._schedule_next_fetch()
+
+    async def _cycle(self, config: Config, store: Store) -> Any:
+        task = asyncio.current_task()
+        assert task is not None
+        self._cycle_task = (asyncio.get_running_loop(), task)
+        assert self._extractor is not None
+        return await app.cycle(config, store, self.tagger, self._extractor, rng=self._rng)
+
+    def _write_today(self, config: Config, store: Store) -> None:
+        try:
+            app.write_digest(config, store, deliver=False)
+        except MonitorError as exc:
+            log.error("today's digest files not written: %s", exc)
+
+    def _schedule_next_fetch(self) -> None:
+        if self._stopping.is_set():
+            return
+        now = app.utc_now()
+        config, store = self.config, self._require_store()
+        enabled = [s.name for s in config.sources if s.enabled]
+        due = store.next_due(enabled)
+        upcoming = [d for d in due.values() if d is not None]
+        if any(d is None for d in due.values()):
+            upcoming.append(now)  # a source never fetched (just added)
+        when = min(upcoming, default=now + IDLE)
+        when = min(max(when, now), now + IDLE)
+        self.scheduler.add_job(
+            self.fetch_job, "date", run_date=when, id="fetch", replace_existing=True
+        )
+
+    def digest_job(self) -> None:
+        if self._stopping.is_set():
+            return
+        config, store = self.config, self._require_store()
+        now = app.utc_now()
+        slot = last_slot(self._trigger, now, config.schedule.grace)
+        if slot is None:
+            slot = now  # run by hand through the scheduler, off the schedule
+        served = store.last_digest_slot()
+        if served is not None and served >= slot:
+            return  # sent already (before a restart, or by monitor run)
+        day = scheduled_day(slot, config)
+        try:
+            result = app.write_digest(config, store, day, deliver=True, slot=slot, now=now)
+        except MonitorError as exc:
+            log.error("digest for %s not written: %s", day, exc)
+            return
+        for failure in result.failures:
+            log.error("digest %s: delivery failed: %s", result.name, failure)
+        self._record("digest", f"{result.name} for the slot {slot.isoformat()}")
+
+    def reload_job(self) -> None:
+        state = _file_state(self.path)
+        if state is None or state == self._file or state == self._rejected:
+            return
+        try:
+            config = load_config(self.path)
+            if config.storage_url != self.config.storage_url:
+                raise ConfigError(
+                    [
+                        Problem(
+                            str(self.path),
+                            None,
+                            "storage",
+                            "cannot change while the service runs; restart the service",
+                        )
+                    ]
+                )
+            tagger = (
+                load_tagger(config.topic_files)
+                if config.topic_files != self.config.topic_files
+                else self.tagger
+            )
+            trigger = digest_trigger(config.digest.time, config.timezone)
+        except ConfigError as exc:
+            self._rejected = state
+            for problem in exc.problems:
+                log.error("sources.yaml not reloaded: %s", problem)
+            self._record("reload", f"rejected: {len(exc.problems)} problem(s); old one kept")
+            return
+        self.config, self.tagger, self._file, self._rejected = config, tagger, state, None
+        if str(trigger) != str(self._trigger) or trigger.timezone != self._trigger.timezone:
+            self._trigger = trigger
+            self.scheduler.reschedule_job("digest", trigger=trigger)
+        self._record("reload", f"{len(config.sources)} sources")
+        self._schedule_next_fetch()  # new sources are due now
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _require_store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("the service's storage is not open")
+        return self._store
+
+    def _record(self, job: str, detail: str) -> None:
+        log.info("%s: %s", job, detail)
+        if self._on_activity is not None:
+            self._on_activity(Activity(app.utc_now(), job, detail))
+
+
+def scheduled_day(slot: datetime, config: Config) -> date:
+    """The day a scheduled digest covers: the day before the slot (the last whole day), or the
+    slot's own day with ``digest.day: current``."""
+    local = slot.astimezone(config.timezone).date()
+    return local if config.digest.day == "current" else local - timedelta(days=1)

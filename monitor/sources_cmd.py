@@ -1,0 +1,310 @@
+"""``monitor sources status | validate | add | test``: looking after the list of outlets."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TextIO
+
+from monitor.config import Config, load_config
+from monitor.digest import is_silent
+from monitor.discover import FoundFeed, discover_feeds
+from monitor.errors import ConfigError, FetchError, ParseError, Problem, SourceError
+from monitor.extract import extract_page
+from monitor.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher
+from monitor.listing import parse_listing, parse_sitemap
+from monitor.models import FeedItem, ParsedFeed, Source, SourceHealth, SourceStatus
+from monitor.parse import parse_feed
+from monitor.pipeline import choose_text
+from monitor.robots import Robots
+from monitor.schedule import failure_class
+from monitor.sources_file import append_source, suggest_name
+from monitor.store import Store
+from monitor.tag import Tagger, TagInput, load_tagger
+
+# -- status ---------------------------------------------------------------------------------
+
+
+def status(config: Config, out: TextIO, now: datetime | None = None) -> None:
+    """A table of every source's health; reads the database, never creates it."""
+    now = now or datetime.now(UTC)
+    health: dict[str, SourceHealth] = {}
+    due: dict[str, datetime | None] = {}
+    names = [s.name for s in config.sources]
+    if config.sqlite_path is None or config.sqlite_path.exists():
+        with Store(config.storage_url) as store:
+            health = {h.name: h for h in store.health(names, now - timedelta(days=1), now)}
+            due = store.next_due(names)
+    rows = [
+        (
+            "name",
+            "kind",
+            "lang",
+            "every",
+            "state",
+            "last success",
+            "fails",
+            "last error",
+            "next",
+            "7 days",
+        )
+    ]
+    for source in config.sources:
+        h = health.get(source.name)
+        rows.append(
+            (
+                source.name,
+                source.kind,
+                source.language or "-",
+                _span(source.interval),
+                _state(source, h, now),
+                _ago(h.last_success, now) if h else "-",
+                str(h.consecutive_failures) if h and h.consecutive_failures else "-",
+                h.error or "-" if h else "-",
+                _when(due.get(source.name), now) if source.enabled else "-",
+                _per_week(h),
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+
+
+def _state(source: Source, health: SourceHealth | None, now: datetime) -> str:
+    if not source.enabled:
+        return "disabled"
+    if health is None or not health.url or health.status is SourceStatus.SKIPPED:
+        return "never fetched"
+    if health.status is SourceStatus.ERROR:
+        return f"failing ({failure_class(health.error).value})"
+    if is_silent(health, now):
+        return "silent"
+    return "ok"
+
+
+def _ago(when: datetime | None, now: datetime) -> str:
+    if when is None:
+        return "never"
+    return _span(now - when) + " ago"
+
+
+def _when(when: datetime | None, now: datetime) -> str:
+    if when is None or when <= now:
+        return "now"
+    return "in " + _span(when - now)
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes}m"
+    if minutes < 48 * 60:
+        return f"{minutes // 60}h{minutes % 60:02d}m"
+    return f"{minutes // (24 * 60)}d"
+
+
+def _per_week(health: SourceHealth | None) -> str:
+    return str(health.recent_items) if health is not None and health.url else "-"
+
+
+# -- validate -------------------------------------------------------------------------------
+
+
+def validate(path: Path, out: TextIO) -> Config:
+    """Load the configuration and every rule file it names. Raises ConfigError with every
+    problem found."""
+    config = load_config(path)
+    load_tagger(config.topic_files)
+    enabled = sum(1 for s in config.sources if s.enabled)
+    out.write(f"{path}: valid; {len(config.sources)} sources ({enabled} enabled)\n")
+    return config
+
+
+# -- add ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddOptions:
+    name: str | None = None
+    language: str | None = None
+    country: str | None = None
+    interval: str | None = None
+    pick: int = 1  # which of the feeds found (1 = the best)
+    dry_run: bool = False
+
+
+def add(config: Config, url: str, options: AddOptions, out: TextIO) -> int:
+    """Find the feeds of ``url``, append the chosen one to the configuration file. Returns the
+    exit status: 0 added (or shown with ``dry_run``), 1 no feed found."""
+    found = asyncio.run(_discover(config, url))
+    if not found:
+        out.write(
+            f"no feed found at {url}: neither declared by the page nor at the usual addresses.\n"
+            "If the site has a news sitemap or a list of articles, add it by hand with "
+            "'kind: sitemap' or 'kind: html' (see the README).\n"
+        )
+        return 1
+    for i, feed in enumerate(found, 1):
+        mark = "*" if i == options.pick else " "
+        out.write(f"{mark} {i}. {feed.url}  ({feed.items} items; {feed.title or 'no title'})\n")
+    if not 1 <= options.pick <= len(found):
+        raise ConfigError([_cli_problem("--pick", f"choose a feed between 1 and {len(found)}")])
+    chosen = found[options.pick - 1]
+    entry: dict[str, object] = {
+        "name": options.name
+        or suggest_name(chosen.title, chosen.url, [s.name for s in config.sources]),
+        "url": chosen.url,
+        "language": options.language or chosen.language,
+        "country": options.country.upper() if options.country else None,
+    }
+    if options.interval:
+        entry["interval"] = options.interval
+    if options.dry_run:
+        out.write(f"would add: {entry}\n")
+        return 0
+    line = append_source(config.path, entry)
+    out.write(f"added {entry['name']!r} at {config.path}:{line}\n")
+    if not entry["language"] or not entry["country"]:
+        out.write("set its language and country there (or pass --language and --country)\n")
+    return 0
+
+
+async def _discover(config: Config, url: str) -> list[FoundFeed]:
+    async with Fetcher(config.fetch) as fetcher:
+        return await discover_feeds(url, fetcher)
+
+
+def _cli_problem(field: str, message: str) -> Problem:
+    return Problem("command line", None, field, message)
+
+
+# -- test -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tried:
+    item: FeedItem
+    text_origin: str
+    text_chars: int
+    page_error: str | None
+    topics: tuple[str, ...]
+    score: float
+    aspects: tuple[str, ...]
+    countries: tuple[str, ...]
+    evidence: str | None
+    language: str | None
+
+
+def find_source(config: Config, name_or_url: str, language: str | None = None) -> Source:
+    """A configured source by name (any case), or a throw-away feed source for a URL."""
+    for source in config.sources:
+        if source.name.casefold() == name_or_url.casefold() or source.url == name_or_url:
+            return source
+    if "://" not in name_or_url:
+        names = ", ".join(s.name for s in config.sources)
+        raise ConfigError(
+            [_cli_problem("NAME", f"no source named {name_or_url!r} (configured: {names})")]
+        )
+    return Source(name=name_or_url, url=name_or_url, language=language)
+
+
+def test(config: Config, source: Source, tagger: Tagger, out: TextIO, *, items: int = 5) -> int:
+    """Fetch, parse, extract and tag the latest ``items`` of ``source`` and print what the
+    digest would show; nothing is written. Exit status 1 when the source itself fails."""
+    try:
+        feed, tried = asyncio.run(_try(config, source, tagger, items))
+    except SourceError as exc:
+        out.write(f"{source.name}: {exc.code}: {exc.message}\n")
+        return 1
+    out.write(f"{source.name}: {feed.version}, {len(feed.items)} items")
+    out.write(f" ({feed.warning})\n" if feed.warning else "\n")
+    for t in tried:
+        verdict = (
+            f"TAGGED {', '.join(t.topics)} {t.score:.2f}; aspects: {', '.join(t.aspects) or '-'}; "
+            f"countries: {', '.join(t.countries) or '-'}"
+            if t.topics
+            else "not tagged"
+        )
+        page = f"page not used: {t.page_error}" if t.page_error else "page text"
+        out.write(f"\n- {t.item.title or '(no title)'}\n  {t.item.url}\n")
+        out.write(
+            f"  {t.language or '?'} · {t.text_origin} ({t.text_chars} chars; {page}) · {verdict}\n"
+        )
+        if t.evidence:
+            out.write(f"  why: {t.evidence}\n")
+    return 0
+
+
+async def _try(
+    config: Config, source: Source, tagger: Tagger, count: int
+) -> tuple[ParsedFeed, list[Tried]]:
+    async with Fetcher(config.fetch) as fetcher:
+        accept = FEED_ACCEPT if source.kind == "feed" else PAGE_ACCEPT
+        fetched = await fetcher.fetch(source.url, accept=accept)
+        now = datetime.now(UTC)
+        if source.kind == "html":
+            feed = parse_listing(
+                fetched.body,
+                fetched.final_url,
+                selector=source.selector,
+                pattern=source.pattern,
+                headers=fetched.headers,
+            )
+        elif source.kind == "sitemap":
+            sitemap = parse_sitemap(fetched.body, fetched.final_url, now=now)
+            feed = ParsedFeed("", sitemap.items, "sitemap", children=sitemap.sitemaps)
+        else:
+            feed = parse_feed(
+                fetched.body,
+                fetched.headers,
+                fetched.final_url,
+                language=source.language,
+                default_tz=config.timezone,
+                now=now,
+            )
+        latest = sorted(
+            feed.items,
+            key=lambda i: i.published or datetime.min.replace(tzinfo=UTC),
+            reverse=True,
+        )[:count]
+        robots = Robots(fetcher)
+        tried = await asyncio.gather(
+            *(_try_item(fetcher, robots, source, tagger, i) for i in latest)
+        )
+        return feed, list(tried)
+
+
+async def _try_item(
+    fetcher: Fetcher, robots: Robots, source: Source, tagger: Tagger, item: FeedItem
+) -> Tried:
+    page = None
+    error: str | None = None
+    if not item.url:
+        error = "extract.no_link"
+    elif source.robots and not await robots.allowed(item.url):
+        error = "fetch.robots_disallowed"
+    else:
+        try:
+            fetched = await fetcher.fetch(item.url, accept=PAGE_ACCEPT)
+            page = await asyncio.to_thread(
+                extract_page, fetched.body, fetched.final_url, fetched.headers.get("content-type")
+            )
+        except (FetchError, ParseError, SourceError) as exc:
+            error = exc.code
+    text, origin = choose_text(item, page)
+    tagging = tagger.tag(TagInput(item.title, text, item.summary, source.language, source.country))
+    evidence = tagging.evidence[0].text if tagging.evidence else None
+    return Tried(
+        item=item,
+        text_origin=origin.value,
+        text_chars=len(text),
+        page_error=error,
+        topics=tagging.topics,
+        score=tagging.score,
+        aspects=tagging.aspects,
+        countries=tagging.countries,
+        evidence=evidence,
+        language=tagging.language,
+    )
