@@ -345,8 +345,13 @@ class _Cycle:
         ctx = self.ctx
         children = list(first.children)
         if first.version == "site":
-            robots = await ctx.fetcher.fetch(urljoin(fetched.final_url, "/robots.txt"))
-            children = sitemaps_in_robots(robots.body.decode("utf-8", "replace"), fetched.final_url)
+            try:
+                robots = await ctx.fetcher.fetch(urljoin(fetched.final_url, "/robots.txt"))
+                text = robots.body.decode("utf-8", "replace")
+            except FetchError as exc:
+                text = ""
+                log.info("%s: robots.txt not read (%s)", source.name, exc)
+            children = sitemaps_in_robots(text, fetched.final_url)
             if not children:
                 raise ParseError(
                     "parse.no_sitemap",

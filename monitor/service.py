@@ -2,10 +2,10 @@
 
 Three jobs, each with at most one instance and missed runs coalesced into one:
 
-- ``fetch`` runs a cycle over the sources that are due, then sleeps until the next one is due
-  (each source's own interval, adapted and jittered by ``monitor.schedule``, kept in the
-  database, so cron and the service agree). After a cycle that stored something, today's digest
-  files are rewritten; nothing is sent.
+- ``fetch`` looks every minute for sources that are due and runs a cycle over them. When a
+  source is due is decided after each of its fetches (its own interval, adapted and jittered by
+  ``monitor.schedule``) and kept in the database, so cron and the service agree. After a cycle
+  that stored something, today's digest files are rewritten; nothing is sent.
 - ``digest`` writes and sends the digest at ``digest.time`` in ``timezone``. A slot missed while
   the machine slept or the service was down is served once if less than ``schedule.grace`` late;
   the slots served are recorded, so a restart never sends one twice.
@@ -43,7 +43,7 @@ from monitor.config import Config, load_config
 from monitor.errors import ConfigError, MonitorError, Problem
 from monitor.lock import cycle_lock, lock_path
 from monitor.pipeline import Extractor, ProcessExtractor
-from monitor.schedule import digest_trigger, last_slot, missed_slot
+from monitor.schedule import digest_trigger, is_due, last_slot, missed_slot
 from monitor.store import Store
 from monitor.tag import Tagger, load_tagger
 
@@ -51,7 +51,9 @@ log = logging.getLogger(__name__)
 
 RELOAD_EVERY = 5.0  # seconds between checks of sources.yaml
 STOP_TIMEOUT = 60.0  # seconds a running cycle may take to finish after SIGTERM
-IDLE = timedelta(hours=1)  # the fetch job's longest sleep: sources added by hand are seen
+# How often the fetch job looks for due sources. A tick rather than a job rescheduled to the
+# next due time: a job cannot safely reschedule itself while APScheduler is running it.
+FETCH_TICK = 60.0
 
 
 @dataclass(frozen=True)
@@ -80,16 +82,17 @@ class Activity:
 class Service:
     """Build with the configuration file's path; ``run()`` blocks until a signal stops it.
 
-    ``scheduler``, ``extractor``, ``rng`` and ``on_activity`` are for simulations and tests:
-    a scheduler stepped by a test instead of the blocking one, an extractor without worker
-    processes, seeded jitter, and a record of every job run.
+    ``make_scheduler``, ``extractor``, ``rng`` and ``on_activity`` are for simulations and
+    tests: a scheduler stepped by a test instead of the blocking one (called with APScheduler's
+    options as keywords), an extractor without worker processes, seeded jitter, and a record of
+    every job run.
     """
 
     def __init__(
         self,
         config_path: Path,
         *,
-        scheduler: BaseScheduler | None = None,
+        make_scheduler: Callable[..., BaseScheduler] | None = None,
         extractor: Extractor | None = None,
         rng: random.Random | None = None,
         on_activity: Callable[[Activity], None] | None = None,
@@ -101,6 +104,7 @@ class Service:
         self.tagger: Tagger = load_tagger(self.config.topic_files)
         self._file = _file_state(config_path)
         self._rejected: _FileState | None = None
+        self._force_reload = False
         self._extractor = extractor
         self._rng = rng
         self._on_activity = on_activity
@@ -112,17 +116,22 @@ class Service:
         self._cycle_done = threading.Event()
         self._cycle_done.set()
         self._cycle_task: tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]] | None = None
-        self.scheduler = scheduler or BlockingScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=3)}
-        )
-        self.scheduler.configure(
-            timezone=self.config.timezone,
-            job_defaults={
+        options: dict[str, Any] = {
+            "timezone": self.config.timezone,
+            "job_defaults": {
+                # A job late by less than the grace period runs once; later, it is skipped
+                # (APScheduler's default grace is one second: a sleeping laptop would skip it).
                 "coalesce": True,
                 "max_instances": 1,
                 "misfire_grace_time": int(self.config.schedule.grace.total_seconds()),
             },
-        )
+        }
+        if make_scheduler is None:
+            self.scheduler: BaseScheduler = BlockingScheduler(
+                executors={"default": ThreadPoolExecutor(max_workers=3)}, **options
+            )
+        else:
+            self.scheduler = make_scheduler(**options)
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -182,6 +191,7 @@ class Service:
 
         def on_hup(_signum: int, _frame: FrameType | None) -> None:
             log.info("SIGHUP received: reloading %s", self.path)
+            self._force_reload = True
             self.scheduler.modify_job("reload", next_run_time=app.utc_now())
 
         for signum, handler in (
@@ -215,7 +225,12 @@ class Service:
     def _add_jobs(self) -> None:
         now = app.utc_now()
         self.scheduler.add_job(
-            self.fetch_job, "date", run_date=now, id="fetch", replace_existing=True
+            self.fetch_job,
+            "interval",
+            seconds=FETCH_TICK,
+            next_run_time=now,
+            id="fetch",
+            replace_existing=True,
         )
         self.scheduler.add_job(self.digest_job, self._trigger, id="digest", replace_existing=True)
         self.scheduler.add_job(
@@ -237,6 +252,10 @@ class Service:
         if self._stopping.is_set():
             return
         config, store = self.config, self._require_store()
+        now = app.utc_now()
+        enabled = [s.name for s in config.sources if s.enabled]
+        if not any(is_due(when, now) for when in store.next_due(enabled).values()):
+            return
         self._cycle_done.clear()
         try:
             report = asyncio.run(self._cycle(config, store))
@@ -254,7 +273,6 @@ class Service:
             self._record("fetch", f"{app.summary(report)} [{', '.join(fetched)}]")
             if report.new_items:
                 self._write_today(config, store)
-        self._schedule_next_fetch()
 
     async def _cycle(self, config: Config, store: Store) -> Any:
         task = asyncio.current_task()
@@ -268,22 +286,6 @@ class Service:
             app.write_digest(config, store, deliver=False)
         except MonitorError as exc:
             log.error("today's digest files not written: %s", exc)
-
-    def _schedule_next_fetch(self) -> None:
-        if self._stopping.is_set():
-            return
-        now = app.utc_now()
-        config, store = self.config, self._require_store()
-        enabled = [s.name for s in config.sources if s.enabled]
-        due = store.next_due(enabled)
-        upcoming = [d for d in due.values() if d is not None]
-        if any(d is None for d in due.values()):
-            upcoming.append(now)  # a source never fetched (just added)
-        when = min(upcoming, default=now + IDLE)
-        when = min(max(when, now), now + IDLE)
-        self.scheduler.add_job(
-            self.fetch_job, "date", run_date=when, id="fetch", replace_existing=True
-        )
 
     def digest_job(self) -> None:
         if self._stopping.is_set():
@@ -308,7 +310,8 @@ class Service:
 
     def reload_job(self) -> None:
         state = _file_state(self.path)
-        if state is None or state == self._file or state == self._rejected:
+        forced, self._force_reload = self._force_reload, False
+        if state is None or (not forced and state in (self._file, self._rejected)):
             return
         try:
             config = load_config(self.path)
@@ -340,7 +343,7 @@ class Service:
             self._trigger = trigger
             self.scheduler.reschedule_job("digest", trigger=trigger)
         self._record("reload", f"{len(config.sources)} sources")
-        self._schedule_next_fetch()  # new sources are due now
+        self.scheduler.modify_job("fetch", next_run_time=app.utc_now())  # new sources are due
 
     # -- helpers ------------------------------------------------------------------------------
 

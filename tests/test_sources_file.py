@@ -31,6 +31,10 @@ def sources(tmp_path: Path) -> Path:
     return path
 
 
+def index_of(path: Path, name: str) -> int:
+    return [s.name for s in load_config(path).sources].index(name)
+
+
 def line_at(path: Path, number: int) -> str:
     return path.read_text(encoding="utf-8").splitlines()[number - 1]
 
@@ -123,7 +127,7 @@ def test_duplicate_name_refused_with_its_line(sources: Path) -> None:
     error = refused(sources, {"name": "  dawn ", "url": "https://new.example/feed"})
     [problem] = error.problems
     assert problem.file == str(sources)
-    assert problem.field == "sources.4.name"
+    assert problem.field == f"sources.{index_of(sources, 'Dawn')}.name"
     assert line_at(sources, problem.line or 0) == "  - name: Dawn"
     assert "already exists" in problem.message
 
@@ -133,7 +137,7 @@ def test_duplicate_url_refused_by_canonical_form(sources: Path) -> None:
         sources, {"name": "Dawn again", "url": "HTTPS://www.Dawn.com:443/feeds/home?utm_source=x"}
     )
     [problem] = error.problems
-    assert problem.field == "sources.4.url"
+    assert problem.field == f"sources.{index_of(sources, 'Dawn')}.url"
     assert line_at(sources, problem.line or 0) == "    url: https://www.dawn.com/feeds/home"
     assert "Dawn" in problem.message
     assert str(problem).startswith(f"{sources}:{problem.line}: ")
@@ -167,8 +171,12 @@ def test_missing_file_refused(tmp_path: Path) -> None:
 
 
 def test_invalid_entry_refused_and_file_unchanged(sources: Path) -> None:
+    new = len(load_config(sources).sources)
     error = refused(sources, {**NEW, "language": "xx", "interval": "soon"})
-    assert {p.field for p in error.problems} == {"sources.5.language", "sources.5.interval"}
+    assert {p.field for p in error.problems} == {
+        f"sources.{new}.language",
+        f"sources.{new}.interval",
+    }
     assert all(p.line is None and "new entry" in p.message for p in error.problems)
 
 

@@ -98,6 +98,8 @@ def sources_yaml(
         f"storage: {storage}",
         f"reports: {reports}",
         f"timezone: {timezone}",
+        "fetch:",
+        "  host_interval: 0s   # every sample outlet is on this machine's one address",
         "sources:",
     ]
     for o in outlets:

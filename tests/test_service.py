@@ -1,0 +1,245 @@
+"""``monitor serve``: the schedule on a simulated clock (no real waiting), and the real process
+stopped with signals."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from monitor.localserver import LocalServer, Reply
+from tests.simulation import simulated
+from tests.sites import write_config
+from tests.test_e2e import AZ_COOP, EN_COOP, EN_OTHER, RU_OTHER, serve_outlet
+
+BAKU = ZoneInfo("Asia/Baku")
+MIDNIGHT = datetime(2026, 11, 26, tzinfo=BAKU)  # Asia/Baku is UTC+4 all year
+SCHEDULE = "schedule:\n  jitter: 0.1\n  grace: 1h"
+
+
+def outlets(server: LocalServer) -> list[dict[str, str]]:
+    return [
+        {"name": "Quarter", "url": serve_outlet(server, "q", [EN_COOP], "en"), "interval": "15m"},
+        {"name": "Hourly", "url": serve_outlet(server, "h", [EN_OTHER], "en"), "interval": "1h"},
+        {"name": "Sixhour", "url": serve_outlet(server, "s", [AZ_COOP], "az"), "interval": "6h"},
+    ]
+
+
+def at(hour: int, minute: int = 0, day: int = 0) -> datetime:
+    return MIDNIGHT + timedelta(days=day, hours=hour, minutes=minute)
+
+
+def feed_hits(server: LocalServer) -> dict[str, int]:
+    return {slug: server.hits(f"/{slug}/rss.xml") for slug in ("q", "h", "s")}
+
+
+def test_a_simulated_day(server: LocalServer, tmp_path: Path) -> None:
+    config = write_config(tmp_path, outlets(server), SCHEDULE)
+    with simulated(config, at(0), rng=random.Random(7)) as sim:
+        sim.run_until(at(24))
+        digests = sim.jobs("digest")
+        fetch_times = [a.at for a in sim.jobs("fetch")]
+    hits = feed_hits(server)
+    # Each source on its own interval (±10% jitter): 96, 24 and 4 fetches in 24 hours.
+    assert 87 <= hits["q"] <= 107 and 22 <= hits["h"] <= 27 and 4 <= hits["s"] <= 5
+    # One cycle serves every source that is due at that moment: fewer cycles than fetches.
+    assert len(fetch_times) < sum(hits.values())
+    # The digest once, at 08:00 in Baku (04:00 UTC), covering the day before.
+    assert [(d.at, d.detail.split()[0]) for d in digests] == [(at(8), "2026-11-25")]
+    assert (tmp_path / "reports" / "2026-11-25.json").exists()
+
+
+def test_jitter_spreads_sources_that_share_an_interval(server: LocalServer, tmp_path: Path) -> None:
+    sources = [
+        {"name": f"S{i}", "url": serve_outlet(server, f"o{i}", [EN_OTHER], "en"), "interval": "1h"}
+        for i in range(4)
+    ]
+    config = write_config(tmp_path, sources, SCHEDULE)
+    with simulated(config, at(0), rng=random.Random(1)) as sim:
+        sim.run_until(at(6))
+        cycles = sim.jobs("fetch")
+    # Fetched together at first, then apart: more cycles than hours.
+    assert len(cycles) > 6 + 1
+    assert all(server.hits(f"/o{i}/rss.xml") in (5, 6, 7) for i in range(4))
+
+
+def test_catch_up_after_downtime_within_the_grace_period(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, outlets(server), SCHEDULE)
+    with simulated(config, at(6)) as sim:
+        sim.run_until(at(7))
+    before = feed_hits(server)
+    # Down from 07:00 to 08:30: the 08:00 digest is 30 minutes late, within the hour of grace.
+    with simulated(config, at(8, 30)) as sim:
+        sim.run_until(at(8, 31))
+        assert [d.at for d in sim.jobs("digest")] == [at(8, 30)]
+        assert sim.jobs("digest")[0].detail.endswith("slot 2026-11-26T08:00:00+04:00")
+    after = feed_hits(server)
+    # Every overdue source fetched once on start, not once per missed interval.
+    assert {k: after[k] - before[k] for k in after} == {"q": 1, "h": 1, "s": 0}
+    # A restart after the digest was sent does not send it again.
+    with simulated(config, at(8, 45)) as sim:
+        sim.run_until(at(8, 46))
+        assert sim.jobs("digest") == []
+
+
+def test_no_catch_up_beyond_the_grace_period(server: LocalServer, tmp_path: Path) -> None:
+    config = write_config(tmp_path, outlets(server), SCHEDULE)
+    with simulated(config, at(9, 30)) as sim:  # 1 h 30 after the slot
+        sim.run_until(at(10))
+        assert sim.jobs("digest") == []
+        sim.run_until(at(8, 1, day=1))  # the next day's slot is served
+        assert [d.at for d in sim.jobs("digest")] == [at(8, day=1)]
+
+
+def test_sleep_and_wake(server: LocalServer, tmp_path: Path) -> None:
+    config = write_config(tmp_path, outlets(server), SCHEDULE)
+    with simulated(config, at(7)) as sim:
+        sim.run_until(at(7, 50))
+        quarter = server.hits("/q/rss.xml")
+        sim.advance(timedelta(minutes=50))  # the laptop slept through 08:00
+        sim.run_until(at(8, 41))
+        # The missed digest once, 40 minutes late; the 15-minute source once, not three times.
+        assert [d.at for d in sim.jobs("digest")] == [at(8, 40)]
+        assert server.hits("/q/rss.xml") == quarter + 1
+        sim.advance(timedelta(hours=24, minutes=40))  # asleep past the next slot and its grace
+        sim.run_until(at(9, 30, day=1))
+        assert len(sim.jobs("digest")) == 1  # woken at 09:21, too late for 08:00: skipped
+
+
+def test_reload_rejects_a_bad_edit_and_keeps_running(server: LocalServer, tmp_path: Path) -> None:
+    sources = outlets(server)
+    config = write_config(tmp_path, sources, SCHEDULE)
+    good = config.read_text(encoding="utf-8")
+    with simulated(config, at(1)) as sim:
+        sim.run_until(at(1, 1))
+        config.write_text(good.replace("interval: 15m", "interval: soon"), encoding="utf-8")
+        sim.run_until(at(1, 2))
+        (rejected,) = sim.jobs("reload")
+        assert rejected.detail.startswith("rejected: 1 problem")
+        hits = server.hits("/q/rss.xml")
+        sim.run_until(at(2))
+        assert server.hits("/q/rss.xml") >= hits + 3  # the old configuration keeps working
+        # A good edit is taken: the new source is fetched at once.
+        added = serve_outlet(server, "n", [RU_OTHER], "ru")
+        write_config(
+            tmp_path, [*sources, {"name": "New", "url": added, "interval": "1h"}], SCHEDULE
+        )
+        sim.run_until(at(2, 2))
+        assert sim.jobs("reload")[-1].detail == "4 sources"
+        assert server.hits("/n/rss.xml") == 1
+        assert len(sim.service.config.sources) == 4
+
+
+def test_a_changed_digest_time_is_taken_on_reload(server: LocalServer, tmp_path: Path) -> None:
+    config = write_config(tmp_path, outlets(server), SCHEDULE)
+    with simulated(config, at(1)) as sim:
+        sim.run_until(at(1, 1))
+        text = config.read_text(encoding="utf-8")
+        config.write_text(text + 'digest:\n  time: "30 6 * * *"\n', encoding="utf-8")
+        sim.run_until(at(9))
+        assert [d.at for d in sim.jobs("digest")] == [at(6, 30)]
+
+
+# -- the real process ------------------------------------------------------------------------
+
+
+def _serve(config: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", "--config", str(config), "serve", "-v"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+
+
+def _wait_for(predicate: object, timeout: float = 30.0) -> None:
+    assert callable(predicate)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def test_sigterm_lets_the_running_cycle_finish(server: LocalServer, tmp_path: Path) -> None:
+    url = serve_outlet(server, "w", [EN_COOP, EN_OTHER], "en")
+
+    def slow(_request: object) -> Reply:
+        time.sleep(1.5)
+        return Reply(200, b"<html><body><p>Slow page.</p></body></html>", "text/html")
+
+    server.route(f"/w/articles/{EN_OTHER.slug}.html", slow)
+    config = write_config(tmp_path, [{"name": "Wire", "url": url}])
+    process = _serve(config)
+    try:
+        _wait_for(lambda: server.hits(f"/w/articles/{EN_OTHER.slug}.html") > 0)
+        # A cycle is in flight: a second monitor cannot start on this storage.
+        run = subprocess.run(
+            [sys.executable, "-m", "monitor", "--config", str(config), "run"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert run.returncode == 75
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, output
+    assert "SIGTERM received" in output and "stopped" in output
+    with sqlite3.connect(tmp_path / "storage" / "monitor.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert [r[0] for r in db.execute("SELECT status FROM runs")] == ["ok"]
+        assert db.execute("SELECT count(*) FROM articles").fetchone() == (2,)
+
+
+def test_sighup_with_a_bad_edit_keeps_the_service(server: LocalServer, tmp_path: Path) -> None:
+    url = serve_outlet(server, "w", [EN_OTHER], "en")
+    config = write_config(tmp_path, [{"name": "Wire", "url": url}])
+    process = _serve(config)
+    try:
+        _wait_for(lambda: (tmp_path / "reports" / "index.html").exists())
+        config.write_text(config.read_text(encoding="utf-8") + "surprise: true\n", "utf-8")
+        process.send_signal(signal.SIGHUP)
+        time.sleep(1.0)
+        assert process.poll() is None  # still serving
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, output
+    assert "SIGHUP received" in output
+    assert "sources.yaml not reloaded" in output and "surprise" in output
+
+
+def test_serve_refuses_a_bad_configuration(tmp_path: Path) -> None:
+    config = tmp_path / "sources.yaml"
+    config.write_text("sources:\n  - name: X\n    url: ftp://x\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(config), "serve"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "sources.yaml:3: sources.0.url" in result.stderr
+    assert not (tmp_path / "storage").exists()
+
+
+def test_simulation_clock_is_utc_aware() -> None:
+    assert at(8).astimezone(UTC).hour == 4
