@@ -180,6 +180,8 @@ class _FetchModel(BaseModel):
     # Who runs this monitor, for the User-Agent: an address or page where a site's
     # administrator can reach you.
     contact: str | None = Field(default=None, min_length=3, pattern=r"^[^\s()]+$")
+    # Follow links from sources on the internet to private, loopback and link-local addresses.
+    private_networks: bool = False
 
     def policy(self) -> FetchPolicy:
         defaults = FetchPolicy()
@@ -189,6 +191,7 @@ class _FetchModel(BaseModel):
             retries=self.retries,
             per_host=self.per_host,
             host_interval=self.host_interval,
+            allow_private=self.private_networks,
             max_body_bytes=int(self.max_body_mb * 1024 * 1024),
             user_agent=(
                 f"{defaults.user_agent[:-1]}; +{self.contact})"

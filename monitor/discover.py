@@ -158,7 +158,9 @@ async def discover_feeds(url: str, fetcher: Fetcher, *, limit: int = 5) -> list[
     if limit < 1:
         raise ValueError("limit must be at least 1")
     now = datetime.now(UTC)
-    page = await fetcher.fetch(url, accept=PAGE_ACCEPT)
+    # The address the user gave may be on this machine or network; links from it then may too.
+    private_ok = await fetcher.is_private(url)
+    page = await fetcher.fetch(url, accept=PAGE_ACCEPT, private_ok=private_ok)
     try:
         own = parse_feed(page.body, page.headers, page.final_url, now=now)
     except SourceError:
@@ -178,7 +180,7 @@ async def discover_feeds(url: str, fetcher: Fetcher, *, limit: int = 5) -> list[
     for stage in (declared, [g for g in guessed if g not in tried]):
         if len(found) >= limit:
             break
-        for result in await _check_all(stage, fetcher, now):
+        for result in await _check_all(stage, fetcher, now, private_ok):
             if result is not None and result[0] not in seen:
                 seen.add(result[0])
                 found.append(result[1])
@@ -186,24 +188,26 @@ async def discover_feeds(url: str, fetcher: Fetcher, *, limit: int = 5) -> list[
 
 
 async def _check_all(
-    urls: Sequence[str], fetcher: Fetcher, now: datetime
+    urls: Sequence[str], fetcher: Fetcher, now: datetime, private_ok: bool
 ) -> list[tuple[str, FoundFeed] | None]:
     """Each candidate checked, results in the candidates' order."""
     gate = asyncio.Semaphore(_PARALLEL)
 
     async def bounded(candidate: str) -> tuple[str, FoundFeed] | None:
         async with gate:
-            return await _check(candidate, fetcher, now)
+            return await _check(candidate, fetcher, now, private_ok)
 
     async with asyncio.TaskGroup() as group:
         tasks = [group.create_task(bounded(u)) for u in urls]
     return [t.result() for t in tasks]
 
 
-async def _check(url: str, fetcher: Fetcher, now: datetime) -> tuple[str, FoundFeed] | None:
+async def _check(
+    url: str, fetcher: Fetcher, now: datetime, private_ok: bool
+) -> tuple[str, FoundFeed] | None:
     """(final canonical URL, feed) when ``url`` serves a feed with items; None otherwise."""
     try:
-        fetched = await fetcher.fetch(url)
+        fetched = await fetcher.fetch(url, private_ok=private_ok)
         parsed = parse_feed(fetched.body, fetched.headers, fetched.final_url, now=now)
     except SourceError as exc:
         log.debug("%s: not a feed: %s", url, exc)

@@ -6,6 +6,12 @@ temporary failures with back-off. Every failure is a ``FetchError`` with a stabl
 
     fetch.bad_url  fetch.bad_scheme  fetch.bad_redirect  fetch.too_many_redirects
     fetch.timeout  fetch.connect  fetch.network  fetch.too_large  fetch.decode  fetch.http_<status>
+    fetch.private_address
+
+Private, loopback and link-local addresses are refused unless the caller allows them
+(``private_ok``: the source itself lives on such an address) or the policy does
+(``allow_private``): a feed on the internet must not make the monitor request the machines of
+the network it runs in.
 
 No httpx object leaves this module: callers get a ``Fetched``.
 """
@@ -13,7 +19,9 @@ No httpx object leaves this module: callers get a ``Fetched``.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
+import socket
 import time
 import zlib
 from collections.abc import Awaitable, Callable, Mapping
@@ -62,6 +70,7 @@ class FetchPolicy:
     retries: int = 2  # extra attempts after the first
     backoff: float = 1.0  # seconds before retry 1; doubled each retry
     max_retry_after: float = 120.0  # a Retry-After longer than this fails now instead of waiting
+    allow_private: bool = False  # follow links to private, loopback and link-local addresses
     user_agent: str = (
         f"film-coop-monitor/{__version__} (news monitor for film-industry cooperation)"
     )
@@ -108,13 +117,16 @@ class Fetcher:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        resolve: Callable[[str], Awaitable[list[str]]] | None = None,
     ) -> None:
         self.policy = policy
         self._transport = transport
         self._sleep = sleep
+        self._resolve = resolve or _resolve
+        self._resolved: dict[str, list[str]] = {}
         self._client: httpx.AsyncClient | None = None
         self._host_slots: dict[HostKey, asyncio.Semaphore] = {}
-        self._host_next: dict[HostKey, float] = {}  # loop time before which a host must wait
+        self._host_last: dict[HostKey, float] = {}  # loop time of each host's last request
 
     async def __aenter__(self) -> Fetcher:
         p = self.policy
@@ -139,12 +151,19 @@ class Fetcher:
             await client.aclose()
 
     async def fetch(
-        self, url: str, validators: Validators | None = None, *, accept: str = FEED_ACCEPT
+        self,
+        url: str,
+        validators: Validators | None = None,
+        *,
+        accept: str = FEED_ACCEPT,
+        private_ok: bool = False,
     ) -> Fetched:
-        """GET ``url``; 2xx gives the body, 304 an empty body with the validators carried over."""
+        """GET ``url``; 2xx gives the body, 304 an empty body with the validators carried over.
+        ``private_ok`` allows private, loopback and link-local addresses (see the module)."""
         if self._client is None:
             raise RuntimeError("use the Fetcher as 'async with Fetcher(...) as fetcher'")
         start = _check_url(url)
+        private_ok = private_ok or self.policy.allow_private
         headers = {"Accept": accept}
         if validators is not None and validators.etag:
             headers["If-None-Match"] = validators.etag
@@ -154,7 +173,7 @@ class Fetcher:
         attempt = 0
         while True:
             try:
-                return await self._follow(self._client, url, start, headers, validators)
+                return await self._follow(self._client, url, start, headers, validators, private_ok)
             except _Temporary as temporary:
                 error = temporary.error
                 if attempt >= self.policy.retries:
@@ -183,11 +202,19 @@ class Fetcher:
         start: httpx.URL,
         headers: Mapping[str, str],
         validators: Validators | None,
+        private_ok: bool,
     ) -> Fetched:
         """One attempt: the redirect chain from ``start`` to a final response."""
         current = start
         redirects = 0
         while True:
+            if not private_ok and await self.is_private(current):
+                raise FetchError(
+                    "fetch.private_address",
+                    f"{current}: {current.host} is a private, loopback or link-local address; "
+                    "not followed from a source on the internet (fetch.private_networks: true "
+                    "allows it)",
+                )
             async with self._slot(current):
                 await self._pace(current)
                 try:
@@ -295,19 +322,38 @@ class Fetcher:
             headers.pop("content-length", None)  # they described the bytes on the wire
         return status, headers, body
 
+    async def is_private(self, url: str | httpx.URL) -> bool:
+        """Whether ``url``'s host is, or resolves to, a private, loopback, link-local or other
+        non-public address. A name that does not resolve is not private: its fetch will fail
+        on its own. (The address is checked before the request, not at connection time: a DNS
+        answer that changes in between is not caught.)"""
+        host = (url if isinstance(url, httpx.URL) else httpx.URL(url)).host
+        addresses = [host] if _ip(host) else None
+        if addresses is None:
+            if host not in self._resolved:
+                try:
+                    self._resolved[host] = await self._resolve(host)
+                except OSError:
+                    self._resolved[host] = []
+            addresses = self._resolved[host]
+        return any(_not_public(a) for a in addresses)
+
     async def _pace(self, url: httpx.URL) -> None:
         """Keep ``host_interval`` between the starts of requests to one host: politeness towards
-        small outlets, whatever the concurrency allows. Start times are reserved in turn, so
-        waiting requests keep their order."""
+        small outlets, whatever the concurrency allows. The gap is measured from the last
+        actual start after every wait, so a stalled event loop cannot release two at once."""
         interval = self.policy.host_interval
         if interval <= 0:
             return
         key = _host_key(url)
-        now = asyncio.get_running_loop().time()
-        start = max(now, self._host_next.get(key, now))
-        self._host_next[key] = start + interval
-        if start > now:
-            await asyncio.sleep(start - now)
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            last = self._host_last.get(key)
+            if last is None or now - last >= interval:
+                self._host_last[key] = now
+                return
+            await asyncio.sleep(last + interval - now)
 
     def _slot(self, url: httpx.URL) -> asyncio.Semaphore:
         key = _host_key(url)
@@ -406,6 +452,29 @@ class _BodyReader:
 
     def _too_large(self) -> NoReturn:
         raise FetchError("fetch.too_large", f"{self._url}: body is over the {self._limit}-byte cap")
+
+
+async def _resolve(host: str) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+def _ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _not_public(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0].strip("[]"))
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
 
 
 def _host_key(url: httpx.URL) -> HostKey:

@@ -258,7 +258,13 @@ class _Cycle:
         if outcome.status is SourceStatus.ERROR:
             log.warning("%s: %s: %s", source.name, outcome.error_code, outcome.error_message)
         now = ctx.clock()
-        next_due = self._next_due(source, state, outcome, now)
+        try:
+            next_due = self._next_due(source, state, outcome, now)
+        except (StorageError, asyncio.CancelledError):
+            raise
+        except Exception:  # a scheduling bug must not cost the cycle: the plain interval
+            log.exception("%s: next fetch time not computed", source.name)
+            next_due = now + source.interval
         ctx.store.record_outcome(self.run_id, state.id, outcome, validators, now, next_due)
         ctx.progress.source_done(outcome)
         return outcome
@@ -288,7 +294,11 @@ class _Cycle:
     ) -> tuple[SourceOutcome, Validators]:
         ctx = self.ctx
         accept = FEED_ACCEPT if source.kind == "feed" else PAGE_ACCEPT
-        fetched = await ctx.fetcher.fetch(source.url, state.validators, accept=accept)
+        # A source on this machine or its network may link there; one on the internet may not.
+        private_ok = await ctx.fetcher.is_private(source.url)
+        fetched = await ctx.fetcher.fetch(
+            source.url, state.validators, accept=accept, private_ok=private_ok
+        )
         unchanged = SourceOutcome(source.name, source.url, SourceStatus.NOT_MODIFIED)
         if fetched.not_modified:
             return unchanged, Validators(
@@ -300,14 +310,19 @@ class _Cycle:
         validators = Validators(fetched.etag, fetched.last_modified, body_hash)
         if body_hash == state.validators.body_hash:
             return unchanged, validators  # stale validators on the server, same bytes: nothing new
-        read = partial(self._items, source, fetched)
-        large = len(fetched.body) > _PARSE_IN_THREAD_BYTES
-        feed = await asyncio.to_thread(read) if large else read()
-        if source.kind == "sitemap":
-            feed = await self._sitemap(source, fetched, feed)
+        feed = await read_source(
+            ctx.fetcher,
+            source,
+            fetched,
+            now=ctx.clock(),
+            timezone=ctx.timezone,
+            private_ok=private_ok,
+        )
         fresh = self._fresh(feed.items, state)
         ctx.progress.articles_found(len(fresh))
-        results = await asyncio.gather(*(self._article(source, state, item) for item in fresh))
+        results = await asyncio.gather(
+            *(self._article(source, state, item, private_ok) for item in fresh)
+        )
         outcome = SourceOutcome(
             source.name,
             source.url,
@@ -316,56 +331,6 @@ class _Cycle:
             warnings=(feed.warning,) if feed.warning else (),
         )
         return outcome, validators
-
-    def _items(self, source: Source, fetched: Fetched) -> ParsedFeed:
-        """The items of a fetched feed, sitemap or listing page."""
-        ctx = self.ctx
-        if source.kind == "html":
-            return parse_listing(
-                fetched.body,
-                fetched.final_url,
-                selector=source.selector,
-                pattern=source.pattern,
-                headers=fetched.headers,
-            )
-        if source.kind == "sitemap":
-            return _sitemap_feed(fetched, ctx.clock())
-        return parse_feed(
-            fetched.body,
-            fetched.headers,
-            fetched.final_url,
-            language=source.language,
-            default_tz=ctx.timezone,
-            now=ctx.clock(),
-        )
-
-    async def _sitemap(self, source: Source, fetched: Fetched, first: ParsedFeed) -> ParsedFeed:
-        """Follow a sitemap index, or a site's robots.txt when ``url`` is the site itself, to
-        the news sitemaps (a few, newest first: an outlet's index lists years of archives)."""
-        ctx = self.ctx
-        children = list(first.children)
-        if first.version == "site":
-            try:
-                robots = await ctx.fetcher.fetch(urljoin(fetched.final_url, "/robots.txt"))
-                text = robots.body.decode("utf-8", "replace")
-            except FetchError as exc:
-                text = ""
-                log.info("%s: robots.txt not read (%s)", source.name, exc)
-            children = sitemaps_in_robots(text, fetched.final_url)
-            if not children:
-                raise ParseError(
-                    "parse.no_sitemap",
-                    f"{source.url} is a web page and its robots.txt names no sitemap; "
-                    "give the sitemap's address as url",
-                )
-        items = list(first.items)
-        for url in _news_first(children)[:SITEMAPS_PER_SOURCE]:
-            try:
-                child = await ctx.fetcher.fetch(url)
-                items.extend(_sitemap_feed(child, ctx.clock()).items)
-            except (FetchError, ParseError) as exc:
-                log.info("%s: sitemap %s not read (%s)", source.name, url, exc)
-        return ParsedFeed(first.title, tuple(items), "sitemap", first.warning)
 
     def _fresh(self, items: Sequence[FeedItem], state: SourceState) -> list[FeedItem]:
         fresh = []
@@ -377,18 +342,26 @@ class _Cycle:
             fresh.append(item)
         return fresh
 
-    async def _article(self, source: Source, state: SourceState, item: FeedItem) -> Article | None:
+    async def _article(
+        self, source: Source, state: SourceState, item: FeedItem, private_ok: bool
+    ) -> Article | None:
         """Fetch, extract, tag and store one item; the stored article, or None when another
         source stored the same story first."""
         ctx = self.ctx
         page: PageText | None = None
         error: str | None = None
-        if item.url and is_http_url(item.url) and not await self._allowed(source, item.url):
+        if (
+            item.url
+            and is_http_url(item.url)
+            and not await self._allowed(source, item.url, private_ok)
+        ):
             error = "fetch.robots_disallowed"
         elif item.url and is_http_url(item.url):
             async with self.pages:
                 try:
-                    fetched = await ctx.fetcher.fetch(item.url, accept=PAGE_ACCEPT)
+                    fetched = await ctx.fetcher.fetch(
+                        item.url, accept=PAGE_ACCEPT, private_ok=private_ok
+                    )
                     page = await ctx.extract(
                         fetched.body, fetched.final_url, fetched.headers.get("content-type")
                     )
@@ -434,12 +407,102 @@ class _Cycle:
         ctx.progress.article_done()
         return article if stored else None
 
-    async def _allowed(self, source: Source, url: str) -> bool:
+    async def _allowed(self, source: Source, url: str, private_ok: bool) -> bool:
         robots = self.ctx.robots
-        return robots is None or not source.robots or await robots.allowed(url)
+        return (
+            robots is None or not source.robots or await robots.allowed(url, private_ok=private_ok)
+        )
 
 
-SITEMAPS_PER_SOURCE = 3  # child sitemaps read per cycle
+SITEMAPS_PER_SOURCE = 3  # sitemaps read per cycle after the first
+
+
+async def read_source(
+    fetcher: Fetcher,
+    source: Source,
+    fetched: Fetched,
+    *,
+    now: datetime,
+    timezone: tzinfo,
+    private_ok: bool,
+) -> ParsedFeed:
+    """The items of a source's fetched document: a feed, a listing page, or a sitemap (with the
+    sitemaps it leads to). Large documents are parsed in a thread so fetches keep flowing."""
+    read = partial(_read_items, source, fetched, now, timezone)
+    large = len(fetched.body) > _PARSE_IN_THREAD_BYTES
+    feed = await asyncio.to_thread(read) if large else read()
+    if source.kind == "sitemap":
+        feed = await _follow_sitemaps(fetcher, source, fetched, feed, now, private_ok)
+    return feed
+
+
+def _read_items(source: Source, fetched: Fetched, now: datetime, timezone: tzinfo) -> ParsedFeed:
+    if source.kind == "html":
+        return parse_listing(
+            fetched.body,
+            fetched.final_url,
+            selector=source.selector,
+            pattern=source.pattern,
+            headers=fetched.headers,
+        )
+    if source.kind == "sitemap":
+        return _sitemap_feed(fetched, now)
+    return parse_feed(
+        fetched.body,
+        fetched.headers,
+        fetched.final_url,
+        language=source.language,
+        default_tz=timezone,
+        now=now,
+    )
+
+
+async def _follow_sitemaps(
+    fetcher: Fetcher,
+    source: Source,
+    fetched: Fetched,
+    first: ParsedFeed,
+    now: datetime,
+    private_ok: bool,
+) -> ParsedFeed:
+    """Follow sitemap indexes, or the site's robots.txt when ``url`` is the site itself, to the
+    news sitemaps: a few, news first, newest first (an outlet's index lists years of archives).
+    An index found on the way is followed too, within the same budget."""
+    pending = list(first.children)
+    if first.version == "site":
+        try:
+            robots = await fetcher.fetch(
+                urljoin(fetched.final_url, "/robots.txt"), private_ok=private_ok
+            )
+            text = robots.body.decode("utf-8", "replace")
+        except FetchError as exc:
+            text = ""
+            log.info("%s: robots.txt not read (%s)", source.name, exc)
+        pending = sitemaps_in_robots(text, fetched.final_url)
+        if not pending:
+            raise ParseError(
+                "parse.no_sitemap",
+                f"{source.url} is a web page and its robots.txt names no sitemap; "
+                "give the sitemap's address as url",
+            )
+    items = list(first.items)
+    seen = {fetched.url, fetched.final_url}
+    budget = SITEMAPS_PER_SOURCE
+    while pending and budget > 0:
+        url = _news_first(pending)[0]
+        pending.remove(url)
+        if url in seen:
+            continue
+        seen.add(url)
+        budget -= 1
+        try:
+            child = _sitemap_feed(await fetcher.fetch(url, private_ok=private_ok), now)
+        except (FetchError, ParseError) as exc:
+            log.info("%s: sitemap %s not read (%s)", source.name, url, exc)
+            continue
+        items.extend(child.items)
+        pending.extend(c for c in child.children if c not in seen)
+    return ParsedFeed(first.title, tuple(items), "sitemap", first.warning)
 
 
 def _sitemap_feed(fetched: Fetched, now: datetime) -> ParsedFeed:

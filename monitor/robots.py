@@ -55,7 +55,7 @@ class Robots:
         # The product token is the User-Agent's first word, without its version.
         self._agent = fetcher.policy.user_agent.split("/", 1)[0].split()[0]
 
-    async def allowed(self, url: str) -> bool:
+    async def allowed(self, url: str, *, private_ok: bool = False) -> bool:
         try:
             parsed = httpx.URL(url)
         except (httpx.InvalidURL, ValueError):
@@ -63,12 +63,12 @@ class Robots:
         origin = f"{parsed.scheme}://{parsed.netloc.decode('ascii', 'replace')}"
         rules = self._rules.get(origin)
         if rules is None or rules.expires <= self._clock():
-            rules = await self._load(origin)
+            rules = await self._load(origin, private_ok)
         if rules.disallow_all:
             return False
         return rules.parser is None or rules.parser.can_fetch(self._agent, url)
 
-    async def _load(self, origin: str) -> _Rules:
+    async def _load(self, origin: str, private_ok: bool) -> _Rules:
         # Pages of one site are fetched side by side: one robots.txt request serves them all.
         pending = self._pending.get(origin)
         if pending is not None:
@@ -76,17 +76,19 @@ class Robots:
         future: asyncio.Future[_Rules] = asyncio.get_running_loop().create_future()
         self._pending[origin] = future
         try:
-            rules = await self._read(origin)
+            rules = await self._read(origin, private_ok)
             self._rules[origin] = rules
             future.set_result(rules)
             return rules
         finally:
             del self._pending[origin]
 
-    async def _read(self, origin: str) -> _Rules:
+    async def _read(self, origin: str, private_ok: bool) -> _Rules:
         now = self._clock()
         try:
-            fetched = await self._fetcher.fetch(f"{origin}/robots.txt", accept=ROBOTS_ACCEPT)
+            fetched = await self._fetcher.fetch(
+                f"{origin}/robots.txt", accept=ROBOTS_ACCEPT, private_ok=private_ok
+            )
         except FetchError as exc:
             status = exc.code.removeprefix("fetch.http_")
             if status.isdigit() and 400 <= int(status) < 500:

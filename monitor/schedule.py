@@ -111,8 +111,14 @@ def retry_delay(interval: timedelta, history: History) -> timedelta:
     if n <= 0:
         return interval
     factor, offset, cap = _BACKOFF[failure_class(history.last_error)]
-    delay = interval * factor ** max(0, n + offset)
-    return max(interval, min(delay, max(cap, interval)))
+    ceiling = max(cap, interval)
+    # Stop multiplying at the cap: factor ** n overflows timedelta after weeks of failures.
+    delay = interval
+    for _ in range(max(0, n + offset)):
+        delay = delay * factor
+        if delay >= ceiling:
+            return ceiling
+    return delay
 
 
 def next_attempt(
@@ -139,7 +145,8 @@ def is_due(next_due: datetime | None, now: datetime) -> bool:
 
 # -- the digest's slots -----------------------------------------------------------------------
 
-_CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_DAY_TOKEN = re.compile(r"^(\*|\w+)(?:-(\w+))?(?:/(\d+))?$")
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
@@ -166,18 +173,43 @@ def digest_trigger(when: str, tz: tzinfo) -> CronTrigger:
             f"{when!r} is neither a time (08:00) nor a crontab line of five fields "
             "(minute hour day month weekday)"
         )
-    fields[4] = re.sub(r"\d+", _day_name, fields[4])
     try:
+        fields[4] = _weekdays(fields[4])
         return CronTrigger.from_crontab(" ".join(fields), timezone=tz)
     except ValueError as exc:
         raise ValueError(f"{when!r} is not a valid crontab line ({exc})") from None
 
 
-def _day_name(match: re.Match[str]) -> str:
-    number = int(match.group())
-    if number > 7:
-        raise ValueError(f"weekday {number} is out of range (0-7, 0 and 7 are Sunday)")
-    return _CRON_DAYS[number]
+def _weekdays(field: str) -> str:
+    """A crontab weekday field (numbers, names, ranges, steps, lists) as a list of day names,
+    which APScheduler reads the same way cron does. Ranges are expanded: ``0-2`` is Sunday to
+    Tuesday in cron but would be an empty range in APScheduler's Monday-first numbering."""
+    if field == "*":
+        return field
+    days: set[int] = set()
+    for token in field.split(","):
+        match = _DAY_TOKEN.match(token.strip().lower())
+        if not match:
+            raise ValueError(f"weekday {token!r} is not understood")
+        first, last, step = match.groups()
+        start, end = (0, 6) if first == "*" else (_day(first), _day(last or first))
+        if first != "*" and last is None and step:
+            end = 6  # "1/2": from Monday, every second day
+        if end < start:
+            raise ValueError(f"weekday range {token!r} runs backwards")
+        days.update(d % 7 for d in range(start, end + 1, int(step or 1)))
+    return ",".join(_DAY_NAMES[d] for d in sorted(days))
+
+
+def _day(text: str) -> int:
+    if text.isdigit():
+        number = int(text)
+        if number > 7:
+            raise ValueError(f"weekday {number} is out of range (0-7, 0 and 7 are Sunday)")
+        return number
+    if text[:3] in _DAY_NAMES:
+        return _DAY_NAMES.index(text[:3])
+    raise ValueError(f"weekday {text!r} is not a number 0-7 or a day name")
 
 
 def next_slot(trigger: CronTrigger, after: datetime) -> datetime | None:

@@ -14,10 +14,8 @@ from monitor.discover import FoundFeed, discover_feeds
 from monitor.errors import ConfigError, FetchError, ParseError, Problem, SourceError
 from monitor.extract import extract_page
 from monitor.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher
-from monitor.listing import parse_listing, parse_sitemap
 from monitor.models import FeedItem, ParsedFeed, Source, SourceHealth, SourceStatus
-from monitor.parse import parse_feed
-from monitor.pipeline import choose_text
+from monitor.pipeline import choose_text, read_source
 from monitor.robots import Robots
 from monitor.schedule import failure_class
 from monitor.sources_file import append_source, suggest_name
@@ -242,28 +240,16 @@ async def _try(
 ) -> tuple[ParsedFeed, list[Tried]]:
     async with Fetcher(config.fetch) as fetcher:
         accept = FEED_ACCEPT if source.kind == "feed" else PAGE_ACCEPT
-        fetched = await fetcher.fetch(source.url, accept=accept)
-        now = datetime.now(UTC)
-        if source.kind == "html":
-            feed = parse_listing(
-                fetched.body,
-                fetched.final_url,
-                selector=source.selector,
-                pattern=source.pattern,
-                headers=fetched.headers,
-            )
-        elif source.kind == "sitemap":
-            sitemap = parse_sitemap(fetched.body, fetched.final_url, now=now)
-            feed = ParsedFeed("", sitemap.items, "sitemap", children=sitemap.sitemaps)
-        else:
-            feed = parse_feed(
-                fetched.body,
-                fetched.headers,
-                fetched.final_url,
-                language=source.language,
-                default_tz=config.timezone,
-                now=now,
-            )
+        private_ok = await fetcher.is_private(source.url)
+        fetched = await fetcher.fetch(source.url, accept=accept, private_ok=private_ok)
+        feed = await read_source(
+            fetcher,
+            source,
+            fetched,
+            now=datetime.now(UTC),
+            timezone=config.timezone,
+            private_ok=private_ok,
+        )
         latest = sorted(
             feed.items,
             key=lambda i: i.published or datetime.min.replace(tzinfo=UTC),
@@ -271,23 +257,28 @@ async def _try(
         )[:count]
         robots = Robots(fetcher)
         tried = await asyncio.gather(
-            *(_try_item(fetcher, robots, source, tagger, i) for i in latest)
+            *(_try_item(fetcher, robots, source, tagger, i, private_ok) for i in latest)
         )
         return feed, list(tried)
 
 
 async def _try_item(
-    fetcher: Fetcher, robots: Robots, source: Source, tagger: Tagger, item: FeedItem
+    fetcher: Fetcher,
+    robots: Robots,
+    source: Source,
+    tagger: Tagger,
+    item: FeedItem,
+    private_ok: bool,
 ) -> Tried:
     page = None
     error: str | None = None
     if not item.url:
         error = "extract.no_link"
-    elif source.robots and not await robots.allowed(item.url):
+    elif source.robots and not await robots.allowed(item.url, private_ok=private_ok):
         error = "fetch.robots_disallowed"
     else:
         try:
-            fetched = await fetcher.fetch(item.url, accept=PAGE_ACCEPT)
+            fetched = await fetcher.fetch(item.url, accept=PAGE_ACCEPT, private_ok=private_ok)
             page = await asyncio.to_thread(
                 extract_page, fetched.body, fetched.final_url, fetched.headers.get("content-type")
             )

@@ -102,7 +102,7 @@ def count(db: Path, sql: str) -> int:
 def test_killed_cycle_resumes_without_loss_or_duplicates(
     server: LocalServer, tmp_path: Path
 ) -> None:
-    config = write_config(tmp_path, [{"name": "Slow", "url": slow_outlet(server, delay=0.15)}])
+    config = write_config(tmp_path, [{"name": "Slow", "url": slow_outlet(server, delay=0.4)}])
     db = tmp_path / "storage" / "monitor.db"
     killed = Cycle(config)
     wait_for(lambda: count(db, "SELECT count(*) FROM articles") >= 3)

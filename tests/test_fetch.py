@@ -81,6 +81,7 @@ def run_fetch(
             policy or FetchPolicy(),
             transport=httpx.MockTransport(handler),
             sleep=sleeps or Sleeps(),
+            resolve=public_dns,
         )
         async with fetcher:
             return await fetcher.fetch(url, validators, accept=accept)
@@ -540,9 +541,79 @@ def test_unknown_encoding_is_a_decode_error(coding: str) -> None:
     assert fetch_error(always(200, FEED, Content_Encoding=coding)).code == "fetch.decode"
 
 
+# --- private, loopback and link-local addresses ---------------------------------------------
+
+PRIVATE_NAMES = {"intranet.example": ["10.1.2.3"], "printer.example": ["fe80::1%eth0"]}
+
+
+async def public_dns(host: str) -> list[str]:
+    """Test names resolve to a public documentation address unless listed as private."""
+    return PRIVATE_NAMES.get(host, ["93.184.216.34"])
+
+
+def redirect_to(target: str) -> Callable[[httpx.Request], httpx.Response]:
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "feeds.test":
+            return httpx.Response(302, headers={"Location": target})
+        return httpx.Response(200, content=FEED)
+
+    return handle
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://127.0.0.1/admin",
+        "http://10.0.0.8/feed",
+        "http://192.168.1.1/",
+        "http://169.254.169.254/latest/meta-data/",  # cloud metadata, link-local
+        "http://[::1]/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://intranet.example/feed",  # a name that resolves to a private address
+        "http://printer.example/",
+        "http://0.0.0.0/",
+    ],
+)
+def test_a_redirect_to_a_private_address_is_refused(target: str) -> None:
+    err = fetch_error(redirect_to(target), url="http://feeds.test/rss")
+    assert err.code == "fetch.private_address"
+    assert "private_networks" in err.message
+
+
+def test_private_addresses_allowed_for_a_private_source_or_by_policy() -> None:
+    async def go(policy: FetchPolicy, private_ok: bool) -> Fetched:
+        fetcher = Fetcher(
+            policy, transport=httpx.MockTransport(redirect_to("http://10.0.0.8/feed")),
+            resolve=public_dns,
+        )  # fmt: skip
+        async with fetcher:
+            return await fetcher.fetch("http://feeds.test/rss", private_ok=private_ok)
+
+    assert asyncio.run(go(FetchPolicy(), private_ok=True)).final_url == "http://10.0.0.8/feed"
+    allowed = FetchPolicy(allow_private=True)
+    assert asyncio.run(go(allowed, private_ok=False)).final_url == "http://10.0.0.8/feed"
+
+
+def test_a_public_name_and_an_unresolvable_one_are_not_private() -> None:
+    async def go() -> tuple[bool, bool, bool]:
+        async def resolve(host: str) -> list[str]:
+            if host == "nowhere.example":
+                raise OSError("no such host")
+            return await public_dns(host)
+
+        async with Fetcher(resolve=resolve) as fetcher:
+            return (
+                await fetcher.is_private("https://news.example/rss"),
+                await fetcher.is_private("https://nowhere.example/rss"),
+                await fetcher.is_private("http://127.0.0.1:8080/rss"),
+            )
+
+    assert asyncio.run(go()) == (False, False, True)
+
+
 # --- against a real server on 127.0.0.1 ------------------------------------------------------
 
-QUICK = FetchPolicy(connect_timeout=1.0, total_timeout=1.0, retries=0)
+QUICK = FetchPolicy(connect_timeout=1.0, total_timeout=1.0, retries=0, allow_private=True)
 
 
 @pytest.fixture
@@ -587,7 +658,7 @@ def test_real_reset_mid_body_is_a_network_error_and_retried(server: LocalServer)
     server.route("/cut", lambda request: Reply(body=b"x" * 10_000, close_after=100))
 
     async def go() -> None:
-        policy = FetchPolicy(total_timeout=2.0, retries=1)
+        policy = FetchPolicy(total_timeout=2.0, retries=1, allow_private=True)
         async with Fetcher(policy, sleep=Sleeps()) as fetcher:
             await fetcher.fetch(server.url("/cut"))
 
@@ -677,7 +748,9 @@ def gather_fetches(urls: list[str], policy: FetchPolicy) -> list[Fetched]:
 def test_real_per_host_bound(server: LocalServer) -> None:
     seen = Concurrency()
     server.route("/slow", seen)
-    results = gather_fetches([server.url("/slow")] * 6, FetchPolicy(per_host=2, retries=0))
+    results = gather_fetches(
+        [server.url("/slow")] * 6, FetchPolicy(per_host=2, retries=0, allow_private=True)
+    )
     assert [r.body for r in results] == [FEED] * 6
     assert seen.peak == 2
     assert server.hits("/slow") == 6
@@ -689,6 +762,6 @@ def test_real_bound_is_per_host_and_port(server: LocalServer) -> None:
         for s in (server, other):
             s.route("/slow", seen)
         urls = [server.url("/slow"), other.url("/slow")] * 2
-        results = gather_fetches(urls, FetchPolicy(per_host=1, retries=0))
+        results = gather_fetches(urls, FetchPolicy(per_host=1, retries=0, allow_private=True))
     assert len(results) == 4
     assert seen.peak == 2  # one per port, both at once

@@ -1,0 +1,508 @@
+"""``monitor sources validate | status | add | test`` against outlets on 127.0.0.1, and the
+back-off a failing source gets between runs of ``monitor run``."""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import functools
+import re
+import sqlite3
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+
+from monitor import cli, sources_cmd
+from monitor.config import load_config
+from monitor.extract import extract_page
+from monitor.localserver import LocalServer, Reply, static
+from monitor.models import PageText
+from monitor.tag import TagInput, load_tagger
+from tests.sites import Story, page, rss, write_config
+
+pytestmark = pytest.mark.e2e
+
+HTML = "text/html; charset=utf-8"
+RSS = "application/rss+xml; charset=utf-8"
+
+EN_COOP = Story(
+    "az-it-coproduction",
+    "Azerbaijan and Italy sign film co-production agreement",
+    (
+        "The Azerbaijan Film Agency and Italy's national cinema body signed a co-production agreement in Baku on Tuesday.",
+        "Under the agreement the two film agencies will co-finance feature films and documentaries and exchange students between their film schools.",
+        "Officials said the first joint film project would start shooting next spring in Sheki and Rome.",
+    ),
+)
+EN_OTHER = Story(
+    "gas-exports",
+    "Gas exports to Europe rose in October",
+    (
+        "Azerbaijan's gas exports to Europe rose by five percent in October, the energy ministry said on Monday.",
+        "The growth was driven by higher deliveries through the southern gas corridor to Italy and Greece.",
+        "Analysts expect exports to remain stable over the winter months as storage levels are high.",
+    ),
+)
+
+
+# -- a quicker CLI: the same code, without a process pool and a tagger reload per command -----
+
+
+class InlineExtractor:
+    """The pipeline's extractor in one worker thread of the test's own process: like the
+    process pool, it keeps the event loop free while a page is extracted."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="extract")
+
+    async def __call__(self, body: bytes, url: str, content_type: str | None) -> PageText:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, extract_page, body, url, content_type)
+
+    def __enter__(self) -> InlineExtractor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True)
+
+
+_tagger = functools.cache(load_tagger)
+
+
+@pytest.fixture(autouse=True)
+def quick_cli(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(cli, "ProcessExtractor", InlineExtractor)
+    monkeypatch.setattr(cli, "load_tagger", _tagger)
+    monkeypatch.setattr(sources_cmd, "load_tagger", _tagger)
+    _tagger(()).tag(TagInput("Film co-production", "A film co-production agreement."))
+    yield
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def monitor(config: Path, *args: str) -> int:
+    return cli.main(["--config", str(config), *args])
+
+
+def serve_outlet(server: LocalServer, slug: str, stories: list[Story], title: str = "") -> str:
+    base = server.url(f"/{slug}")
+    server.route(f"/{slug}/rss.xml", static(rss(title or slug, base, stories), RSS))
+    for story in stories:
+        server.route(
+            f"/{slug}/articles/{story.slug}.html", static(page(story.title, story.paragraphs), HTML)
+        )
+    return f"{base}/rss.xml"
+
+
+def status_rows(config: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
+    """``sources status`` as {source name: its row}; the header under "name"."""
+    capsys.readouterr()
+    assert monitor(config, "sources", "status") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:2] == ["name", "kind"]
+    return {line.split("  ")[0].strip(): line for line in lines}
+
+
+def next_in_minutes(row: str) -> int:
+    """The "next" column ("in 54m", "in 3h58m") in minutes."""
+    match = re.search(r"\bin (?:(\d+)h)?(\d+)m\b", row)
+    assert match, row
+    return int(match.group(1) or 0) * 60 + int(match.group(2))
+
+
+def db_row(folder: Path, name: str) -> sqlite3.Row:
+    with sqlite3.connect(folder / "storage" / "monitor.db") as conn:
+        conn.row_factory = sqlite3.Row
+        row: sqlite3.Row | None = conn.execute(
+            "SELECT * FROM sources WHERE name = ?", (name,)
+        ).fetchone()
+    assert row is not None
+    return row
+
+
+def stamp(value: str) -> datetime:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+# -- validate ---------------------------------------------------------------------------------
+
+
+def test_validate_a_good_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(
+        tmp_path,
+        [
+            {"name": "Wire", "url": "http://127.0.0.1:9/rss.xml", "language": "en"},
+            {
+                "name": "Listing",
+                "url": "http://127.0.0.1:9/news/",
+                "kind": "html",
+                "selector": '"h3.title a"',
+                "enabled": "false",
+            },
+        ],
+    )
+    assert monitor(config, "sources", "validate") == 0
+    out = capsys.readouterr().out
+    assert f"{config}: valid; 2 sources (1 enabled)" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sources.yaml"]
+
+
+def test_validate_reports_every_problem_with_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(
+        tmp_path,
+        [
+            {"name": "Wire", "url": "http://127.0.0.1:9/rss.xml", "language": "english"},
+            {"name": "Other", "url": "http://127.0.0.1:9/other.xml", "interval": "30"},
+            {"name": "Third", "url": "http://127.0.0.1:9/third.xml", "colour": "blue"},
+        ],
+    )
+    lines = config.read_text(encoding="utf-8").splitlines()
+
+    def line_of(text: str) -> int:
+        return lines.index(text) + 1
+
+    assert monitor(config, "sources", "validate") == 2
+    captured = capsys.readouterr()
+    assert "valid" not in captured.out
+    errors = [e for e in captured.err.splitlines() if e.startswith("error: ")]
+    assert errors == [
+        f"error: {config}:{line_of('    language: english')}: sources.0.language: "
+        "'english' is not an ISO 639 language code (e.g. en, ru, az)",
+        f"error: {config}:{line_of('    interval: 30')}: sources.1.interval: "
+        "30 has no unit; write e.g. 30m, 2h or 1d",
+        f"error: {config}:{line_of('    colour: blue')}: sources.2.colour: unknown key",
+    ]
+
+
+# -- status and back-off ----------------------------------------------------------------------
+
+
+def test_status_from_never_fetched_to_ok_and_failing(
+    server: LocalServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = serve_outlet(server, "wire", [EN_OTHER])
+    config = write_config(
+        tmp_path,
+        [
+            {"name": "Wire", "url": good, "language": "en", "interval": "1h"},
+            {"name": "Gone", "url": server.url("/gone/rss.xml"), "interval": "1h"},
+            {"name": "Off", "url": server.url("/off.xml"), "enabled": "false"},
+        ],
+    )
+    rows = status_rows(config, capsys)
+    assert set(rows) == {"name", "Wire", "Gone", "Off"}
+    assert "never fetched" in rows["Wire"] and "never fetched" in rows["Gone"]
+    assert "disabled" in rows["Off"]
+    assert not (tmp_path / "storage").exists()  # status reads the database, never creates it
+
+    assert monitor(config, "run", "--no-digest") == 0
+    rows = status_rows(config, capsys)
+    wire, gone = rows["Wire"], rows["Gone"]
+    assert re.search(r"\bok\b", wire) and "never fetched" not in wire
+    assert "0m ago" in wire  # last success just now
+    assert "failing (hard)" in gone and "fetch.http_404" in gone
+    assert "disabled" in rows["Off"] and server.hits("/off.xml") == 0
+    # The 404 backs off: next attempt in 4 h (± 10 % jitter), well beyond its 1 h interval.
+    assert 216 <= next_in_minutes(gone) <= 264
+    assert 54 <= next_in_minutes(wire) <= 66
+    row = db_row(tmp_path, "Gone")
+    delay = stamp(row["next_due_at"]) - stamp(row["last_attempt_at"])
+    assert timedelta(hours=3.6) <= delay <= timedelta(hours=4.4)
+    assert (row["consecutive_failures"], row["last_error_code"]) == (1, "fetch.http_404")
+
+
+def test_a_source_backing_off_is_left_alone_until_its_retry_time(
+    server: LocalServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = serve_outlet(server, "wire", [EN_OTHER])
+    server.route("/gone/rss.xml", lambda _r: Reply(404, b"not here"))
+    config = write_config(
+        tmp_path,
+        [
+            {"name": "Wire", "url": good, "interval": "1h"},
+            {"name": "Gone", "url": server.url("/gone/rss.xml"), "interval": "1h"},
+        ],
+    )
+    assert monitor(config, "run", "--no-digest") == 0
+    assert server.hits("/gone/rss.xml") == 1
+
+    # Right after: neither is due.
+    assert monitor(config, "run", "--no-digest") == 0
+    assert server.hits("/gone/rss.xml") == 1
+    assert "2 not due or disabled" in capsys.readouterr().err
+
+    start = datetime.now(UTC)
+    # Past the 1 h interval but before the 4 h back-off: the healthy source is fetched again,
+    # the failing one is not.
+    with time_machine.travel(start + timedelta(hours=1, minutes=10), tick=True):
+        wire_hits = server.hits("/wire/rss.xml")
+        assert monitor(config, "run", "--no-digest") == 0
+        assert server.hits("/wire/rss.xml") == wire_hits + 1
+        assert server.hits("/gone/rss.xml") == 1
+    # After the back-off: tried again, and the next wait is longer (16 h for a second 404).
+    with time_machine.travel(start + timedelta(hours=4, minutes=30), tick=True):
+        assert monitor(config, "run", "--no-digest") == 0
+        assert server.hits("/gone/rss.xml") == 2
+    row = db_row(tmp_path, "Gone")
+    assert row["consecutive_failures"] == 2
+    delay = stamp(row["next_due_at"]) - stamp(row["last_attempt_at"])
+    assert timedelta(hours=14.4) <= delay <= timedelta(hours=17.6)
+    # --all fetches it anyway.
+    assert monitor(config, "run", "--all", "--no-digest") == 0
+    assert server.hits("/gone/rss.xml") == 3
+
+
+def test_recovery_resets_the_back_off(
+    server: LocalServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    failures = [Reply(503, b"busy")]
+    body = rss("wire", server.url("/wire"), [EN_OTHER]).encode()
+
+    def flaky(_request: object) -> Reply:
+        return failures.pop() if failures else Reply(200, body, {"Content-Type": RSS})
+
+    server.route("/wire/rss.xml", flaky)
+    server.route(
+        f"/wire/articles/{EN_OTHER.slug}.html", static(page(EN_OTHER.title, EN_OTHER.paragraphs))
+    )
+    config = write_config(tmp_path, [{"name": "Wire", "url": server.url("/wire/rss.xml")}])
+    assert monitor(config, "run", "--no-digest") == 1  # its only source failed
+    assert "failing (temporary)" in status_rows(config, capsys)["Wire"]
+    assert monitor(config, "run", "--all", "--no-digest") == 0
+    row = db_row(tmp_path, "Wire")
+    assert (row["consecutive_failures"], row["last_error_code"]) == (0, None)
+    assert re.search(r"\bok\b", status_rows(config, capsys)["Wire"])
+
+
+def test_a_source_failing_for_weeks_does_not_break_the_run(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    good = serve_outlet(server, "wire", [EN_OTHER])
+    config = write_config(
+        tmp_path,
+        [
+            {"name": "Wire", "url": good, "interval": "1h"},
+            {"name": "Gone", "url": server.url("/gone/rss.xml"), "interval": "1h"},
+        ],
+    )
+    assert monitor(config, "run", "--no-digest") == 0
+    # Seventeen days of hourly-source 404s (4 h, 16 h, then a day apart) leave 17 failures.
+    with sqlite3.connect(tmp_path / "storage" / "monitor.db") as conn:
+        conn.execute("UPDATE sources SET consecutive_failures = 17 WHERE name = 'Gone'")
+        conn.execute("DELETE FROM articles")
+        conn.execute("UPDATE sources SET body_hash = NULL, etag = NULL")
+    assert monitor(config, "run", "--all", "--no-digest") == 0
+    assert db_row(tmp_path, "Gone")["consecutive_failures"] == 18
+    assert db_row(tmp_path, "Wire")["last_status"] == "ok"
+
+
+# -- add --------------------------------------------------------------------------------------
+
+COMMENTED = """\
+# Outlets watched by the film office. Keep this file tidy: it is read by people too.
+storage: storage/monitor.db   # relative to this file
+reports: reports/
+timezone: Asia/Baku
+fetch:
+  timeout: 3s
+  connect_timeout: 2s
+  retries: 0
+  host_interval: 0s   # only local test servers here
+
+sources:
+  # English-language wires
+  - name: Wire EN      # the English service
+    url: http://127.0.0.1:9/en/rss.xml
+    language: en
+    country: AZ
+
+  # Russian-language wires
+  - name: Wire RU
+    url: http://127.0.0.1:9/ru/rss.xml
+    language: ru    # checked by hand
+    country: AZ
+
+# Add new outlets above this line.
+"""
+
+
+def serve_homepage(server: LocalServer, declared: bool) -> None:
+    link = (
+        '<link rel="alternate" type="application/rss+xml" title="Kino Wire" href="/feeds/main.xml">'
+        if declared
+        else ""
+    )
+    server.route(
+        "/",
+        static(
+            f"<!DOCTYPE html><html><head><title>Kino Wire</title>{link}</head>"
+            "<body><h1>Kino Wire</h1><p>Film industry news.</p></body></html>",
+            HTML,
+        ),
+    )
+    if declared:
+        server.route(
+            "/feeds/main.xml",
+            static(rss("Kino Wire - RSS", server.url("/kino"), [EN_COOP, EN_OTHER], "en"), RSS),
+        )
+
+
+def test_add_appends_the_declared_feed_and_keeps_the_comments(
+    server: LocalServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve_homepage(server, declared=True)
+    config = tmp_path / "sources.yaml"
+    config.write_text(COMMENTED, encoding="utf-8")
+    feed = server.url("/feeds/main.xml")
+
+    assert monitor(config, "sources", "add", server.url("/"), "--country", "ge") == 0
+    out = capsys.readouterr().out
+    assert f"* 1. {feed}  (2 items; Kino Wire - RSS)" in out
+    assert "added 'Kino Wire' at " in out
+
+    text = config.read_text(encoding="utf-8")
+    # Lines were only inserted: every original line, comments included, is still there in order.
+    diff = list(difflib.ndiff(COMMENTED.splitlines(), text.splitlines()))
+    assert not [line for line in diff if line.startswith("- ")]
+    added = [line[2:] for line in diff if line.startswith("+ ")]
+    assert added == [
+        "  - name: Kino Wire",
+        f"    url: {feed}",
+        "    language: en",
+        "    country: GE",
+        "",
+    ]
+    # After the last entry, before the closing comment.
+    assert text.index("  - name: Kino Wire") > text.index("  - name: Wire RU")
+    assert text.rstrip().endswith("# Add new outlets above this line.")
+
+    loaded = load_config(config)
+    assert [s.name for s in loaded.sources] == ["Wire EN", "Wire RU", "Kino Wire"]
+    new = loaded.sources[-1]
+    assert (new.url, new.language, new.country, new.kind) == (feed, "en", "GE", "feed")
+    assert monitor(config, "sources", "validate") == 0
+
+
+def test_add_dry_run_changes_nothing(
+    server: LocalServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve_homepage(server, declared=True)
+    config = tmp_path / "sources.yaml"
+    config.write_text(COMMENTED, encoding="utf-8")
+    before = sorted(p.name for p in tmp_path.iterdir())
+
+    assert monitor(config, "sources", "add", server.url("/"), "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert "would add:" in out and server.url("/feeds/main.xml") in out
+    assert config.read_text(encoding="utf-8") == COMMENTED
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_add_refuses_a_feed_already_watched(
+    server: LocalServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve_homepage(server, declared=True)
+    config = tmp_path / "sources.yaml"
+    config.write_text(
+        COMMENTED.replace("http://127.0.0.1:9/ru/rss.xml", server.url("/feeds/main.xml")),
+        encoding="utf-8",
+    )
+    before = config.read_bytes()
+    assert monitor(config, "sources", "add", server.url("/")) == 2
+    assert "is already watched as 'Wire RU'" in capsys.readouterr().err
+    assert config.read_bytes() == before
+
+
+def test_add_without_a_feed_exits_1(
+    server: LocalServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve_homepage(server, declared=False)
+    config = tmp_path / "sources.yaml"
+    config.write_text(COMMENTED, encoding="utf-8")
+
+    assert monitor(config, "sources", "add", server.url("/")) == 1
+    out = capsys.readouterr().out
+    assert f"no feed found at {server.url('/')}" in out
+    assert "kind: sitemap" in out and "kind: html" in out
+    assert config.read_text(encoding="utf-8") == COMMENTED
+    # It looked at the usual addresses before giving up.
+    assert server.hits("/feed") == 1 and server.hits("/rss.xml") == 1
+
+
+# -- test -------------------------------------------------------------------------------------
+
+
+def test_trying_a_configured_source_prints_verdicts_and_writes_nothing(
+    server: LocalServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed = serve_outlet(server, "wire", [EN_COOP, EN_OTHER])
+    config = write_config(
+        tmp_path, [{"name": "Wire EN", "url": feed, "language": "en", "country": "AZ"}]
+    )
+    assert monitor(config, "sources", "test", "wire en") == 0  # names match ignoring case
+    out = capsys.readouterr().out
+    assert out.startswith("Wire EN: rss20, 2 items\n")
+    blocks = {b.splitlines()[0]: b for b in out.split("\n- ")[1:]}
+    assert set(blocks) == {EN_COOP.title, EN_OTHER.title}
+    coop, other = blocks[EN_COOP.title], blocks[EN_OTHER.title]
+    assert "TAGGED film_cooperation" in coop and "page text" in coop and "why: " in coop
+    assert "not tagged" in other and "TAGGED" not in other
+    assert server.url(f"/wire/articles/{EN_COOP.slug}.html") in coop
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sources.yaml"]  # no storage, no reports
+
+
+def test_trying_a_source_respects_robots_txt(
+    server: LocalServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed = serve_outlet(server, "wire", [EN_COOP])
+    server.route("/robots.txt", static("User-agent: *\nDisallow: /wire/articles/\n", "text/plain"))
+    config = write_config(tmp_path, [{"name": "Wire", "url": feed}])
+    assert monitor(config, "sources", "test", "Wire") == 0
+    out = capsys.readouterr().out
+    assert "page not used: fetch.robots_disallowed" in out
+    assert server.hits(f"/wire/articles/{EN_COOP.slug}.html") == 0
+
+
+def test_trying_a_url_with_a_language(
+    server: LocalServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed = serve_outlet(server, "other", [EN_COOP, EN_OTHER])
+    config = write_config(tmp_path, [{"name": "Wire", "url": "http://127.0.0.1:9/rss.xml"}])
+    assert monitor(config, "sources", "test", feed, "--language", "en", "--items", "1") == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{feed}: rss20, 2 items\n")
+    assert out.count("\n- ") == 1  # --items 1
+    assert " en · " in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sources.yaml"]
+
+
+def test_trying_a_failing_source_exits_1(
+    server: LocalServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, [{"name": "Gone", "url": server.url("/gone.xml")}])
+    assert monitor(config, "sources", "test", "Gone") == 1
+    assert "Gone: fetch.http_404: " in capsys.readouterr().out
+
+
+def test_trying_an_unknown_name_lists_the_configured_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(
+        tmp_path,
+        [
+            {"name": "Wire EN", "url": "http://127.0.0.1:9/en.xml"},
+            {"name": "Wire RU", "url": "http://127.0.0.1:9/ru.xml"},
+        ],
+    )
+    assert monitor(config, "sources", "test", "Wire AZ") == 2
+    err = capsys.readouterr().err
+    assert "no source named 'Wire AZ' (configured: Wire EN, Wire RU)" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sources.yaml"]
