@@ -4,12 +4,12 @@
 feeds); ``discover_feeds`` fetches the page and those candidates, then well-known feed paths, and
 keeps what parses as a feed with items.
 
-trafilatura's ``feeds.determine_feed`` is not used: it matches ``rel`` only when it is exactly
-"alternate" (case-sensitive, not a token list), ignores ``<base href>``, accepts ``text/plain`` and
-``application/json`` as feed types, looks at ``<a>`` links only when no ``<link>`` is declared, and
-rewrites URLs through courlan. Its ``find_feed_urls`` does its own network I/O, which must go
-through our ``Fetcher`` and its limits. Its list of URL patterns (Blogger, ``?feed=rss2``) did
-inform ``_FEEDISH_PATH`` and ``COMMON_FEED_PATHS`` below.
+trafilatura's ``feeds.determine_feed`` is a second opinion only, after our own reading: it
+matches ``rel`` only when it is exactly "alternate" (case-sensitive, not a token list), ignores
+``<base href>``, and looks at ``<a>`` links only when no ``<link>`` is declared; what it adds is
+checked like every candidate (fetched and parsed). Its ``find_feed_urls`` is not used: it does
+its own network I/O, which must go through our ``Fetcher`` and its limits. Its URL patterns
+(Blogger, ``?feed=rss2``) informed ``_FEEDISH_PATH`` and ``COMMON_FEED_PATHS`` below.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import feedparser
 import lxml.html
 from babel import localedata
 from lxml import etree
+from trafilatura.feeds import FeedParameters, determine_feed
 
 from monitor.errors import SourceError
 from monitor.fetch import PAGE_ACCEPT, Fetcher
@@ -169,7 +170,9 @@ async def discover_feeds(url: str, fetcher: Fetcher, *, limit: int = 5) -> list[
         # Asked for a feed by its address: an empty feed is still the answer.
         return [_found(url, page, own.title, len(own.items))]
 
-    declared = feed_links(page.body, page.final_url)[:_MAX_DECLARED]
+    declared = feed_links(page.body, page.final_url)
+    declared += [u for u in _trafilatura_links(page.body, page.final_url) if u not in declared]
+    declared = declared[:_MAX_DECLARED]
     parts = urlsplit(page.final_url)
     origin = f"{parts.scheme}://{parts.netloc}"
     guessed = [_canonical(origin + path) for path in COMMON_FEED_PATHS]
@@ -185,6 +188,18 @@ async def discover_feeds(url: str, fetcher: Fetcher, *, limit: int = 5) -> list[
                 seen.add(result[0])
                 found.append(result[1])
     return found[:limit]
+
+
+def _trafilatura_links(html: bytes, base_url: str) -> list[str]:
+    """Feed URLs trafilatura finds in the page (its own heuristics), canonical, http(s) only."""
+    parts = urlsplit(base_url)
+    params = FeedParameters(f"{parts.scheme}://{parts.netloc}", parts.netloc, base_url)
+    try:
+        found = determine_feed(html.decode("utf-8", "replace"), params)
+    except Exception:  # a second opinion: its failure must not cost the first
+        log.debug("trafilatura's feed finder failed on %s", base_url, exc_info=True)
+        return []
+    return [_canonical(u) for u in found if u.startswith(("http://", "https://"))]
 
 
 async def _check_all(

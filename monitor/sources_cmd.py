@@ -46,7 +46,7 @@ def status(config: Config, out: TextIO, now: datetime | None = None) -> None:
             "fails",
             "last error",
             "next",
-            "7 days",
+            "30 days",
         )
     ]
     for source in config.sources:
