@@ -47,8 +47,12 @@ DEFAULT_INTERVAL = "1h"
 _DURATION = re.compile(
     r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*(?:(\d+(?:\.\d+)?)\s*s)?\s*$"
 )
+# CLDR territories that are not ISO 3166-1 countries (EU, UN, "unknown region", ...).
+_NOT_ISO = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "XK", "ZZ"})  # fmt: skip
 _COUNTRIES = frozenset(
-    str(code) for code in Locale("en").territories if re.fullmatch(r"[A-Z]{2}", str(code))
+    str(code)
+    for code in Locale("en").territories
+    if re.fullmatch(r"[A-Z]{2}", str(code)) and str(code) not in _NOT_ISO
 )
 
 
@@ -59,7 +63,10 @@ def parse_duration(text: str) -> timedelta:
         raise ValueError(f"{text!r} is not a duration; write e.g. 30m, 2h, 1h30m or 1d")
     days, hours, minutes = (int(g) if g else 0 for g in match.groups()[:3])
     seconds = float(match.group(4) or 0)
-    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    try:
+        return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"{text!r} is too long a duration") from None
 
 
 class _SourceModel(BaseModel):
@@ -325,6 +332,19 @@ class _ConfigModel(BaseModel):
 
     storage: str = DEFAULT_STORAGE
     reports: str = DEFAULT_REPORTS
+
+    @field_validator("storage", "reports")
+    @classmethod
+    def _usable_path(cls, value: str) -> str:
+        if "\0" in value:
+            raise ValueError("contains a NUL character")
+        if "://" not in value:
+            try:
+                Path(value).expanduser()
+            except RuntimeError as exc:  # "~nosuchuser/..."
+                raise ValueError(f"{value!r}: {exc}") from None
+        return value
+
     timezone: str = "UTC"
     topics: list[str] = Field(default_factory=list)
     fetch: _FetchModel = Field(default_factory=_FetchModel)
@@ -337,7 +357,7 @@ class _ConfigModel(BaseModel):
     def _timezone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder of zones
             raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Baku, UTC)") from None
         return value
 

@@ -173,6 +173,12 @@ def digest_trigger(when: str, tz: tzinfo) -> CronTrigger:
             f"{when!r} is neither a time (08:00) nor a crontab line of five fields "
             "(minute hour day month weekday)"
         )
+    if not fields[2].startswith("*") and not fields[4].startswith("*"):
+        # Both restricted: cron fires when either matches, APScheduler only when both do.
+        # Refused rather than read differently from what the line means to its author.
+        raise ValueError(
+            f"{when!r} restricts both the day of the month and the weekday; give one of them"
+        )
     try:
         fields[4] = _weekdays(fields[4])
         return CronTrigger.from_crontab(" ".join(fields), timezone=tz)

@@ -37,6 +37,9 @@ _BLANK_LINES = re.compile(r"\n\s*\n+")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'»”)]?\s+(?=[\"'«“(]?[A-ZА-ЯЁƏÇĞİÖŞÜ0-9\u10a0-\u10ff])")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def squash(text: str) -> str:
     """Collapse runs of spaces, keep paragraph breaks as one blank line."""
     lines = (_SPACES.sub(" ", line).strip() for line in text.replace("\r", "\n").split("\n"))
@@ -50,6 +53,8 @@ def html_to_text(fragment: str) -> str:
     """
     if not fragment or "<" not in fragment:
         return squash(html.unescape(fragment or ""))
+    # Control characters (other than tab and newlines) are not text, and lxml refuses them.
+    fragment = _CONTROL.sub(" ", fragment)
     try:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div")
     except (etree.ParserError, ValueError):

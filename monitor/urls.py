@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import suppress
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 # Query parameters that only say how a reader arrived; they never select different content.
 _TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "_hs")
@@ -22,7 +22,9 @@ def is_http_url(url: str) -> bool:
         parts = urlsplit(url)
     except ValueError:
         return False
-    return parts.scheme.lower() in HTTP_SCHEMES and bool(parts.hostname)
+    host = parts.hostname or ""
+    # A host of dots or spaces alone ("http://./") names no machine.
+    return parts.scheme.lower() in HTTP_SCHEMES and any(c.isalnum() for c in host)
 
 
 def _is_tracking(name: str) -> bool:
@@ -43,9 +45,12 @@ def canonical_url(url: str, base: str | None = None) -> str:
     if scheme not in HTTP_SCHEMES:
         return absolute
     host = (parts.hostname or "").rstrip(".")
-    # A host IDNA cannot encode is left as it is; it fails at fetch time, visibly.
-    with suppress(UnicodeError):
-        host = host.encode("idna").decode("ascii")
+    if ":" in host:  # an IPv6 address keeps its brackets
+        host = f"[{host}]"
+    else:
+        # A host IDNA cannot encode is left as it is; it fails at fetch time, visibly.
+        with suppress(UnicodeError):
+            host = host.encode("idna").decode("ascii")
     port = parts.port  # raises ValueError for a non-numeric port
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"
@@ -54,7 +59,9 @@ def canonical_url(url: str, base: str | None = None) -> str:
         if parts.password:
             auth += f":{parts.password}"
         host = f"{auth}@{host}"
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    kept = [(k, v) for k, v in pairs if not _is_tracking(k)]
-    query = parts.query if len(kept) == len(pairs) else urlencode(kept, doseq=True)
-    return urlunsplit((scheme, host, parts.path or "/", query, ""))
+    # Parameters are dropped as written, never decoded and encoded again: a value in another
+    # encoding than UTF-8 (cp1251 search links) must survive byte for byte.
+    fields = parts.query.split("&") if parts.query else []
+    kept = [f for f in fields if not _is_tracking(unquote_plus(f.split("=", 1)[0]))]
+    query = parts.query if len(kept) == len(fields) else "&".join(kept)
+    return urlunsplit((scheme, host, parts.path.rstrip() or "/", query, ""))

@@ -35,6 +35,9 @@ def read_yaml(path: Path) -> Any:
         raise ConfigError([Problem(str(path), line, "", f"invalid YAML: {exc.problem}")]) from None
     except YAMLError as exc:
         raise ConfigError([Problem(str(path), None, "", f"invalid YAML: {exc}")]) from None
+    except (ValueError, KeyError, IndexError, AttributeError, TypeError) as exc:
+        # ruamel's constructors raise these for explicit tags it cannot build (!!int x).
+        raise ConfigError([Problem(str(path), None, "", f"invalid YAML value: {exc!r}")]) from None
 
 
 def line_of(document: Any, loc: tuple[int | str, ...]) -> int | None:
