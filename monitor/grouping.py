@@ -338,12 +338,15 @@ def _words(text: str) -> Iterable[tuple[str, bool, bool]]:
     """Each word with: is it of a caseless script (Georgian), does it start a sentence."""
     for m in _WORD.finditer(text):
         word = m.group()
-        before = text[: m.start()]
-        if before[-1:] in ("'", "’") and before[-2:-1].isalpha():
+        start = m.start()
+        if start >= 2 and text[start - 1] in ("'", "’") and text[start - 2].isalpha():
             continue  # a Turkish suffix after an apostrophe: İzmir'de
         caseless = any("\u10d0" <= ch <= "\u10ff" for ch in word)
-        before = before.rstrip(" \t\"'«»“”„(")
-        initial = not before or before[-1] in ".!?…:;\n" or before.endswith((" –", " —", " -"))
+        # Look back by index: slicing the text before every word is quadratic in its length.
+        i = start
+        while i > 0 and text[i - 1] in " \t\"'«»“”„(":
+            i -= 1
+        initial = i == 0 or text[i - 1] in ".!?…:;\n" or text[i - 2 : i] in (" –", " —", " -")
         yield word, caseless, initial
 
 

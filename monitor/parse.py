@@ -21,7 +21,7 @@ import feedparser
 
 from monitor.errors import ParseError
 from monitor.models import FeedItem, ParsedFeed
-from monitor.text import html_to_text, squash
+from monitor.text import html_to_text, short_title, squash
 from monitor.urls import canonical_url, is_http_url
 
 log = logging.getLogger(__name__)
@@ -70,8 +70,11 @@ def parse_feed(
         raise ParseError("parse.empty", "the server sent an empty body")
     response_headers = {k.lower(): v for k, v in headers.items()}
     response_headers["content-location"] = url
+    body, repaired = _repair_utf8(body, response_headers.get("content-type", ""))
     parsed = feedparser.parse(io.BytesIO(body), response_headers=response_headers)
     warning = _bozo_reason(parsed)
+    if repaired:
+        warning = repaired if warning is None else f"{repaired}; {warning}"
     if not parsed.get("version") and not parsed.entries:
         content_type = response_headers.get("content-type", "unknown type")
         detail = f" ({warning})" if warning else ""
@@ -87,6 +90,25 @@ def parse_feed(
     )
 
 
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([\w.:-]+)["']""", re.I)
+
+
+def _repair_utf8(body: bytes, content_type: str) -> tuple[bytes, str | None]:
+    """A feed declared UTF-8 with a few invalid bytes: those bytes become U+FFFD. Left to
+    itself feedparser would read the whole feed as windows-1252 and garble every word."""
+    declared = _XML_ENCODING.match(body[:200])
+    charset = content_type.lower().partition("charset=")[2].strip(" \"'")
+    names = {charset, (declared.group(1).decode("ascii").lower() if declared else "")}
+    if not names & {"utf-8", "utf8"}:
+        return body, None
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        repaired = body.decode("utf-8", "replace").encode("utf-8")
+        return repaired, f"invalid UTF-8 replaced ({exc.reason} at byte {exc.start})"
+    return body, None
+
+
 def _bozo_reason(parsed: Any) -> str | None:
     if not parsed.get("bozo"):
         return None
@@ -98,7 +120,7 @@ def _bozo_reason(parsed: Any) -> str | None:
 def _item(
     entry: Any, base: str, language: str | None, tz: tzinfo, now: datetime
 ) -> FeedItem | None:
-    title = html_to_text(entry.get("title", ""))
+    title = short_title(html_to_text(entry.get("title", "")))
     summary = html_to_text(entry.get("summary", ""))
     contents = entry.get("content") or []
     content = html_to_text(contents[0].get("value", "")) if contents else ""
@@ -123,7 +145,7 @@ def _item(
     )
     return FeedItem(
         url=link or "",
-        title=title or summary[:120],
+        title=title or short_title(summary, 120),
         guid=guid,
         summary=summary,
         content=content,

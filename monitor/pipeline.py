@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from functools import partial
 from typing import Protocol
 from urllib.parse import urljoin
@@ -295,7 +295,7 @@ class _Cycle:
         ctx = self.ctx
         accept = FEED_ACCEPT if source.kind == "feed" else PAGE_ACCEPT
         # A source on this machine or its network may link there; one on the internet may not.
-        private_ok = await ctx.fetcher.is_private(source.url)
+        private_ok = ctx.fetcher.policy.allow_private or await ctx.fetcher.is_private(source.url)
         fetched = await ctx.fetcher.fetch(
             source.url, state.validators, accept=accept, private_ok=private_ok
         )
@@ -318,6 +318,7 @@ class _Cycle:
             timezone=ctx.timezone,
             private_ok=private_ok,
         )
+        feed = _newest(feed, MAX_ITEMS_PER_CYCLE)
         fresh = self._fresh(feed.items, state)
         ctx.progress.articles_found(len(fresh))
         results = await asyncio.gather(
@@ -333,10 +334,11 @@ class _Cycle:
         return outcome, validators
 
     def _fresh(self, items: Sequence[FeedItem], state: SourceState) -> list[FeedItem]:
+        stored = self.ctx.store.known_among(state.id, [(i.url or None, i.guid) for i in items])
         fresh = []
         for item in items:
             key = item.url or f"guid:{state.id}:{item.guid}"
-            if key in self.claimed or self.ctx.store.known(state.id, item.url or None, item.guid):
+            if key in self.claimed or (item.url or None, item.guid) in stored:
                 continue
             self.claimed.add(key)
             fresh.append(item)
@@ -350,7 +352,9 @@ class _Cycle:
         ctx = self.ctx
         page: PageText | None = None
         error: str | None = None
-        if (
+        if item.url and not private_ok and await ctx.fetcher.is_private(item.url):
+            error = "fetch.private_address"  # said before robots.txt, which it would hide
+        elif (
             item.url
             and is_http_url(item.url)
             and not await self._allowed(source, item.url, private_ok)
@@ -415,6 +419,24 @@ class _Cycle:
 
 
 SITEMAPS_PER_SOURCE = 3  # sitemaps read per cycle after the first
+# Items taken from one document per cycle, newest first; the rest is not read. News feeds carry
+# tens of items: 20,000 is a mistake or an attack, and would hold the cycle up.
+MAX_ITEMS_PER_CYCLE = 500
+
+
+def _newest(feed: ParsedFeed, limit: int) -> ParsedFeed:
+    if len(feed.items) <= limit:
+        return feed
+    oldest = datetime.min.replace(tzinfo=UTC)
+    ranked = sorted(
+        range(len(feed.items)),
+        key=lambda i: (feed.items[i].published or oldest, -i),
+        reverse=True,
+    )
+    keep = sorted(ranked[:limit])  # in the feed's own order
+    note = f"{len(feed.items)} items; the newest {limit} were read"
+    warning = f"{feed.warning}; {note}" if feed.warning else note
+    return replace(feed, items=tuple(feed.items[i] for i in keep), warning=warning)
 
 
 async def read_source(

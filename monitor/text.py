@@ -68,6 +68,17 @@ def html_to_text(fragment: str) -> str:
     return squash(root.text_content())
 
 
+MAX_TITLE = 400  # characters; a longer "title" is a feed's mistake or an attack
+
+
+def short_title(title: str, limit: int = MAX_TITLE) -> str:
+    """A title cut at a word boundary when it is longer than ``limit``."""
+    if len(title) <= limit:
+        return title
+    cut = title[:limit].rsplit(" ", 1)[0] if " " in title[:limit] else title[:limit]
+    return cut.rstrip(",;:-–— ") + "…"
+
+
 def first_sentences(text: str, count: int = 3, max_chars: int = 400) -> str:
     """The opening sentences of a text, for a summary; cut at a word boundary if too long."""
     paragraph = next((p for p in text.split("\n\n") if p.strip()), "").replace("\n", " ")
