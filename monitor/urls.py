@@ -63,5 +63,5 @@ def canonical_url(url: str, base: str | None = None) -> str:
     # encoding than UTF-8 (cp1251 search links) must survive byte for byte.
     fields = parts.query.split("&") if parts.query else []
     kept = [f for f in fields if not _is_tracking(unquote_plus(f.split("=", 1)[0]))]
-    query = parts.query if len(kept) == len(fields) else "&".join(kept)
+    query = (parts.query if len(kept) == len(fields) else "&".join(kept)).rstrip()
     return urlunsplit((scheme, host, parts.path.rstrip() or "/", query, ""))
