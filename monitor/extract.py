@@ -6,7 +6,10 @@ cycle's CPU cost and trafilatura is not safe to run in several threads at once.
 
 from __future__ import annotations
 
+import os
 import re
+import threading
+import time as clock
 from configparser import ConfigParser
 from datetime import UTC, datetime, time
 
@@ -107,3 +110,20 @@ def _page_date(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return datetime.combine(day, time(12, 0), tzinfo=UTC)
+
+
+def watch_parent(pid: int) -> None:
+    """In a worker: exit when the monitor that started us is gone. A cycle killed with SIGKILL
+    cannot stop its pool, and idle workers would otherwise wait for work forever."""
+
+    def watch() -> None:
+        while True:
+            clock.sleep(2)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:
+                pass  # the pid exists (reused by another user's process): keep waiting
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()

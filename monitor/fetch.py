@@ -127,6 +127,7 @@ class Fetcher:
         self._client: httpx.AsyncClient | None = None
         self._host_slots: dict[HostKey, asyncio.Semaphore] = {}
         self._host_last: dict[HostKey, float] = {}  # loop time of each host's last request
+        self._host_turn: dict[HostKey, float] = {}  # loop time of each host's next free turn
 
     async def __aenter__(self) -> Fetcher:
         p = self.policy
@@ -337,6 +338,25 @@ class Fetcher:
                     self._resolved[host] = []
             addresses = self._resolved[host]
         return any(_not_public(a) for a in addresses)
+
+    async def take_turn(self, url: str) -> None:
+        """Wait until ``url``'s host may be asked again, before taking any scarce resource for
+        the request (the pipeline's page slots): a request waiting for its host's turn while
+        holding a slot keeps other hosts' pages waiting. Turns are handed out
+        ``host_interval`` apart; the fetch itself still keeps the interval between actual
+        starts."""
+        interval = self.policy.host_interval
+        if interval <= 0:
+            return
+        try:
+            key = _host_key(httpx.URL(url))
+        except (httpx.InvalidURL, TypeError, ValueError):
+            return  # the fetch reports the bad URL
+        now = asyncio.get_running_loop().time()
+        turn = max(now, self._host_turn.get(key, now))
+        self._host_turn[key] = turn + interval
+        if turn > now:
+            await asyncio.sleep(turn - now)
 
     async def _pace(self, url: httpx.URL) -> None:
         """Keep ``host_interval`` between the starts of requests to one host: politeness towards

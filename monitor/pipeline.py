@@ -14,8 +14,6 @@ import logging
 import multiprocessing
 import os
 import random
-import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -26,7 +24,7 @@ from typing import Protocol
 from urllib.parse import urljoin
 
 from monitor.errors import ExtractError, FetchError, ParseError, SourceError, StorageError
-from monitor.extract import extract_page
+from monitor.extract import extract_page, watch_parent
 from monitor.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher
 from monitor.listing import parse_listing, parse_sitemap, sitemaps_in_robots
 from monitor.models import (
@@ -84,7 +82,7 @@ class ProcessExtractor:
     def __init__(
         self,
         workers: int | None = None,
-        tasks_per_child: int = 200,
+        tasks_per_child: int = 1000,
         function: Callable[[bytes, str, str | None], PageText] = extract_page,
     ) -> None:
         self._function = function  # module-level, so that it can be sent to the workers
@@ -102,7 +100,9 @@ class ProcessExtractor:
                 self._workers,
                 mp_context=multiprocessing.get_context(method),
                 max_tasks_per_child=self._tasks_per_child,
-                initializer=_watch_parent,
+                # In monitor.extract: a worker then imports what extraction needs, not the
+                # pipeline with httpx, SQLAlchemy and the tagger.
+                initializer=watch_parent,
                 initargs=(os.getpid(),),
             )
         return self._pool
@@ -131,23 +131,6 @@ class ProcessExtractor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _watch_parent(pid: int) -> None:
-    """In a worker: exit when the monitor that started us is gone. A cycle killed with SIGKILL
-    cannot stop its pool, and idle workers would otherwise wait for work forever."""
-
-    def watch() -> None:
-        while True:
-            time.sleep(2)
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                os._exit(0)
-            except PermissionError:
-                pass  # the pid exists (reused by another user's process): keep waiting
-
-    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
 @dataclass(frozen=True)
@@ -361,6 +344,8 @@ class _Cycle:
         ):
             error = "fetch.robots_disallowed"
         elif item.url and is_http_url(item.url):
+            # The host's turn first, then a page slot: see Fetcher.take_turn.
+            await ctx.fetcher.take_turn(item.url)
             async with self.pages:
                 try:
                     fetched = await ctx.fetcher.fetch(

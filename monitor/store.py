@@ -151,6 +151,8 @@ articles = Table(
     Column("language", String(8)),
     UniqueConstraint("source_id", "guid", name="uq_articles_source_guid"),
     Index("ix_articles_dated_at", "dated_at"),
+    # Schema version 3: per-source counts over recent days (health, history) read the index.
+    Index("ix_articles_source_fetched", "source_id", "fetched_at"),
 )
 
 tags = Table(
@@ -203,8 +205,16 @@ def _migrate_v2(conn: Connection) -> None:
     metadata.create_all(conn, tables=[digests])
 
 
+def _migrate_v3(conn: Connection) -> None:
+    """An index for a source's articles by time: without it, a digest's source health and
+    each source's schedule read every stored article."""
+    conn.exec_driver_sql(
+        "CREATE INDEX IF NOT EXISTS ix_articles_source_fetched ON articles (source_id, fetched_at)"
+    )
+
+
 # Append a function for each schema change; never edit a released one.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_migrate_v1, _migrate_v2)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_migrate_v1, _migrate_v2, _migrate_v3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -372,15 +382,24 @@ class Store:
             rows = {
                 r.name: r for r in conn.execute(select(sources).where(sources.c.name.in_(names)))
             }
-            stats = {
+            # Counts over the window only; the newest article's time from the index alone.
+            counts = {
                 int(row.source_id): row
                 for row in conn.execute(
                     select(
                         articles.c.source_id,
                         func.count().filter(articles.c.fetched_at >= since).label("new"),
                         func.count().filter(articles.c.fetched_at >= recent).label("recent"),
-                        func.max(articles.c.fetched_at).label("last"),
                     )
+                    .where(articles.c.fetched_at >= min(since, recent))
+                    .where(articles.c.fetched_at < until)
+                    .group_by(articles.c.source_id)
+                )
+            }
+            newest = {
+                int(row.source_id): row.last
+                for row in conn.execute(
+                    select(articles.c.source_id, func.max(articles.c.fetched_at).label("last"))
                     .where(articles.c.fetched_at < until)
                     .group_by(articles.c.source_id)
                 )
@@ -391,7 +410,7 @@ class Store:
             if row is None:
                 result.append(SourceHealth(name, "", SourceStatus.SKIPPED, 0, None))
                 continue
-            stat = stats.get(row.id)
+            stat = counts.get(row.id)
             result.append(
                 SourceHealth(
                     name=name,
@@ -404,7 +423,7 @@ class Store:
                     error_message=row.last_error_message,
                     last_success=row.last_success_at,
                     consecutive_failures=row.consecutive_failures,
-                    last_item=stat.last if stat is not None else None,
+                    last_item=newest.get(row.id),
                     recent_items=int(stat.recent) if stat is not None else 0,
                 )
             )

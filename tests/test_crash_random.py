@@ -40,6 +40,7 @@ from pathlib import Path
 import pytest
 
 from monitor.localserver import LocalServer, Reply, Request
+from monitor.store import SCHEMA_VERSION
 from monitor.urls import canonical_url
 from tests.sites import page, write_config
 from tests.test_crash import Cycle, count, wait_for
@@ -208,7 +209,7 @@ def inspect_db(db: Path, newsroom: Newsroom) -> Snapshot:
             snap.problems.append(f"half-migrated schema: tables {sorted(tables)}")
             return snap
         versions = [v for (v,) in conn.execute("SELECT version FROM schema_version ORDER BY 1")]
-        if versions != [1, 2]:
+        if versions != list(range(1, SCHEMA_VERSION + 1)):
             snap.problems.append(f"schema versions {versions}")
         if fk := conn.execute("PRAGMA foreign_key_check").fetchall():
             snap.problems.append(f"foreign_key_check: {fk}")
