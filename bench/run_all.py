@@ -23,6 +23,7 @@ for this machine's cores, as the figures' notes show (server CPU seconds per sce
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -107,6 +108,14 @@ def table(rows: list[Row]) -> str:
     out += [line(cells) for cells in body]
     notes = [f"- {r.scenario} ({r.latency}): {n}" for r in rows for n in r.notes]
     return "\n".join(out) + ("\n\nNotes:\n" + "\n".join(notes) if notes else "")
+
+
+def code_version() -> str:
+    """The monitor's code this run measured: a digest of its files and the newest change."""
+    files = sorted((HERE.parent / "monitor").rglob("*.py"))
+    digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:12]
+    newest = max(f.stat().st_mtime for f in files)
+    return f"sha256 {digest}, last changed {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(newest))}"
 
 
 def progress(row: Row) -> None:
@@ -515,9 +524,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     print(
         f"{args.outlets} outlets x {args.items} items, latency {args.latency} ms; "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}; work folder {work}",
+        f"{os.cpu_count()} cores, Python {platform.python_version()}; work folder {work}\n"
+        f"monitor code: {code_version()}",
         flush=True,
     )
+    code = code_version()
     try:
         with NewsWeb(args.outlets, args.items, seed=args.seed) as web:
             result = run_ceiling(web.page_urls())
@@ -549,7 +560,9 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     print()
     print(table(rows))
-    print(f"\nall scenarios in {time.perf_counter() - started:.0f} s")
+    print(f"\nall scenarios in {time.perf_counter() - started:.0f} s; monitor code: {code}")
+    if code_version() != code:
+        print(f"WARNING: the monitor's code changed during the run (now {code_version()})")
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2, ensure_ascii=False))
     return 0 if all(r.result != "FAIL" for r in rows) else 1
