@@ -209,18 +209,26 @@ def test_sigterm_lets_the_running_cycle_finish(server: LocalServer, tmp_path: Pa
 def test_sighup_with_a_bad_edit_keeps_the_service(server: LocalServer, tmp_path: Path) -> None:
     url = serve_outlet(server, "w", [EN_OTHER], "en")
     config = write_config(tmp_path, [{"name": "Wire", "url": url}])
-    process = _serve(config)
+    log = tmp_path / "serve.log"
+    with log.open("w", encoding="utf-8") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "--config", str(config), "serve", "-v"],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
     try:
         _wait_for(lambda: (tmp_path / "reports" / "index.html").exists())
         config.write_text(config.read_text(encoding="utf-8") + "surprise: true\n", "utf-8")
         process.send_signal(signal.SIGHUP)
-        time.sleep(1.0)
+        _wait_for(lambda: "sources.yaml not reloaded" in log.read_text(encoding="utf-8"))
         assert process.poll() is None  # still serving
         process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=60)
+        process.wait(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
+    output = log.read_text(encoding="utf-8")
     assert process.returncode == 0, output
     assert "SIGHUP received" in output
     assert "sources.yaml not reloaded" in output and "surprise" in output
