@@ -182,6 +182,7 @@ class _FetchModel(BaseModel):
     connect_timeout: Seconds = 10.0
     retries: int = Field(default=2, ge=0, le=10)
     per_host: int = Field(default=2, ge=1, le=32)
+    connections: int = Field(default=64, ge=1, le=1024)  # requests in flight over all sites
     host_interval: SecondsOrNone = 0.5  # between the starts of two requests to one host
     max_body_mb: float = Field(default=8, gt=0, le=512)
     # Who runs this monitor, for the User-Agent: an address or page where a site's
@@ -197,6 +198,7 @@ class _FetchModel(BaseModel):
             total_timeout=self.timeout,
             retries=self.retries,
             per_host=self.per_host,
+            connections=self.connections,
             host_interval=self.host_interval,
             allow_private=self.private_networks,
             max_body_bytes=int(self.max_body_mb * 1024 * 1024),

@@ -24,7 +24,8 @@ import logging
 import socket
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
@@ -66,6 +67,9 @@ class FetchPolicy:
     max_body_bytes: int = 8 * 1024 * 1024  # holds for the raw AND the decompressed body
     max_redirects: int = 5
     per_host: int = 2  # concurrent requests to one host (scheme+host+port)
+    # Requests in flight at once over all hosts. httpcore rescans its whole queue on every
+    # event, so a cycle that starts a thousand sources at once must queue here, not there.
+    connections: int = 64
     host_interval: float = 0.0  # seconds between the starts of two requests to one host
     retries: int = 2  # extra attempts after the first
     backoff: float = 1.0  # seconds before retry 1; doubled each retry
@@ -79,8 +83,8 @@ class FetchPolicy:
         # per_host=0 would block every fetch forever; catch such values where they are made.
         if min(self.connect_timeout, self.total_timeout) <= 0:
             raise ValueError("timeouts must be positive")
-        if min(self.max_body_bytes, self.per_host) < 1:
-            raise ValueError("max_body_bytes and per_host must be at least 1")
+        if min(self.max_body_bytes, self.per_host, self.connections) < 1:
+            raise ValueError("max_body_bytes, per_host and connections must be at least 1")
         if min(self.max_redirects, self.retries) < 0 or min(self.backoff, self.max_retry_after) < 0:
             raise ValueError("max_redirects, retries, backoff and max_retry_after must be >= 0")
         if self.host_interval < 0:
@@ -128,6 +132,7 @@ class Fetcher:
         self._host_slots: dict[HostKey, asyncio.Semaphore] = {}
         self._host_last: dict[HostKey, float] = {}  # loop time of each host's last request
         self._host_turn: dict[HostKey, float] = {}  # loop time of each host's next free turn
+        self._in_flight = asyncio.Semaphore(policy.connections)
 
     async def __aenter__(self) -> Fetcher:
         p = self.policy
@@ -136,6 +141,11 @@ class Fetcher:
             follow_redirects=False,
             # read/write/pool get the total as a backstop; asyncio.timeout enforces the total.
             timeout=httpx.Timeout(p.total_timeout, connect=p.connect_timeout),
+            # As many kept-alive connections as requests in flight, so that an outlet's next
+            # page reuses its connection instead of opening another.
+            limits=httpx.Limits(
+                max_connections=p.connections, max_keepalive_connections=p.connections
+            ),
             headers={"User-Agent": p.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             event_hooks={"response": [_stop_at_redirect]},
         )
@@ -216,8 +226,7 @@ class Fetcher:
                     "not followed from a source on the internet (fetch.private_networks: true "
                     "allows it)",
                 )
-            async with self._slot(current):
-                await self._pace(current)
+            async with self._slot(current), self._turn(current):
                 try:
                     # Waiting for a slot is not the server's fault, so the clock starts here.
                     async with asyncio.timeout(self.policy.total_timeout):
@@ -358,22 +367,33 @@ class Fetcher:
         if turn > now:
             await asyncio.sleep(turn - now)
 
-    async def _pace(self, url: httpx.URL) -> None:
-        """Keep ``host_interval`` between the starts of requests to one host: politeness towards
-        small outlets, whatever the concurrency allows. The gap is measured from the last
-        actual start after every wait, so a stalled event loop cannot release two at once."""
+    @asynccontextmanager
+    async def _turn(self, url: httpx.URL) -> AsyncIterator[None]:
+        """Hold one of the ``connections`` in-flight places for a request whose host's turn has
+        come. ``host_interval`` is kept between the starts of requests to one host (politeness
+        towards small outlets, whatever the concurrency allows), measured from the last actual
+        start after every wait, so that neither a stalled event loop nor a wait for a place
+        can release two requests to one host at once. A request waiting for its host's turn
+        holds no place: other hosts go first."""
         interval = self.policy.host_interval
-        if interval <= 0:
-            return
         key = _host_key(url)
         loop = asyncio.get_running_loop()
         while True:
-            now = loop.time()
             last = self._host_last.get(key)
-            if last is None or now - last >= interval:
-                self._host_last[key] = now
-                return
-            await asyncio.sleep(last + interval - now)
+            if interval > 0 and last is not None and loop.time() - last < interval:
+                await asyncio.sleep(last + interval - loop.time())
+                continue
+            await self._in_flight.acquire()
+            last = self._host_last.get(key)
+            now = loop.time()
+            if interval <= 0 or last is None or now - last >= interval:
+                break
+            self._in_flight.release()  # another request to the host started meanwhile
+        self._host_last[key] = now
+        try:
+            yield
+        finally:
+            self._in_flight.release()
 
     def _slot(self, url: httpx.URL) -> asyncio.Semaphore:
         key = _host_key(url)

@@ -11,6 +11,7 @@ import tracemalloc
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from email.utils import formatdate
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -190,7 +191,13 @@ def test_response_built_in_memory_is_accepted() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    [{"per_host": 0}, {"total_timeout": 0}, {"max_body_bytes": 0}, {"retries": -1}],
+    [
+        {"per_host": 0},
+        {"connections": 0},
+        {"total_timeout": 0},
+        {"max_body_bytes": 0},
+        {"retries": -1},
+    ],
 )
 def test_policy_refuses_values_that_cannot_work(bad: dict[str, int]) -> None:
     with pytest.raises(ValueError):
@@ -765,3 +772,34 @@ def test_real_bound_is_per_host_and_port(server: LocalServer) -> None:
         results = gather_fetches(urls, FetchPolicy(per_host=1, retries=0, allow_private=True))
     assert len(results) == 4
     assert seen.peak == 2  # one per port, both at once
+
+
+def test_real_bound_over_all_hosts(server: LocalServer) -> None:
+    seen = Concurrency()
+    with LocalServer() as second, LocalServer() as third:
+        for s in (server, second, third):
+            s.route("/slow", seen)
+        urls = [s.url("/slow") for s in (server, second, third)] * 2
+        policy = FetchPolicy(per_host=2, connections=3, retries=0, allow_private=True)
+        results = gather_fetches(urls, policy)
+    assert [r.body for r in results] == [FEED] * 6
+    assert seen.peak == 3  # six allowed by per_host, three by connections
+
+
+def test_host_interval_holds_while_waiting_for_a_connection(server: LocalServer) -> None:
+    starts: dict[str, list[float]] = {}
+
+    def record(request: Request) -> Reply:
+        starts.setdefault(request.headers["host"], []).append(time.monotonic())
+        return Reply(body=FEED)
+
+    with LocalServer() as other:
+        for s in (server, other):
+            s.route("/feed", record)
+        urls = [server.url("/feed"), server.url("/feed"), other.url("/feed")]
+        policy = FetchPolicy(connections=1, host_interval=0.4, retries=0, allow_private=True)
+        gather_fetches(urls, policy)
+    first, second = starts[urlsplit(server.url("/")).netloc]
+    (alone,) = starts[urlsplit(other.url("/")).netloc]
+    assert second - first >= 0.35  # the wait for the one connection did not shorten the gap
+    assert alone < second  # the other host did not wait for this host's turn
