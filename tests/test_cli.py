@@ -65,3 +65,19 @@ def test_console_script_runs_as_a_module() -> None:
         [sys.executable, "-m", "monitor", "--version"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0 and result.stdout.startswith("monitor ")
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        "import monitor.entry",  # what the console script imports before its guard
+        "import runpy; runpy.run_module('monitor', run_name='__mp_main__')",  # -m, in a worker
+    ],
+)
+def test_worker_processes_do_not_import_the_command_line(setup: str) -> None:
+    # Extraction workers re-run the main script; the CLI's imports would cost each ~45 MB.
+    probe = f"{setup}; import sys; print(sorted({{'monitor.cli', 'httpx'}} & set(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
