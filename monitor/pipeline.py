@@ -14,6 +14,7 @@ import logging
 import multiprocessing
 import os
 import random
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -304,14 +305,21 @@ class _Cycle:
         feed = _newest(feed, MAX_ITEMS_PER_CYCLE)
         fresh = self._fresh(feed.items, state)
         ctx.progress.articles_found(len(fresh))
-        results = await asyncio.gather(
-            *(self._article(source, state, item, private_ok) for item in fresh)
-        )
+        batch = _Batch(ctx.store, state.id, self.run_id)
+        try:
+            await asyncio.gather(*(self._article(source, state, item, private_ok, batch)
+                                   for item in fresh))  # fmt: skip
+        except StorageError:
+            raise
+        except BaseException:
+            self._flush(batch)  # what is done is kept when the rest failed or was cancelled
+            raise
+        self._flush(batch)
         outcome = SourceOutcome(
             source.name,
             source.url,
             SourceStatus.OK,
-            new_items=sum(1 for article in results if article is not None),
+            new_items=len(batch.stored),
             warnings=(feed.warning,) if feed.warning else (),
         )
         return outcome, validators
@@ -327,11 +335,13 @@ class _Cycle:
             fresh.append(item)
         return fresh
 
+    def _flush(self, batch: _Batch) -> None:
+        self.tagged += sum(1 for article in batch.flush() if article.tagging.tagged)
+
     async def _article(
-        self, source: Source, state: SourceState, item: FeedItem, private_ok: bool
-    ) -> Article | None:
-        """Fetch, extract, tag and store one item; the stored article, or None when another
-        source stored the same story first."""
+        self, source: Source, state: SourceState, item: FeedItem, private_ok: bool, batch: _Batch
+    ) -> None:
+        """Fetch, extract and tag one item, and hand it to ``batch`` to be stored."""
         ctx = self.ctx
         page: PageText | None = None
         error: str | None = None
@@ -390,17 +400,54 @@ class _Cycle:
             extract_error=error,
             tagging=tagging,
         )
-        stored = ctx.store.add_article(state.id, self.run_id, article) is not None
-        if stored and tagging.tagged:
-            self.tagged += 1
+        batch.add(article)
+        if batch.full:
+            self._flush(batch)
         ctx.progress.article_done()
-        return article if stored else None
 
     async def _allowed(self, source: Source, url: str, private_ok: bool) -> bool:
         robots = self.ctx.robots
         return (
             robots is None or not source.robots or await robots.allowed(url, private_ok=private_ok)
         )
+
+
+# Articles are written in transactions of up to STORE_BATCH (a commit per article costs more
+# than the article), and none waits longer than STORE_WAIT seconds: a slow source's work is kept
+# as it goes, should the cycle be killed.
+STORE_BATCH = 25
+STORE_WAIT = 1.0
+
+
+class _Batch:
+    """A source's finished articles on their way to the store. Written together, and always
+    before the source's validators (``record_outcome``): a cycle killed in between fetches the
+    unwritten ones again next time."""
+
+    def __init__(self, store: Store, source_id: int, run_id: int) -> None:
+        self._store = store
+        self._source_id = source_id
+        self._run_id = run_id
+        self._pending: list[Article] = []
+        self._since = 0.0  # when the oldest pending article came
+        self.stored: list[Article] = []  # not counting those another source stored first
+
+    def add(self, article: Article) -> None:
+        if not self._pending:
+            self._since = time.monotonic()
+        self._pending.append(article)
+
+    @property
+    def full(self) -> bool:
+        return len(self._pending) >= STORE_BATCH or time.monotonic() - self._since >= STORE_WAIT
+
+    def flush(self) -> list[Article]:
+        """Write what is pending; the articles that were new."""
+        pending, self._pending = self._pending, []
+        ids = self._store.add_articles(self._source_id, self._run_id, pending)
+        new = [article for article, id_ in zip(pending, ids, strict=True) if id_ is not None]
+        self.stored.extend(new)
+        return new
 
 
 SITEMAPS_PER_SOURCE = 3  # sitemaps read per cycle after the first

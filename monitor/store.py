@@ -528,48 +528,59 @@ class Store:
     def add_article(self, source_id: int, run_id: int, article: Article) -> int | None:
         """Store an article and its tags in one transaction. Returns its id, or None when an
         article with the same URL (or the same guid from this source) was stored first."""
-        dated = article.published or article.fetched_at
+        return self.add_articles(source_id, run_id, [article])[0]
+
+    def add_articles(
+        self, source_id: int, run_id: int, batch: Sequence[Article]
+    ) -> list[int | None]:
+        """Store articles and their tags in one transaction (a commit per article costs more
+        than the inserts). Returns each one's id, or None as ``add_article`` does."""
+        if not batch:
+            return []
         with self._tx() as conn:
-            article_id = conn.execute(
-                self._insert(articles)
-                .values(
-                    source_id=source_id,
-                    run_id=run_id,
-                    url=article.url or None,
-                    guid=article.guid,
-                    title=article.title,
-                    summary=article.summary,
-                    text=article.text,
-                    text_origin=article.text_origin.value,
-                    extract_error=article.extract_error,
-                    published_at=article.published,
-                    fetched_at=article.fetched_at,
-                    dated_at=dated,
-                    author=article.author,
-                    categories=list(article.categories),
-                    language=article.language,
+            return [self._add(conn, source_id, run_id, article) for article in batch]
+
+    def _add(self, conn: Connection, source_id: int, run_id: int, article: Article) -> int | None:
+        article_id = conn.execute(
+            self._insert(articles)
+            .values(
+                source_id=source_id,
+                run_id=run_id,
+                url=article.url or None,
+                guid=article.guid,
+                title=article.title,
+                summary=article.summary,
+                text=article.text,
+                text_origin=article.text_origin.value,
+                extract_error=article.extract_error,
+                published_at=article.published,
+                fetched_at=article.fetched_at,
+                dated_at=article.published or article.fetched_at,
+                author=article.author,
+                categories=list(article.categories),
+                language=article.language,
+            )
+            .on_conflict_do_nothing()
+            .returning(articles.c.id)
+        ).scalar()
+        if article_id is None:
+            return None
+        tagging = article.tagging
+        for topic in tagging.topics:
+            conn.execute(
+                tags.insert().values(
+                    article_id=article_id,
+                    topic=topic,
+                    score=tagging.score,
+                    aspects=list(tagging.aspects),
+                    countries=list(tagging.countries),
+                    evidence=[
+                        {"term": e.term, "text": e.text, "concept": e.concept}
+                        for e in tagging.evidence
+                    ],
                 )
-                .on_conflict_do_nothing()
-                .returning(articles.c.id)
-            ).scalar()
-            if article_id is None:
-                return None
-            tagging = article.tagging
-            for topic in tagging.topics:
-                conn.execute(
-                    tags.insert().values(
-                        article_id=article_id,
-                        topic=topic,
-                        score=tagging.score,
-                        aspects=list(tagging.aspects),
-                        countries=list(tagging.countries),
-                        evidence=[
-                            {"term": e.term, "text": e.text, "concept": e.concept}
-                            for e in tagging.evidence
-                        ],
-                    )
-                )
-            return int(article_id)
+            )
+        return int(article_id)
 
     def tagged_between(self, since: datetime, until: datetime) -> list[StoredArticle]:
         """Tagged articles dated in [since, until), best score first."""

@@ -110,6 +110,37 @@ def test_articles_deduplicated_by_url_and_by_guid(store: Store) -> None:
     assert store.count_articles() == 3
 
 
+def test_a_batch_is_one_transaction_with_duplicates_reported_in_place(
+    store: Store, tmp_path: Path
+) -> None:
+    state = store.ensure_source(SOURCE)
+    run = store.start_run(NOW)
+    store.add_article(state.id, run, article("https://wire.example/1", "g1"))
+    batch = [
+        article("https://wire.example/2", "g2"),
+        article("https://wire.example/1", "g9"),  # stored before
+        article("https://wire.example/3", "g3", tagged=False),
+        article("https://wire.example/2", "g8"),  # earlier in this batch
+    ]
+    ids = store.add_articles(state.id, run, batch)
+    assert [i is not None for i in ids] == [True, False, True, False]
+    assert store.count_articles() == 3
+    assert store.add_articles(state.id, run, []) == []
+
+    # A failing batch leaves nothing of itself behind.
+    with sqlite3.connect(tmp_path / "db" / "monitor.db") as conn:
+        conn.execute(
+            "CREATE TRIGGER refuse_fifth BEFORE INSERT ON articles WHEN NEW.url LIKE '%/5' "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    with pytest.raises(StorageError, match="refused"):
+        store.add_articles(
+            state.id, run, [article("https://wire.example/4"), article("https://wire.example/5")]
+        )
+    assert store.count_articles() == 3
+    assert not store.known(state.id, "https://wire.example/4", None)
+
+
 def test_tagged_between_round_trips_tagging(store: Store) -> None:
     state = store.ensure_source(SOURCE)
     run = store.start_run(NOW)
