@@ -23,6 +23,11 @@ outright: disjoint years (the same festival's 2026 and 2027 editions) and disjoi
 
 Pairs are merged best first, single-link, but never so that one group holds two different URLs of
 one outlet (a cannot-link rule plain union-find would break through a third story).
+
+Not every pair is weighed: a week holds a thousand stories. Candidates come from an index of
+anchors (a pair must share two, and a name meets only names of its first letters), and pairs
+that a veto or an upper bound on ``specific`` rules out are skipped; the result is the same as
+weighing every pair.
 """
 
 from __future__ import annotations
@@ -30,11 +35,12 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from functools import cache
+from functools import cache, cached_property, lru_cache
 
 from babel import Locale
 
@@ -55,6 +61,7 @@ _W_YEAR = 0.5
 _W_COUNTRY = 0.5
 _MIN_KEY = 3  # shortest name key kept
 _MIN_PREFIX = 4  # shortest key that may match a longer one by prefix (Baku ~ Bakıda)
+_ROUNDING = 1e-9  # slack for a sum of floats taken in another order
 
 # Languages whose CLDR country names are dropped from the names (pooled: a Latin text may quote
 # a Russian name). Those of the monitor's rule packs.
@@ -119,9 +126,16 @@ _LETTER_FOLD = str.maketrans({"f": "p", "w": "v", "x": "h", "q": "k", "e": "a", 
                               "o": "a", "u": "a", "y": "a"})  # fmt: skip
 
 _WORD = re.compile(r"[^\W\d_]+")
-_SENTENCE_START = re.compile(r"(?:^|[.!?…:;\n]|\s[–—-])[\s\"'«»“”„(]*$")
+_CASELESS = re.compile("[\u10d0-\u10ff]")  # Georgian: no capital letter marks a name
+# The words of _WORD but those starting with a lower-case Latin or Cyrillic letter: no names in
+# a cased script, and most words. The expression skips them, not a loop word by word; it opens
+# with a character class, which the engine scans for fast, then looks behind: a word's start.
+_LOWER = "".join(ch for ch in map(chr, range(0x530)) if ch.isalpha() and ch.islower())
+_NOT_LOWER_WORD = re.compile(rf"[^\W\d_{re.escape(_LOWER)}](?<![^\W\d_].)[^\W\d_]*")
+# A digit not after a letter, digit, point or comma, then more (the look-behind follows the first
+# digit so that the expression opens with it: the engine scans for a digit fast).
 _NUMBER = re.compile(
-    r"(?<![\w.,])(\d{1,3}(?:[.,  ]\d{3})+(?!\d)|\d+)(?:[.,](\d{1,2})(?!\d))?"
+    r"(\d(?<![\w.,]\d)(?:\d{0,2}(?:[.,  ]\d{3})+(?!\d)|\d*))(?:[.,](\d{1,2})(?!\d))?"
     r"(?:\s*(?P<scale>[^\W\d_]+))?"
 )
 _SCALES = {
@@ -186,6 +200,16 @@ _COUNT_WORDS: dict[str, dict[str, int]] = {
 }  # fmt: skip
 
 
+def _whole_words(words: Iterable[str]) -> re.Pattern[str]:
+    """Any of ``words`` as a whole word of _WORD. Each looks behind once matched, so that the
+    expression opens with letters: the engine scans for them fast."""
+    alternatives = "|".join(rf"{re.escape(w)}(?<![^\W\d_]{re.escape(w)})" for w in words)
+    return re.compile(rf"(?:{alternatives})(?![^\W\d_])")
+
+
+_COUNT_WORD_PATTERNS = {lang: _whole_words(words) for lang, words in _COUNT_WORDS.items()}
+
+
 @dataclass(frozen=True)
 class Anchors:
     """What one story can be recognised by, in any language."""
@@ -195,6 +219,20 @@ class Anchors:
     numbers: frozenset[str] = frozenset()
     years: frozenset[str] = frozenset()
     countries: frozenset[str] = frozenset()
+
+    @cached_property
+    def all_names(self) -> frozenset[str]:
+        """Names and soft words: what another story's names are matched against."""
+        return self.names | self.soft
+
+    @cached_property
+    def by_prefix(self) -> dict[str, tuple[str, ...]]:
+        """Names and soft words long enough to match by prefix, by bucket (see ``_bucket``)."""
+        found: dict[str, list[str]] = {}
+        for key in self.all_names:
+            if len(key) >= _MIN_PREFIX:
+                found.setdefault(_bucket(key), []).append(key)
+        return {bucket: tuple(keys) for bucket, keys in found.items()}
 
 
 @dataclass(frozen=True)
@@ -242,18 +280,22 @@ def group_stories(
             i = parent[i]
         return i
 
-    pairs: list[tuple[float, float, int, int]] = []
-    for i, a in enumerate(stories):
-        for j in range(i + 1, len(stories)):
-            b = stories[j]
-            if a.url and a.url == b.url:
-                pairs.append((-math.inf, -math.inf, i, j))
-                continue
-            if a.source == b.source or abs(a.published - b.published) > window:
-                continue
-            match = compare(found[i], found[j], weigh)
-            if match.same:
-                pairs.append((-match.overlap, -match.specific, i, j))
+    reach = [_reach(a, weigh) for a in found]
+    pairs = [(-math.inf, -math.inf, i, j) for i, j in _same_url(stories)]
+    for i, j in _candidates(found):
+        a, b = stories[i], stories[j]
+        if a.url and a.url == b.url:
+            continue  # paired above
+        if a.source == b.source or abs(a.published - b.published) > window:
+            continue
+        # Cheap bounds first: most pairs of a busy week fail them and need no weighing.
+        if _veto(found[i], found[j]) or not _may_be_specific(
+            found[i], found[j], reach[i], reach[j]
+        ):
+            continue
+        match = compare(found[i], found[j], weigh)
+        if match.same:
+            pairs.append((-match.overlap, -match.specific, i, j))
     # Surest pairs first; on a tie the better-ranked stories (earlier in the input) win.
     for *_, i, j in sorted(pairs):
         ri, rj = root(i), root(j)
@@ -266,6 +308,80 @@ def group_stories(
         _represent([stories[k] for k in group], prefer_languages)
         for _, group in sorted(members.items())
     )
+
+
+def _same_url(stories: Sequence[Story]) -> Iterator[tuple[int, int]]:
+    """Pairs (i, j), i < j, of stories with one non-empty URL: one article, always merged."""
+    by_url: dict[str, list[int]] = {}
+    for i, story in enumerate(stories):
+        if story.url:
+            by_url.setdefault(story.url, []).append(i)
+    for same in by_url.values():
+        yield from ((i, j) for n, i in enumerate(same) for j in same[n + 1 :])
+
+
+def _candidates(found: Sequence[Anchors]) -> Iterator[tuple[int, int]]:
+    """Pairs (i, j), i < j, that may reach :data:`MIN_SHARED`: a superset of the ``same`` ones.
+
+    ``compare(found[i], found[j]).shared`` counts ``i``'s names that meet one of ``j``'s, plus
+    shared numbers and years. A name meets only keys in its own bucket (:func:`_bucket`), so
+    summing, over the buckets both stories have, how many of ``i``'s anchors fall in each bounds
+    that count from above; pairs below :data:`MIN_SHARED` cannot be the same story.
+    """
+    counts = [_bucket_counts(a) for a in found]
+    postings: dict[str, list[int]] = {}
+    for j, buckets in enumerate(counts):
+        for bucket in buckets:
+            postings.setdefault(bucket, []).append(j)
+    for i, buckets in enumerate(counts):
+        hits: Counter[int] = Counter()
+        for bucket, times in buckets.items():
+            holders = postings[bucket]
+            later = holders[bisect_right(holders, i) :]
+            for _ in range(times):
+                hits.update(later)
+        yield from ((i, j) for j, n in hits.items() if n >= MIN_SHARED)
+
+
+def _bucket_counts(a: Anchors) -> Counter[str]:
+    """How many of the story's anchors fall in each bucket; kinds apart."""
+    counts = Counter("n" + _bucket(k) for k in a.all_names)
+    counts.update("#" + n for n in a.numbers)
+    counts.update("y" + y for y in a.years)
+    return counts
+
+
+def _reach(a: Anchors, w: _Weights) -> dict[str, float]:
+    """Per bucket, the most that the story's names or number there can add to ``specific``."""
+    reach: dict[str, float] = {}
+    for k in a.all_names:
+        bucket = "n" + _bucket(k)
+        reach[bucket] = reach.get(bucket, 0.0) + w("n", k)
+    for n in a.numbers:
+        reach["#" + n] = w("#", n)
+    return reach
+
+
+def _may_be_specific(
+    a: Anchors, b: Anchors, reach_a: Mapping[str, float], reach_b: Mapping[str, float]
+) -> bool:
+    """False when ``compare(a, b).specific`` stays under :data:`MIN_SPECIFIC` for sure.
+
+    Its names weigh at most ``a``'s that meet ``b``'s, which share their buckets; its numbers
+    are the shared ones. The bound adds the same weights in another order: a rounding apart.
+    """
+    bound = sum(reach_a[bucket] for bucket in reach_a.keys() & reach_b.keys())
+    bound += _W_COUNTRY * max(0, len(a.countries & b.countries) - 2)
+    return bound >= MIN_SPECIFIC - _ROUNDING
+
+
+def _bucket(key: str) -> str:
+    """The part of a name's key that every key it meets shares (see :func:`_prefix_match`).
+
+    A key shorter than :data:`_MIN_PREFIX` meets only itself; a longer one only keys of at least
+    that length that begin with the same :data:`_MIN_PREFIX` letters.
+    """
+    return key[:_MIN_PREFIX]
 
 
 def _conflict(stories: Sequence[Story], left: Iterable[int], right: Iterable[int]) -> bool:
@@ -318,8 +434,9 @@ def anchors(story: Story, text: str = "") -> Anchors:
                 names.add(key)
         for value in _numbers(part):
             (years if value.startswith("y") else numbers).add(value)
-        words = _COUNT_WORDS.get(lang, {})
-        numbers.update(str(words[w]) for w in _WORD.findall(part.lower()) if w in words)
+        if lang in _COUNT_WORDS:
+            words = _COUNT_WORDS[lang]
+            numbers.update(str(words[w]) for w in _COUNT_WORD_PATTERNS[lang].findall(part.lower()))
     return Anchors(
         names=frozenset(names),
         soft=frozenset(soft - names),
@@ -335,13 +452,18 @@ def _title_case(title: str) -> bool:
 
 
 def _words(text: str) -> Iterable[tuple[str, bool, bool]]:
-    """Each word with: is it of a caseless script (Georgian), does it start a sentence."""
-    for m in _WORD.finditer(text):
+    """Each word that may be a name, with: is it of a caseless script (Georgian), does it start
+    a sentence. A word that starts with a lower-case letter of a cased script never is, and most
+    words do."""
+    georgian = _CASELESS.search(text) is not None
+    for m in (_WORD if georgian else _NOT_LOWER_WORD).finditer(text):
         word = m.group()
+        caseless = georgian and _CASELESS.search(word) is not None
+        if word.islower() and not caseless:
+            continue
         start = m.start()
         if start >= 2 and text[start - 1] in ("'", "’") and text[start - 2].isalpha():
             continue  # a Turkish suffix after an apostrophe: İzmir'de
-        caseless = any("\u10d0" <= ch <= "\u10ff" for ch in word)
         # Look back by index: slicing the text before every word is quadratic in its length.
         i = start
         while i > 0 and text[i - 1] in " \t\"'«»“”„(":
@@ -350,6 +472,7 @@ def _words(text: str) -> Iterable[tuple[str, bool, bool]]:
         yield word, caseless, initial
 
 
+@lru_cache(maxsize=1 << 18)  # a day's texts repeat their words; keys are pure
 def _key(word: str, lang: str) -> str:
     """A Latin key on which spellings of one name in several languages and scripts meet."""
     out = []
@@ -394,6 +517,7 @@ def _country_keys() -> dict[str, frozenset[str]]:
     return {k: frozenset(v) for k, v in keys.items()}
 
 
+@lru_cache(maxsize=1 << 18)
 def _is_country(key: str) -> bool:
     if len(key) < _MIN_PREFIX:
         return False
@@ -424,15 +548,40 @@ def _numbers(text: str) -> Iterable[str]:
 class _Weights:
     df: Counter[str]
     total: int
+    # Per-instance memos: a grouping run weighs the same anchors and stories again and again.
+    _known: dict[str, float] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _totals: dict[Anchors, float] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    @cached_property
+    def _size(self) -> int:
+        return self.total + PRIOR_STORIES
+
+    @cached_property
+    def _rare(self) -> float:
+        return math.log(self._size / 2.5)
 
     def __call__(self, kind: str, anchor: str) -> float:
         """Type weight times a rarity factor: 1 for an anchor in at most two stories."""
+        tagged = kind + anchor
+        weight = self._known.get(tagged)
+        if weight is None:
+            weight = self._known[tagged] = self._weigh(kind, anchor, self.df[tagged])
+        return weight
+
+    def _weigh(self, kind: str, anchor: str, df: int) -> float:
         base = {"n": _W_NAME, "c": _W_COUNTRY, "y": _W_YEAR}.get(kind, _W_NUMBER)
         if kind == "#" and anchor.isdigit() and int(anchor) < 13:
             base = _W_SMALL_NUMBER
-        size = self.total + PRIOR_STORIES
-        rare = math.log(size / 2.5)
-        return base * min(1.0, math.log(size / (self.df[kind + anchor] + 0.5)) / rare)
+        return base * min(1.0, math.log(self._size / (df + 0.5)) / self._rare)
+
+    def total_of(self, a: Anchors) -> float:
+        """The weight of all of a story's anchors but its soft words."""
+        total = self._totals.get(a)
+        if total is None:
+            total = self._totals[a] = _total(a, self)
+        return total
 
 
 def _weights(found: Sequence[Anchors]) -> _Weights:
@@ -448,36 +597,52 @@ def _weights(found: Sequence[Anchors]) -> _Weights:
 def compare(a: Anchors, b: Anchors, weigh: _Weights | None = None) -> Match:
     """How much two stories' anchors agree (see the module's docstring)."""
     w = weigh or _weights([a, b])
-    if a.years and b.years and not a.years & b.years:
-        return Match(0.0, 0.0, vetoed="years differ")
-    if a.countries and b.countries and not a.countries & b.countries:
-        return Match(0.0, 0.0, vetoed="countries differ")
-    names = min(_matched_names(a, b, w), _matched_names(b, a, w))
-    count = sum(_meets(k, b.names | b.soft) for k in a.names | a.soft)
-    count += len(a.numbers & b.numbers) + len(a.years & b.years)
-    numbers = sum(w("#", n) for n in a.numbers & b.numbers)
-    shared = (
-        names
-        + numbers
-        + sum(w("y", y) for y in a.years & b.years)
-        + sum(w("c", c) for c in a.countries & b.countries)
-    )
+    vetoed = _veto(a, b)
+    if vetoed:
+        return Match(0.0, 0.0, vetoed=vetoed)
+    mine = _matched(a, b)
+    names = min(_weight_of(mine, w), _weight_of(_matched(b, a), w))
+    numbers_shared = a.numbers & b.numbers
+    years = a.years & b.years
+    countries = a.countries & b.countries
+    count = len(mine) + len(numbers_shared) + len(years)
+    numbers = sum(w("#", n) for n in numbers_shared)
+    shared = names + numbers + sum(w("y", y) for y in years) + sum(w("c", c) for c in countries)
     # One country pair is shared by many stories; the same three or more countries are telling.
-    many = _W_COUNTRY * max(0, len(a.countries & b.countries) - 2)
-    smaller = min(_total(a, w), _total(b, w))
+    many = _W_COUNTRY * max(0, len(countries) - 2)
+    smaller = min(w.total_of(a), w.total_of(b))
     # Soft words count in ``shared`` only, so the ratio can pass 1.
     overlap = min(1.0, shared / smaller) if smaller else 0.0
     return Match(names + numbers + many, overlap, count)
 
 
-def _matched_names(a: Anchors, b: Anchors, w: _Weights) -> float:
-    """Weight of ``a``'s names (and soft words) that meet one of ``b``'s."""
-    theirs = b.names | b.soft
-    return sum(w("n", k) for k in a.names | a.soft if _meets(k, theirs))
+def _veto(a: Anchors, b: Anchors) -> str | None:
+    """Why two stories cannot be one whatever else they share, if they cannot."""
+    if a.years and b.years and a.years.isdisjoint(b.years):
+        return "years differ"
+    if a.countries and b.countries and a.countries.isdisjoint(b.countries):
+        return "countries differ"
+    return None
 
 
-def _meets(key: str, keys: frozenset[str]) -> bool:
-    return key in keys or any(_prefix_match(key, k) for k in keys)
+def _matched(a: Anchors, b: Anchors) -> list[str]:
+    """``a``'s names (and soft words) that meet one of ``b``'s, in ``a``'s order."""
+    return [k for k in a.all_names if _meets(k, b)]
+
+
+def _weight_of(names: Iterable[str], w: _Weights) -> float:
+    return sum(w("n", k) for k in names)
+
+
+def _meets(key: str, other: Anchors) -> bool:
+    """Does ``key`` meet one of ``other``'s names or soft words (:func:`_prefix_match`)?
+
+    Only keys of its bucket can, and a short key only itself: the others are not tried.
+    """
+    if key in other.all_names:
+        return True
+    longer = other.by_prefix.get(_bucket(key))
+    return longer is not None and any(_prefix_match(key, k) for k in longer)
 
 
 def _total(a: Anchors, w: _Weights) -> float:

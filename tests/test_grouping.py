@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import random
+import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from itertools import combinations
@@ -9,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.grouping import anchors, compare, group_stories
-from monitor.models import AlsoIn, Story
+from monitor import grouping
+from monitor.grouping import Anchors, Match, _weights, anchors, compare, group_stories
+from monitor.models import AlsoIn, Evidence, Story
 from monitor.yamlfile import read_yaml
 
 DATA = Path(__file__).parent / "data" / "grouping" / "stories.yaml"
@@ -161,3 +166,293 @@ def test_article_text_adds_anchors() -> None:
 
 def test_empty_input() -> None:
     assert group_stories([]) == ()
+
+
+# --- the same groups as comparing every pair ---------------------------------------------------
+
+# One name as languages spell it: versions of one event meet across scripts and by prefix
+# (Bakıda, Bakinsky), short keys meet only themselves (Ali ~ Əli, not Alimov), Georgian words
+# are soft.
+_SPELLINGS: list[dict[str, str]] = [
+    {"en": "Baku", "ru": "Баку", "az": "Bakıda", "tr": "Bakü", "ka": "ბაქოში"},
+    {"en": "Bakinsky", "ru": "Бакинский"},
+    {"en": "Tashkent", "ru": "Ташкенте", "az": "Daşkənddə", "tr": "Taşkent", "uz": "Toshkent"},
+    {"en": "Karvan", "ru": "Карван", "az": "Karvan", "ka": "კარვანი"},
+    {"en": "Nigora Saidova", "ru": "Нигора Саидова", "uz": "Nigora Saidova"},
+    {"en": "Sheki", "ru": "Шеки", "az": "Şəki", "tr": "Şeki"},
+    {"en": "Samarkand", "ru": "Самарканд", "uz": "Samarqand"},
+    {"en": "Ganja", "ru": "Гянджа", "az": "Gəncə"},
+    {"en": "Venice", "it": "Venezia", "ru": "Венеции"},
+    {"en": "Lumiere Studio", "ru": "студия Люмьер"},
+    {"en": "Tbilisi", "ru": "Тбилиси", "ka": "თბილისი"},
+    {"en": "UNESCO", "ru": "ЮНЕСКО"},
+    {"en": "TRT", "tr": "TRT"},
+    {"en": "Ali", "az": "Əli", "ru": "Али"},
+    {"en": "Alimov", "ru": "Алимов"},
+    {"en": "Alim", "uz": "Alim"},
+    {"en": "Aral", "ru": "Арал", "kk": "Арал"},
+    {"en": "Aralsk", "ru": "Аральск"},
+    {"en": "Ola"},
+    {"en": "Olam", "uz": "Olam"},
+]
+_FILLER: dict[str, list[str]] = {
+    lang: words.split()
+    for lang, words in {
+        "en": "the film festival crew producer said will open with a new",
+        "ru": "фильм фестиваль съемки продюсер сказал откроет новый вместе с",
+        "az": "film festival çəkiliş prodüser dedi açacaq yeni ilə",
+        "tr": "film festival çekim yapımcı dedi açacak yeni ile",
+        "uz": "film festival suratga olish prodyuser dedi yangi bilan",
+        "kk": "фильм фестиваль түсірілім продюсер айтты жаңа",
+        "ka": "ფილმი ფესტივალი გადაღება პროდიუსერი ახალი",
+        "it": "il film festival riprese produttore ha detto nuovo con",
+    }.items()
+}
+_NUMBERS: dict[str, list[str]] = {
+    "en": ["5 million", "1,200,000", "30%", "six", "150", "2.5 million", "40"],
+    "ru": ["5 млн", "1 200 000", "30%", "шести", "150", "2,5 млн", "40"],
+    "az": ["5 milyon", "1.200.000", "%30", "altı", "150", "2,5 milyon", "40"],
+    "tr": ["5 milyon", "1.200.000", "%30", "altı", "150", "2,5 milyon", "40"],
+}
+_SOURCES = [f"Outlet {letter}" for letter in "ABCDEFGHIJ"] + ["Baku Post", "Tashkent Times"]
+_COUNTRY_CODES = ["AZ", "UZ", "KZ", "TR", "GE", "IT"]
+
+
+def _sentence(rng: random.Random, lang: str, names: list[str], numbers: list[int]) -> str:
+    filler = _FILLER[lang]
+    words = [rng.choice(filler).capitalize(), *rng.sample(filler, 3)]
+    for name in names:
+        words.insert(rng.randint(1, len(words)), name)
+    for n in numbers:
+        spelled = _NUMBERS.get(lang, _NUMBERS["en"])
+        words.insert(rng.randint(1, len(words)), spelled[n % len(spelled)])
+    return " ".join(words) + "."
+
+
+def _synthetic(seed: int, events: int = 90) -> tuple[list[Story], dict[str, str]]:
+    """Seeded stories: several versions of each event, in several languages and outlets, with
+    stray shared names, numbers, years and countries, and some repeated URLs."""
+    rng = random.Random(seed)
+    start = datetime.fromisoformat("2026-11-20T00:00:00+00:00")
+    stories: list[Story] = []
+    texts: dict[str, str] = {}
+    for event in range(events):
+        names = rng.sample(range(len(_SPELLINGS)), rng.randint(1, 4))
+        numbers = rng.sample(range(7), rng.randint(0, 2))
+        years = rng.sample(["2025", "2026", "2027"], rng.choice([0, 0, 1, 1, 2]))
+        countries = rng.sample(_COUNTRY_CODES, rng.choice([0, 2, 2, 2, 3, 4]))
+        when = start + timedelta(hours=rng.uniform(0, 96))
+        for version in range(rng.choice([1, 1, 2, 2, 3, 4])):
+            lang = rng.choice(list(_FILLER))
+            own = [n for n in names if rng.random() < 0.8] + rng.sample(range(len(_SPELLINGS)), 1)
+            spelled = [_SPELLINGS[n].get(lang, _SPELLINGS[n]["en"]) for n in own]
+            mine = [n for n in numbers if rng.random() < 0.8] + [rng.randrange(7)] * rng.randint(
+                0, 1
+            )
+            summary = _sentence(rng, lang, spelled[:2], mine) + " " + " ".join(years)
+            title = _sentence(rng, lang, spelled[2:], [])
+            if lang == "en" and rng.random() < 0.3:
+                title = title.title()  # a Title Case headline: the summary's names count
+            url = "" if rng.random() < 0.02 else f"https://example.org/{seed}/{event}/{version}"
+            story = Story(
+                url=url,
+                title=title,
+                source=rng.choice(_SOURCES),
+                language=lang,
+                published=when + timedelta(hours=rng.uniform(-20, 20)),
+                topics=("film_cooperation",),
+                score=rng.random(),
+                aspects=(),
+                countries=tuple(c for c in countries if rng.random() < 0.9),
+                evidence=tuple(
+                    Evidence("film", _sentence(rng, lang, spelled[1:], mine[:1]))
+                    for _ in range(rng.randint(0, 2))
+                ),
+                summary=summary,
+            )
+            stories.append(story)
+            if url and rng.random() < 0.3:
+                texts[url] = _sentence(rng, lang, spelled, mine) * 2
+            if url and rng.random() < 0.05:  # the same article again, from another fetch
+                stories.append(replace(story, score=rng.random(), summary="Nothing in common."))
+    stories.sort(key=lambda s: -s.score)
+    return stories, texts
+
+
+def _reference_prefix_match(a: str, b: str) -> bool:
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    return long.startswith(short) and (len(short) >= 4 or short == long)
+
+
+def _reference_compare(a: Anchors, b: Anchors, w: Callable[[str, str], float]) -> Match:
+    """``compare`` as first written: every name tried against every name."""
+    if a.years and b.years and not a.years & b.years:
+        return Match(0.0, 0.0, vetoed="years differ")
+    if a.countries and b.countries and not a.countries & b.countries:
+        return Match(0.0, 0.0, vetoed="countries differ")
+
+    def meets(key: str, keys: frozenset[str]) -> bool:
+        return key in keys or any(_reference_prefix_match(key, k) for k in keys)
+
+    def matched(x: Anchors, y: Anchors) -> float:
+        return sum(w("n", k) for k in x.names | x.soft if meets(k, y.names | y.soft))
+
+    def total(x: Anchors) -> float:
+        return (
+            sum(w("n", k) for k in x.names)
+            + sum(w("#", n) for n in x.numbers)
+            + sum(w("y", y) for y in x.years)
+            + sum(w("c", c) for c in x.countries)
+        )
+
+    names = min(matched(a, b), matched(b, a))
+    count = sum(meets(k, b.names | b.soft) for k in a.names | a.soft)
+    count += len(a.numbers & b.numbers) + len(a.years & b.years)
+    numbers = sum(w("#", n) for n in a.numbers & b.numbers)
+    shared = (
+        names
+        + numbers
+        + sum(w("y", y) for y in a.years & b.years)
+        + sum(w("c", c) for c in a.countries & b.countries)
+    )
+    many = 0.5 * max(0, len(a.countries & b.countries) - 2)
+    smaller = min(total(a), total(b))
+    overlap = min(1.0, shared / smaller) if smaller else 0.0
+    return Match(names + numbers + many, overlap, count)
+
+
+def _reference_group(
+    stories: list[Story],
+    window: timedelta,
+    texts: dict[str, str],
+    prefer: tuple[str, ...],
+) -> tuple[Story, ...]:
+    """``group_stories`` as first written: every pair compared, merged best first."""
+    found = [anchors(s, texts.get(s.url, "")) for s in stories]
+    w = _weights(found)
+    pairs: list[tuple[float, float, int, int]] = []
+    for i, j in combinations(range(len(stories)), 2):
+        a, b = stories[i], stories[j]
+        if a.url and a.url == b.url:
+            pairs.append((-math.inf, -math.inf, i, j))
+        elif a.source != b.source and abs(a.published - b.published) <= window:
+            match = _reference_compare(found[i], found[j], w)
+            if match.same:
+                pairs.append((-match.overlap, -match.specific, i, j))
+    groups = {i: [i] for i in range(len(stories))}
+    home = list(range(len(stories)))
+    for *_, i, j in sorted(pairs):
+        left, right = groups[home[i]], groups[home[j]]
+        if left is right or any(
+            stories[k].source == stories[m].source and stories[k].url != stories[m].url
+            for k in left
+            for m in right
+        ):
+            continue
+        keep, gone = min(home[i], home[j]), max(home[i], home[j])
+        groups[keep] = sorted(left + right)
+        for k in groups.pop(gone):
+            home[k] = keep
+    result = []
+    for _, members in sorted(groups.items()):
+        group = [stories[k] for k in members]
+        rank = {lang: n for n, lang in enumerate(prefer)}
+        best = min(group, key=lambda s: rank.get(s.language or "", len(rank))) if rank else group[0]
+        also: dict[str, AlsoIn] = {}
+        for s in [best, *(s for s in group if s is not best)]:
+            for other in ([] if s is best else [AlsoIn(s.url, s.source, s.language)]) + list(
+                s.also
+            ):
+                if other.url != best.url:
+                    also.setdefault(other.url, other)
+        result.append(replace(best, also=tuple(also.values())))
+    return tuple(result)
+
+
+@pytest.mark.parametrize(
+    ("seed", "hours", "prefer"),
+    [(1, 36, ()), (2, 36, ("ru", "en")), (3, 60, ()), (4, 12, ("az",))],
+)
+def test_groups_are_those_of_comparing_every_pair(
+    seed: int, hours: int, prefer: tuple[str, ...]
+) -> None:
+    stories, texts = _synthetic(seed)
+    window = timedelta(hours=hours)
+    got = group_stories(stories, window=window, texts=texts, prefer_languages=prefer)
+    assert got == _reference_group(stories, window, texts, prefer)
+    assert sum(len(s.also) >= 1 for s in got) >= 15  # the check is not vacuous
+
+
+def test_compare_is_that_of_every_name_against_every_name() -> None:
+    stories, texts = _synthetic(5, events=40)
+    found = [anchors(s, texts.get(s.url, "")) for s in stories]
+    w = _weights(found)
+    for a, b in combinations(found, 2):
+        assert compare(a, b, w) == _reference_compare(a, b, w)
+        assert compare(a, b) == _reference_compare(a, b, _weights([a, b]))
+
+
+# --- the faster expressions find what the plain ones found -------------------------------------
+
+_PLAIN_NUMBER = re.compile(
+    r"(?<![\w.,])(\d{1,3}(?:[.,  ]\d{3})+(?!\d)|\d+)(?:[.,](\d{1,2})(?!\d))?"
+    r"(?:\s*(?P<scale>[^\W\d_]+))?"
+)
+_PIECES = [
+    *"0123456789" * 2,
+    *".,'’-_ \n\u00a0«(",
+    "млн",
+    " million",
+    "%",
+    "١٣",
+    "²",
+    "Baku",
+    "baku",
+    "İzmir",
+    "ʻO",
+    "თბილისი",
+    "Ǆ",
+    " – ",
+    "ЮНЕСКО",
+    "iki",
+    "on",
+    "six",
+    "шести",
+]
+
+
+def _plain_words(text: str) -> list[tuple[str, bool, bool]]:
+    """Every word as first found: with is it caseless, does it start a sentence."""
+    found = []
+    for m in re.finditer(r"[^\W\d_]+", text):
+        word, start = m.group(), m.start()
+        if start >= 2 and text[start - 1] in ("'", "’") and text[start - 2].isalpha():
+            continue
+        caseless = any("\u10d0" <= ch <= "\u10ff" for ch in word)
+        i = start
+        while i > 0 and text[i - 1] in " \t\"'«»“”„(":
+            i -= 1
+        initial = i == 0 or text[i - 1] in ".!?…:;\n" or text[i - 2 : i] in (" –", " —", " -")
+        found.append((word, caseless, initial))
+    return found
+
+
+def _may_be_name(word: str, caseless: bool, initial: bool) -> bool:
+    """What ``anchors`` asks of a word before it keeps it as a name or a soft word."""
+    return caseless or word.isupper() or word[0].isupper()
+
+
+def test_words_numbers_and_count_words_are_found_as_by_the_plain_expressions() -> None:
+    rng = random.Random(7)
+    for _ in range(20_000):
+        text = "".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 12)))
+        assert [(m.span(), m.groups()) for m in grouping._NUMBER.finditer(text)] == [
+            (m.span(), m.groups()) for m in _PLAIN_NUMBER.finditer(text)
+        ]
+        assert [w for w in grouping._words(text) if _may_be_name(*w)] == [
+            w for w in _plain_words(text) if _may_be_name(*w)
+        ]
+        lowered = text.lower()
+        for lang, words in grouping._COUNT_WORDS.items():
+            found = set(grouping._COUNT_WORD_PATTERNS[lang].findall(lowered))
+            assert found == words.keys() & set(re.findall(r"[^\W\d_]+", lowered))
