@@ -6,7 +6,11 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import settings
 
+from monitor import cli, sources_cmd
+from monitor.extract import extract_page
 from monitor.localserver import LocalServer
+from monitor.tag import TagInput
+from tests.sites import HTML, InlineExtractor, cached_tagger, page
 
 # make test is deterministic: the same examples on every run, so that CI never fails on a
 # draw nobody can reproduce. HYPOTHESIS_PROFILE=explore draws new ones.
@@ -19,3 +23,30 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 def server() -> Iterator[LocalServer]:
     with LocalServer() as local:
         yield local
+
+
+# -- a quicker CLI: the same code, without a process pool and a tagger reload per command -----
+# Not autouse: a module that runs the CLI in-process asks for them with
+# ``pytestmark = pytest.mark.usefixtures("quick_cli", ...)``.
+
+
+@pytest.fixture
+def quick_cli(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Extraction in a thread of this process instead of a process pool, and the tagger loaded
+    once per session instead of once per command (``run``, ``sources test``/``validate``)."""
+    monkeypatch.setattr(cli, "ProcessExtractor", InlineExtractor)
+    monkeypatch.setattr(cli, "load_tagger", cached_tagger)
+    monkeypatch.setattr(sources_cmd, "load_tagger", cached_tagger)
+    # Warm up what is slow the first time, so that no test's timing depends on its order.
+    cached_tagger(()).tag(TagInput("Film co-production", "A film co-production agreement."))
+
+
+@pytest.fixture
+def warm_extraction() -> None:
+    """Extract one page before the test, so that the first extraction of the session (slow:
+    lazy imports and set-up) does not fall in a test that measures time."""
+    extract_page(
+        page("Warm up", ("A paragraph long enough to be the text of an article. " * 3,)).encode(),
+        "http://127.0.0.1/",
+        HTML,
+    )

@@ -1,13 +1,26 @@
 """Building blocks for tests that serve outlets on 127.0.0.1: feeds and article pages with the
-navigation, sidebars, comments and footers of real news sites."""
+navigation, sidebars, comments and footers of real news sites; a sources.yaml for them, the
+``monitor`` command run in-process on it, and what it stored."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import html
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
+
+from monitor import cli
+from monitor.extract import extract_page
+from monitor.models import PageText
+from monitor.tag import load_tagger
+
+HTML = "text/html; charset=utf-8"
 
 
 @dataclass(frozen=True)
@@ -78,3 +91,54 @@ def write_config(folder: Path, sources: list[dict[str, str]], extra: str = "") -
     path = folder / "sources.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def database(folder: Path) -> Path:
+    """The database of a configuration written by :func:`write_config` into ``folder``."""
+    return folder / "storage" / "monitor.db"
+
+
+def rows(folder: Path, query: str) -> list[tuple[Any, ...]]:
+    """Every row ``query`` returns from the database in ``folder``."""
+    with sqlite3.connect(database(folder)) as conn:
+        return conn.execute(query).fetchall()
+
+
+# -- the CLI in-process -----------------------------------------------------------------------
+
+
+def monitor(config: Path, *args: str) -> int:
+    """``monitor --config CONFIG ARGS...``, in this process; its exit status."""
+    return cli.main(["--config", str(config), *args])
+
+
+def run_all(config: Path) -> int:
+    """``monitor run --all --no-digest``: every enabled source, due or not, and no digest."""
+    return monitor(config, "run", "--all", "--no-digest")
+
+
+class InlineExtractor:
+    """The pipeline's extractor in one worker thread of the test's own process: like the
+    process pool, it keeps the event loop free while a page is extracted. Stands in for
+    ``cli.ProcessExtractor`` in the ``quick_cli`` fixture (tests/conftest.py)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="extract")
+
+    def start(self) -> None:
+        pass  # the thread starts with the first page
+
+    async def __call__(self, body: bytes, url: str, content_type: str | None) -> PageText:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, extract_page, body, url, content_type)
+
+    def __enter__(self) -> InlineExtractor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True)
+
+
+# The tagger loaded once per rule-file tuple for the whole session (it is pure, so sharing it
+# between tests is safe); stands in for ``load_tagger`` in the ``quick_cli`` fixture.
+cached_tagger = functools.cache(load_tagger)

@@ -8,12 +8,14 @@ import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from monitor import cli
 from monitor.localserver import LocalServer, Reply, static
-from tests.sites import Story, page, rss, write_config
+from tests.sites import Story, database, page, rss, write_config
+from tests.sites import monitor as run
 
 pytestmark = pytest.mark.e2e
 
@@ -113,18 +115,15 @@ def three_languages(server: LocalServer) -> list[dict[str, str]]:
     ]
 
 
-def run(config: Path, *args: str) -> int:
-    return cli.main(["--config", str(config), *args])
-
-
 def db(folder: Path) -> sqlite3.Connection:
-    return sqlite3.connect(folder / "storage" / "monitor.db")
+    return sqlite3.connect(database(folder))
 
 
-def today_digest(folder: Path) -> dict:
+def today_digest(folder: Path) -> dict[str, Any]:
     files = sorted((folder / "reports").glob("*.json"))
     assert files, "no digest written"
-    return json.loads(files[-1].read_text(encoding="utf-8"))
+    digest: dict[str, Any] = json.loads(files[-1].read_text(encoding="utf-8"))
+    return digest
 
 
 def test_happy_path_three_languages(

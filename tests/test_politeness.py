@@ -5,29 +5,21 @@ and the User-Agent names the operator's ``fetch.contact``."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import itertools
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from monitor import cli
-from monitor.extract import extract_page
 from monitor.localserver import Handler, LocalServer, Reply, Request, static
 from monitor.models import PageText
-from monitor.tag import TagInput, load_tagger
-from tests.sites import Story, page, rss, write_config
+from tests.sites import HTML, InlineExtractor, Story, page, rows, rss, run_all, write_config
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("quick_cli", "warm_extraction")]
 
-HTML = "text/html; charset=utf-8"
 CONTACT = "ops@kino-monitor.example"
 
 STORIES = [
@@ -42,44 +34,6 @@ STORIES = [
     )
     for i in range(1, 5)
 ]
-
-
-# -- a quicker CLI: the same code, without a process pool and a tagger reload per command -----
-
-
-class InlineExtractor:
-    """The pipeline's extractor in one worker thread of the test's own process: like the
-    process pool, it keeps the event loop free while a page is extracted."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="extract")
-
-    async def __call__(self, body: bytes, url: str, content_type: str | None) -> PageText:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, extract_page, body, url, content_type)
-
-    def __enter__(self) -> InlineExtractor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._pool.shutdown(wait=True)
-
-
-_tagger = functools.cache(load_tagger)
-
-
-@pytest.fixture(autouse=True)
-def quick_cli(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(cli, "ProcessExtractor", InlineExtractor)
-    monkeypatch.setattr(cli, "load_tagger", _tagger)
-    # Warm up what is slow the first time, so that no test's timing depends on its order.
-    _tagger(()).tag(TagInput("Film co-production", "A film co-production agreement."))
-    extract_page(
-        page("Warm up", ("A paragraph long enough to be the text of an article. " * 3,)).encode(),
-        "http://127.0.0.1/",
-        HTML,
-    )
-    yield
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -141,19 +95,14 @@ def polite_config(folder: Path, sources: list[dict[str, str]], host_interval: st
     return path
 
 
-def run_all(config: Path) -> int:
-    return cli.main(["--config", str(config), "run", "--all", "--no-digest"])
-
-
 def stored(folder: Path) -> dict[str, tuple[str, str | None]]:
     """title -> (text_origin, extract_error)"""
-    with sqlite3.connect(folder / "storage" / "monitor.db") as conn:
-        return {
-            title: (origin, error)
-            for title, origin, error in conn.execute(
-                "SELECT title, text_origin, extract_error FROM articles"
-            )
-        }
+    return {
+        title: (origin, error)
+        for title, origin, error in rows(
+            folder, "SELECT title, text_origin, extract_error FROM articles"
+        )
+    }
 
 
 def page_hits(server: LocalServer, slug: str, stories: list[Story]) -> list[int]:
@@ -176,8 +125,7 @@ def test_disallowed_pages_are_not_fetched_and_the_feed_text_is_kept(
     assert stored(tmp_path) == {
         s.title: ("feed_summary", "fetch.robots_disallowed") for s in STORIES[:2]
     }
-    with sqlite3.connect(tmp_path / "storage" / "monitor.db") as conn:
-        texts = {t for (t,) in conn.execute("SELECT text FROM articles")}
+    texts = {t for (t,) in rows(tmp_path, "SELECT text FROM articles")}
     assert texts == {s.paragraphs[0] for s in STORIES[:2]}
 
 

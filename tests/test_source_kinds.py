@@ -5,39 +5,19 @@ in the database. Configuration mistakes in these fields stop the run with file:l
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import sqlite3
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from monitor import cli
-from monitor.extract import extract_page
 from monitor.localserver import LocalServer, static
-from monitor.models import PageText
-from monitor.tag import TagInput, load_tagger
-from tests.sites import Story, page, rss, write_config
+from tests.sites import HTML, monitor, page, rows, rss, run_all, write_config
+from tests.test_e2e import EN_OTHER
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("quick_cli", "warm_extraction")]
 
 DATA = Path(__file__).parent / "data" / "kinds"
-HTML = "text/html; charset=utf-8"
 XML = "application/xml; charset=utf-8"
-
-EN_OTHER = Story(
-    "gas-exports",
-    "Gas exports to Europe rose in October",
-    (
-        "Azerbaijan's gas exports to Europe rose by five percent in October, the energy ministry said on Monday.",
-        "The growth was driven by higher deliveries through the southern gas corridor to Italy and Greece.",
-        "Analysts expect exports to remain stable over the winter months as storage levels are high.",
-    ),
-)
 
 PARAGRAPHS = {
     "baku-rome-coproduction": (
@@ -63,44 +43,6 @@ SITEMAP_TITLES = {
 }
 
 
-# -- a quicker CLI: the same code, without a process pool and a tagger reload per command -----
-
-
-class InlineExtractor:
-    """The pipeline's extractor in one worker thread of the test's own process: like the
-    process pool, it keeps the event loop free while a page is extracted."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="extract")
-
-    async def __call__(self, body: bytes, url: str, content_type: str | None) -> PageText:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, extract_page, body, url, content_type)
-
-    def __enter__(self) -> InlineExtractor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._pool.shutdown(wait=True)
-
-
-_tagger = functools.cache(load_tagger)
-
-
-@pytest.fixture(autouse=True)
-def quick_cli(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(cli, "ProcessExtractor", InlineExtractor)
-    monkeypatch.setattr(cli, "load_tagger", _tagger)
-    # Warm up what is slow the first time, so that no test's timing depends on its order.
-    _tagger(()).tag(TagInput("Film co-production", "A film co-production agreement."))
-    extract_page(
-        page("Warm up", ("A paragraph long enough to be the text of an article. " * 3,)).encode(),
-        "http://127.0.0.1/",
-        HTML,
-    )
-    yield
-
-
 # -- helpers ----------------------------------------------------------------------------------
 
 
@@ -120,15 +62,6 @@ def serve_articles(server: LocalServer, folder: str) -> dict[str, str]:
         server.route(path, static(page(slug.replace("-", " ").title(), paragraphs), HTML))
         paths[slug] = path
     return paths
-
-
-def run_all(config: Path) -> int:
-    return cli.main(["--config", str(config), "run", "--all", "--no-digest"])
-
-
-def rows(folder: Path, query: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(folder / "storage" / "monitor.db") as conn:
-        return conn.execute(query).fetchall()
 
 
 def source_row(folder: Path, name: str) -> tuple[str | None, str, int]:
@@ -271,7 +204,7 @@ def test_homepage_without_a_sitemap_fails_alone(
     assert [title for title, _, _ in articles(tmp_path, "Wire").values()] == [EN_OTHER.title]
     assert "parse.no_sitemap" in capsys.readouterr().err
 
-    assert cli.main(["--config", str(config), "sources", "status"]) == 0
+    assert monitor(config, "sources", "status") == 0
     table = capsys.readouterr().out.splitlines()
     kino = next(line for line in table if line.startswith("Kino Wire"))
     assert "failing (soft)" in kino and "parse.no_sitemap" in kino
@@ -435,7 +368,7 @@ def test_configuration_mistakes_stop_the_run_with_file_and_line(
 
 
 def try_source(config: Path, name: str) -> int:
-    return cli.main(["--config", str(config), "sources", "test", name])
+    return monitor(config, "sources", "test", name)
 
 
 def test_trying_a_news_sitemap_and_a_listing(

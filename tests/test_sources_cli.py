@@ -3,91 +3,28 @@ back-off a failing source gets between runs of ``monitor run``."""
 
 from __future__ import annotations
 
-import asyncio
 import difflib
-import functools
 import re
 import sqlite3
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 import time_machine
 
-from monitor import cli, sources_cmd
 from monitor.config import load_config
-from monitor.extract import extract_page
 from monitor.localserver import LocalServer, Reply, static
-from monitor.models import PageText
-from monitor.tag import TagInput, load_tagger
-from tests.sites import Story, page, rss, write_config
+from tests.sites import HTML, Story, database, monitor, page, rss, write_config
+from tests.test_e2e import EN_COOP, EN_OTHER
 
-pytestmark = pytest.mark.e2e
+# quick_cli without the "warm_extraction" of test_politeness and test_source_kinds, as this
+# module always had it: none of its tests measures time.
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("quick_cli")]
 
-HTML = "text/html; charset=utf-8"
 RSS = "application/rss+xml; charset=utf-8"
-
-EN_COOP = Story(
-    "az-it-coproduction",
-    "Azerbaijan and Italy sign film co-production agreement",
-    (
-        "The Azerbaijan Film Agency and Italy's national cinema body signed a co-production agreement in Baku on Tuesday.",
-        "Under the agreement the two film agencies will co-finance feature films and documentaries and exchange students between their film schools.",
-        "Officials said the first joint film project would start shooting next spring in Sheki and Rome.",
-    ),
-)
-EN_OTHER = Story(
-    "gas-exports",
-    "Gas exports to Europe rose in October",
-    (
-        "Azerbaijan's gas exports to Europe rose by five percent in October, the energy ministry said on Monday.",
-        "The growth was driven by higher deliveries through the southern gas corridor to Italy and Greece.",
-        "Analysts expect exports to remain stable over the winter months as storage levels are high.",
-    ),
-)
-
-
-# -- a quicker CLI: the same code, without a process pool and a tagger reload per command -----
-
-
-class InlineExtractor:
-    """The pipeline's extractor in one worker thread of the test's own process: like the
-    process pool, it keeps the event loop free while a page is extracted."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="extract")
-
-    async def __call__(self, body: bytes, url: str, content_type: str | None) -> PageText:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, extract_page, body, url, content_type)
-
-    def __enter__(self) -> InlineExtractor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._pool.shutdown(wait=True)
-
-
-_tagger = functools.cache(load_tagger)
-
-
-@pytest.fixture(autouse=True)
-def quick_cli(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(cli, "ProcessExtractor", InlineExtractor)
-    monkeypatch.setattr(cli, "load_tagger", _tagger)
-    monkeypatch.setattr(sources_cmd, "load_tagger", _tagger)
-    _tagger(()).tag(TagInput("Film co-production", "A film co-production agreement."))
-    yield
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-
-def monitor(config: Path, *args: str) -> int:
-    return cli.main(["--config", str(config), *args])
 
 
 def serve_outlet(server: LocalServer, slug: str, stories: list[Story], title: str = "") -> str:
@@ -117,7 +54,7 @@ def next_in_minutes(row: str) -> int:
 
 
 def db_row(folder: Path, name: str) -> sqlite3.Row:
-    with sqlite3.connect(folder / "storage" / "monitor.db") as conn:
+    with sqlite3.connect(database(folder)) as conn:
         conn.row_factory = sqlite3.Row
         row: sqlite3.Row | None = conn.execute(
             "SELECT * FROM sources WHERE name = ?", (name,)
@@ -295,7 +232,7 @@ def test_a_source_failing_for_weeks_does_not_break_the_run(
     )
     assert monitor(config, "run", "--no-digest") == 0
     # Seventeen days of hourly-source 404s (4 h, 16 h, then a day apart) leave 17 failures.
-    with sqlite3.connect(tmp_path / "storage" / "monitor.db") as conn:
+    with sqlite3.connect(database(tmp_path)) as conn:
         conn.execute("UPDATE sources SET consecutive_failures = 17 WHERE name = 'Gone'")
         conn.execute("DELETE FROM articles")
         conn.execute("UPDATE sources SET body_hash = NULL, etag = NULL")
