@@ -77,8 +77,12 @@ class _NoProgress:
 
 class ProcessExtractor:
     """Runs extraction in worker processes: it is the cycle's CPU cost, and trafilatura is not
-    safe in threads. Workers are replaced after a number of pages to keep lxml's caches bounded,
-    and a crashed worker costs one page, not the cycle."""
+    safe in threads. The pool is replaced after ``tasks_per_child`` pages a worker, to keep
+    lxml's caches bounded, and a crashed worker costs one page, not the cycle.
+
+    Not ``ProcessPoolExecutor(max_tasks_per_child=...)``: on Python 3.11 to 3.14 a pool whose
+    worker exits at that limit with work queued may never start a replacement, and every page
+    after it waits forever (CPython gh-115634)."""
 
     def __init__(
         self,
@@ -90,42 +94,63 @@ class ProcessExtractor:
         self._workers = max(1, workers or os.cpu_count() or 1)
         self._tasks_per_child = tasks_per_child
         self._pool: ProcessPoolExecutor | None = None
+        self._submitted = 0  # pages sent to the current pool
+        self._worn: list[ProcessPoolExecutor] = []  # replaced pools, finishing their pages
 
     def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is not None and self._submitted >= self._tasks_per_child * self._workers:
+            # Its workers finish the pages they were sent, then exit.
+            for done in self._worn:  # replaced a whole pool's worth of pages ago: long idle
+                done.shutdown(wait=True)
+            self._pool.shutdown(wait=False)
+            self._worn, self._pool = [self._pool], None
         if self._pool is None:
             # forkserver/spawn: forking a process that runs an event loop and threads is unsafe.
             method = (
                 "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
             )
+            context = multiprocessing.get_context(method)
+            if method == "forkserver":
+                # Workers fork from a server that has imported trafilatura and lxml once: they
+                # start at once, and share those pages instead of each holding a copy.
+                context.set_forkserver_preload(["monitor.extract"])
             self._pool = ProcessPoolExecutor(
                 self._workers,
-                mp_context=multiprocessing.get_context(method),
-                max_tasks_per_child=self._tasks_per_child,
+                mp_context=context,
                 # In monitor.extract: a worker then imports what extraction needs, not the
                 # pipeline with httpx, SQLAlchemy and the tagger.
                 initializer=watch_parent,
                 initargs=(os.getpid(),),
             )
+            self._submitted = 0
         return self._pool
+
+    def start(self) -> None:
+        """Start the workers now, without waiting for them: their start-up can then overlap
+        the main process's own (the tagger's warm-up, the feeds)."""
+        pool = self._executor()
+        for _ in range(self._workers):
+            pool.submit(os.getpid)
 
     async def __call__(self, body: bytes, url: str, content_type: str | None) -> PageText:
         loop = asyncio.get_running_loop()
+        pool = self._executor()
+        self._submitted += 1
         try:
-            return await loop.run_in_executor(
-                self._executor(), self._function, body, url, content_type
-            )
+            return await loop.run_in_executor(pool, self._function, body, url, content_type)
         except BrokenProcessPool:
-            broken, self._pool = self._pool, None
-            if broken is not None:
-                broken.shutdown(wait=False, cancel_futures=True)
+            if self._pool is pool:
+                self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
             raise ExtractError(
                 "extract.crashed", "the extractor process died on this page"
             ) from None
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        for pool in [*self._worn, self._pool]:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        self._pool, self._worn = None, []
 
     def __enter__(self) -> ProcessExtractor:
         return self
@@ -184,9 +209,12 @@ async def run_cycle(
     )
     started = clock()
     run_id = store.start_run(started)
-    cycle = _Cycle(ctx, run_id)
-    async with asyncio.TaskGroup() as group:
-        tasks = [group.create_task(cycle.source(s)) for s in sources]
+    cycle = _Cycle(ctx, run_id, {s.language for s in sources if s.enabled})
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(cycle.source(s)) for s in sources]
+    finally:
+        await cycle.warmed()
     outcomes = tuple(t.result() for t in tasks)
     report = RunReport(run_id, started, clock(), outcomes, tagged=cycle.tagged)
     store.finish_run(
@@ -203,12 +231,35 @@ class _Cycle:
     """State of one cycle: the URLs claimed so far (the same story in two feeds is fetched
     once) and the count of tagged articles."""
 
-    def __init__(self, ctx: Context, run_id: int) -> None:
+    def __init__(self, ctx: Context, run_id: int, languages: set[str | None]) -> None:
         self.ctx = ctx
         self.run_id = run_id
         self.claimed: set[str] = set()
         self.tagged = 0
         self.pages = asyncio.Semaphore(ctx.options.pages_in_flight)
+        self._languages = languages
+        self._warming: asyncio.Future[None] | None = None
+
+    def _warm_up(self) -> None:
+        """On the first new items: start the extraction workers, and compile the tagger's
+        lexicons in a thread while the first pages are fetched, instead of inside the first
+        ``tag`` call while the workers wait. A cycle with nothing new pays for neither."""
+        if self._warming is not None:
+            return
+        start = getattr(self.ctx.extract, "start", None)
+        if callable(start):
+            start()
+        self._warming = asyncio.ensure_future(
+            asyncio.to_thread(self.ctx.tagger.warm_up, self._languages)
+        )
+
+    async def warmed(self) -> None:
+        if self._warming is None:
+            return
+        try:
+            await self._warming
+        except Exception:  # tagging itself reports what is wrong with the rules
+            log.exception("warming up the tagger failed")
 
     async def source(self, source: Source) -> SourceOutcome:
         ctx = self.ctx
@@ -305,6 +356,8 @@ class _Cycle:
         feed = _newest(feed, MAX_ITEMS_PER_CYCLE)
         fresh = self._fresh(feed.items, state)
         ctx.progress.articles_found(len(fresh))
+        if fresh:
+            self._warm_up()
         batch = _Batch(ctx.store, state.id, self.run_id)
         try:
             await asyncio.gather(*(self._article(source, state, item, private_ok, batch)

@@ -161,11 +161,15 @@ class LanguageDetector:
             return prior
         return language
 
-    def _classify(self, sample: str, candidates: Sequence[str]) -> tuple[str, float]:
-        """The likeliest candidate and its probability among the candidates."""
+    def load(self) -> Any:
+        """The model, loaded on first use."""
         if self._identifier is None:
             self._identifier = _load(self.languages)
-        scores = {code: p for code, p in self._identifier.rank(sample) if code in candidates}
+        return self._identifier
+
+    def _classify(self, sample: str, candidates: Sequence[str]) -> tuple[str, float]:
+        """The likeliest candidate and its probability among the candidates."""
+        scores = {code: p for code, p in self.load().rank(sample) if code in candidates}
         if not scores:  # candidates the model does not know
             return candidates[0], 0.0
         language = max(scores, key=scores.__getitem__)
