@@ -4,8 +4,10 @@ are checked.
 
 The cycle runs as a subprocess (``python -m monitor``), not in-process through ``cli.main``:
 
-- its peak memory is the monitor's own (``os.wait4`` gives the child's ``ru_maxrss``), not that of
-  a pytest process that has run other tests before, and a sampler adds the extraction workers;
+- its peak memory is the monitor's own, not that of a pytest process that has run other tests
+  before: the kernel's high-water mark (VmHWM) of the monitor process, read while it runs, and
+  the resident sets of its whole tree, sampled. (Not ``ru_maxrss``: Linux carries the parent's
+  high-water mark over the child's exec, so it reports pytest's size once pytest is bigger.)
 - the servers below run in this process's threads while the monitor runs in its own interpreter,
   so a server that drips a byte a second really does, and no GIL is shared between them;
 - it is the real entry point, exit status included.
@@ -137,7 +139,7 @@ EXPECTED: dict[str, str] = {
 }
 GOOD = ("good_en", "good_az")
 
-MAIN_RSS_BOUND_MB = 400  # the monitor process itself (os.wait4), despite bomb, 10 GB, 20,000 items
+MAIN_RSS_BOUND_MB = 400  # the monitor process itself (its VmHWM), despite bomb, 10 GB, 20,000 items
 # The monitor, its forkserver and one extraction worker per CPU (ProcessExtractor's default),
 # sampled every 0.2 s.
 TREE_RSS_BOUND_MB = MAIN_RSS_BOUND_MB + 100 + 150 * (os.cpu_count() or 1)
@@ -590,6 +592,15 @@ def write_hostile_config(folder: Path, sources: list[dict[str, str]]) -> Path:
 # --- running the monitor ------------------------------------------------------------------------
 
 
+def _high_water(pid: int) -> int:
+    """Peak resident bytes of ``pid`` so far (VmHWM; Linux); 0 once it has exited, or elsewhere."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def _tree_rss(root: int) -> int:
     """Resident bytes of ``root`` and all its descendants now (Linux /proc); 0 elsewhere."""
     children: dict[int, list[int]] = {}
@@ -616,7 +627,7 @@ def _tree_rss(root: int) -> int:
 class Run:
     status: int
     seconds: float
-    max_rss_mb: float  # the monitor process (os.wait4)
+    max_rss_mb: float  # the monitor process's VmHWM, last read before it exited
     tree_rss_mb: float  # the monitor and its descendants, sampled
     log: str
 
@@ -636,29 +647,24 @@ def run_monitor(config: Path, *args: str, deadline: float = RUN_DEADLINE) -> Run
             env={**os.environ, "PYTHONPATH": str(ROOT)},
             start_new_session=True,
         )
-    peak = 0
+    peak = high_water = 0
     try:
-        while True:
-            pid, wait_status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
+        while process.poll() is None:
             if time.monotonic() - started > deadline:
                 os.killpg(process.pid, signal.SIGKILL)
-                _, wait_status, usage = os.wait4(process.pid, 0)
+                process.wait()
                 break
+            high_water = max(high_water, _high_water(process.pid))
             peak = max(peak, _tree_rss(process.pid))
-            time.sleep(0.2)
+            time.sleep(0.1)
     except BaseException:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
         raise
-    process.returncode = os.waitstatus_to_exitcode(wait_status)  # wait4 reaped it
-    # ru_maxrss is in KiB on Linux, bytes on macOS
-    scale = 1 if sys.platform == "darwin" else 1024
     return Run(
         status=process.returncode,
         seconds=time.monotonic() - started,
-        max_rss_mb=usage.ru_maxrss * scale / 2**20,
+        max_rss_mb=high_water / 2**20,
         tree_rss_mb=peak / 2**20,
         log=log_path.read_text(encoding="utf-8", errors="replace"),
     )
