@@ -125,13 +125,6 @@ class ProcessExtractor:
             self._submitted = 0
         return self._pool
 
-    def start(self) -> None:
-        """Start the workers now, without waiting for them: their start-up can then overlap
-        the main process's own (the tagger's warm-up, the feeds)."""
-        pool = self._executor()
-        for _ in range(self._workers):
-            pool.submit(os.getpid)
-
     async def __call__(self, body: bytes, url: str, content_type: str | None) -> PageText:
         loop = asyncio.get_running_loop()
         pool = self._executor()
@@ -209,12 +202,9 @@ async def run_cycle(
     )
     started = clock()
     run_id = store.start_run(started)
-    cycle = _Cycle(ctx, run_id, {s.language for s in sources if s.enabled})
-    try:
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(cycle.source(s)) for s in sources]
-    finally:
-        await cycle.warmed()
+    cycle = _Cycle(ctx, run_id)
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(cycle.source(s)) for s in sources]
     outcomes = tuple(t.result() for t in tasks)
     report = RunReport(run_id, started, clock(), outcomes, tagged=cycle.tagged)
     store.finish_run(
@@ -231,35 +221,12 @@ class _Cycle:
     """State of one cycle: the URLs claimed so far (the same story in two feeds is fetched
     once) and the count of tagged articles."""
 
-    def __init__(self, ctx: Context, run_id: int, languages: set[str | None]) -> None:
+    def __init__(self, ctx: Context, run_id: int) -> None:
         self.ctx = ctx
         self.run_id = run_id
         self.claimed: set[str] = set()
         self.tagged = 0
         self.pages = asyncio.Semaphore(ctx.options.pages_in_flight)
-        self._languages = languages
-        self._warming: asyncio.Future[None] | None = None
-
-    def _warm_up(self) -> None:
-        """On the first new items: start the extraction workers, and compile the tagger's
-        lexicons in a thread while the first pages are fetched, instead of inside the first
-        ``tag`` call while the workers wait. A cycle with nothing new pays for neither."""
-        if self._warming is not None:
-            return
-        start = getattr(self.ctx.extract, "start", None)
-        if callable(start):
-            start()
-        self._warming = asyncio.ensure_future(
-            asyncio.to_thread(self.ctx.tagger.warm_up, self._languages)
-        )
-
-    async def warmed(self) -> None:
-        if self._warming is None:
-            return
-        try:
-            await self._warming
-        except Exception:  # tagging itself reports what is wrong with the rules
-            log.exception("warming up the tagger failed")
 
     async def source(self, source: Source) -> SourceOutcome:
         ctx = self.ctx
@@ -356,8 +323,6 @@ class _Cycle:
         feed = _newest(feed, MAX_ITEMS_PER_CYCLE)
         fresh = self._fresh(feed.items, state)
         ctx.progress.articles_found(len(fresh))
-        if fresh:
-            self._warm_up()
         batch = _Batch(ctx.store, state.id, self.run_id)
         try:
             await asyncio.gather(*(self._article(source, state, item, private_ok, batch)

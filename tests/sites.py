@@ -125,9 +125,6 @@ class InlineExtractor:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="extract")
 
-    def start(self) -> None:
-        pass  # the thread starts with the first page
-
     async def __call__(self, body: bytes, url: str, content_type: str | None) -> PageText:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, extract_page, body, url, content_type)

@@ -49,7 +49,6 @@ def test_workers_are_replaced_after_their_pages_without_losing_queued_ones() -> 
     # With the standard library's max_tasks_per_child this hangs on the third page.
     async def go() -> list[PageText]:
         with ProcessExtractor(workers=1, tasks_per_child=2, function=worker) as extract:
-            extract.start()
             return await asyncio.wait_for(
                 asyncio.gather(*(extract(str(i).encode(), f"u{i}", None) for i in range(7))), 60
             )
@@ -57,7 +56,7 @@ def test_workers_are_replaced_after_their_pages_without_losing_queued_ones() -> 
     pages = asyncio.run(go())
     assert [p.text.split()[0] for p in pages] == [str(i) for i in range(7)]
     workers = [p.text.split()[-1] for p in pages]
-    assert len(set(workers)) == 4  # pages 0-1, 2-3, 4-5, 6 (start()'s no-op counts for none)
+    assert len(set(workers)) == 4  # pages 0-1, 2-3, 4-5, 6
     assert workers[0] == workers[1] != workers[2] == workers[3]
 
 

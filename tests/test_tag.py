@@ -338,27 +338,3 @@ def test_tagger_is_picklable_and_tags_the_same(tagger: RuleTagger) -> None:
     copy = pickle.loads(pickle.dumps(tagger))
     assert len(pickle.dumps(tagger)) < 5_000_000  # the language model is not pickled
     assert copy.tag(doc) == tagger.tag(doc)
-
-
-def test_warm_up_compiles_what_a_language_needs_and_changes_no_result() -> None:
-    fresh = build_tagger()
-
-    def compiled(language: str) -> list[bool]:
-        lexicons = [fresh.countries.lexicons[language]]
-        for topic in fresh.topics:
-            chosen = topic.lexicons(language)
-            lexicons += [chosen.aspects, *(lexicon for _, lexicon in chosen.concepts)]
-        return ["pattern" in vars(lexicon) for lexicon in lexicons if lexicon.source]
-
-    story = TagInput(
-        "Azərbaycan və İtaliya birgə film çəkəcək",
-        "Azərbaycan və İtaliya kino agentlikləri birgə istehsal haqqında saziş imzalayıb.",
-        language="az",
-    )
-    cold = build_tagger().tag(story)
-    assert not any(compiled("az"))
-    fresh.warm_up(["az"])
-    assert all(compiled("az")) and compiled("az")
-    assert not any(compiled("ka"))  # languages no source reads stay uncompiled
-    assert fresh.detector.load() is fresh.detector.load()  # loaded once, kept
-    assert fresh.tag(story) == cold

@@ -17,7 +17,7 @@ verdict), ``participants`` (which named countries take part), ``tagger`` (the wh
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -36,8 +36,6 @@ __all__ = ["RuleTagger", "TagInput", "Tagger", "load_tagger"]
 
 class Tagger(Protocol):
     def tag(self, doc: TagInput) -> Tagging: ...
-
-    def warm_up(self, languages: Iterable[str | None]) -> None: ...
 
 
 def load_tagger(extra_rule_files: Sequence[Path] = ()) -> Tagger:

@@ -10,7 +10,6 @@ from monitor.tag.countries import CountryFinder, CountryMention
 from monitor.tag.language import LanguageDetector
 from monitor.tag.matcher import CompiledTopic, Zone, make_zones
 from monitor.tag.participants import ParticipantRules, participants
-from monitor.tag.terms import Lexicon
 
 
 @dataclass(frozen=True)
@@ -53,26 +52,6 @@ class RuleTagger:
     @property
     def languages(self) -> tuple[str, ...]:
         return self.detector.languages
-
-    def warm_up(self, languages: Iterable[str | None]) -> None:
-        """Load and compile now what the first articles in ``languages`` (None: any) would:
-        1-2 s that a cycle should spend while its extraction workers start, not while they
-        wait for the pages it would be fetching."""
-        self.detector.load()
-        wanted = set(languages)
-        if None in wanted:
-            wanted |= set(self.languages)
-        for language in wanted:
-            lexicons: list[Lexicon | None] = [
-                self.countries.lexicons.get(language or "", self.countries.fallback),
-                self.parties.for_language(language).lexicon,
-            ]
-            for topic in self.topics:
-                chosen = topic.lexicons(language)
-                lexicons += [chosen.aspects, *(lexicon for _, lexicon in chosen.concepts)]
-            for lexicon in lexicons:
-                if lexicon is not None:
-                    _ = lexicon.pattern  # compiled on first use, and kept
 
     def tag(self, doc: TagInput) -> Tagging:
         sample = "\n".join(part for part in (doc.title, doc.lead, doc.text) if part)
