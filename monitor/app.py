@@ -13,16 +13,17 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from monitor.config import Config
 from monitor.deliver import send, write_files
 from monitor.digest import build_digest, day_window, select_stories
-from monitor.fetch import Fetcher
 from monitor.models import RunReport, SourceStatus
-from monitor.pipeline import CycleOptions, Extractor, Progress, run_cycle
-from monitor.robots import Robots
 from monitor.store import Store
-from monitor.tag import Tagger
+
+if TYPE_CHECKING:  # the cycle's modules (httpx, trafilatura, the tagger) load only for a cycle
+    from monitor.pipeline import Extractor, Progress
+    from monitor.tag import Tagger
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,10 @@ async def cycle(
     rng: random.Random | None = None,
 ) -> RunReport:
     """One cycle over the configuration's sources (those due, or all with ``force``)."""
+    from monitor.fetch import Fetcher
+    from monitor.pipeline import CycleOptions, run_cycle
+    from monitor.robots import Robots
+
     async with Fetcher(config.fetch) as fetcher:
         return await run_cycle(
             config.sources,

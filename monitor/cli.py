@@ -20,9 +20,9 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
-from monitor import __version__, app, sources_cmd
+from monitor import __version__
 from monitor.config import ENV_VAR, Config, find_config, load_config
 from monitor.errors import (
     ConfigError,
@@ -32,14 +32,16 @@ from monitor.errors import (
     SourceError,
     StorageError,
 )
-from monitor.evaluate import Example, Prediction, evaluate, format_table, parse_example, to_json
 from monitor.lock import cycle_lock, lock_path
 from monitor.models import SourceOutcome, SourceStatus, Tagging
-from monitor.pipeline import ProcessExtractor
-from monitor.schedule import digest_trigger, missed_slot
-from monitor.service import Service, scheduled_day
-from monitor.store import Store
-from monitor.tag import Tagger, TagInput, load_tagger
+
+# Each command imports what it uses: `monitor digest` need not load httpx, trafilatura and the
+# tagger, and extraction workers never import this module at all (see monitor/entry.py).
+if TYPE_CHECKING:
+    from monitor import app
+    from monitor.evaluate import Example, Prediction
+    from monitor.store import Store
+    from monitor.tag import Tagger, TagInput
 
 log = logging.getLogger("monitor")
 T = TypeVar("T")
@@ -200,9 +202,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _eval(_tagger(getattr(args, "config", None)), args.files, args.json, sys.stdout)
         path = find_config(getattr(args, "config", None))
         if args.command == "sources" and args.sources_command == "validate":
+            from monitor import sources_cmd
+
             sources_cmd.validate(path, sys.stdout)
             return EXIT_OK
         if args.command == "serve":
+            from monitor.service import Service
+
             return Service(path).run()
         config = load_config(path)
         if args.command == "run":
@@ -246,6 +252,11 @@ def _setup_logging(verbosity: int) -> None:
 
 
 def _run(config: Config, args: argparse.Namespace, verbosity: int) -> int:
+    from monitor import app
+    from monitor.pipeline import ProcessExtractor
+    from monitor.store import Store
+    from monitor.tag import load_tagger
+
     tagger = load_tagger(config.topic_files)  # a bad rule file stops us before anything is written
     with (
         cycle_lock(lock_path(config.sqlite_path, config.reports_dir), args.wait),
@@ -267,6 +278,10 @@ def _run(config: Config, args: argparse.Namespace, verbosity: int) -> int:
 def _scheduled_digest(config: Config, store: Store) -> int:
     """Send the scheduled digest when its time has passed (by less than schedule.grace) and
     it was not sent yet: cron and the service keep the same schedule."""
+    from monitor import app
+    from monitor.schedule import digest_trigger, missed_slot
+    from monitor.service import scheduled_day
+
     now = datetime.now(UTC)
     trigger = digest_trigger(config.digest.time, config.timezone)
     slot = missed_slot(trigger, now, store.last_digest_slot(), config.schedule.grace)
@@ -285,11 +300,17 @@ def _print(result: app.DigestResult) -> int:
 
 
 def _digest(config: Config, day: date, last: date | None) -> int:
+    from monitor import app
+    from monitor.store import Store
+
     with Store(config.storage_url) as store:
         return _print(app.write_digest(config, store, day, last))
 
 
 def _sources(config: Config, args: argparse.Namespace) -> int:
+    from monitor import sources_cmd
+    from monitor.tag import load_tagger
+
     command = args.sources_command
     if command in ("status", "list"):
         sources_cmd.status(config, sys.stdout)
@@ -313,6 +334,8 @@ def _tagger(explicit: str | None) -> Tagger:
     """The built-in rules plus the configuration's topic files. Without any configuration file
     (no --config, no $MONITOR_CONFIG, no ./sources.yaml) the built-in rules alone: tagging
     needs no sources."""
+    from monitor.tag import load_tagger
+
     path = find_config(explicit)
     if not explicit and not os.environ.get(ENV_VAR) and not path.exists():
         return load_tagger()
@@ -370,6 +393,8 @@ def _valid_lines(
 
 
 def _tag_input(data: Any) -> TagInput:
+    from monitor.tag import TagInput
+
     """A JSON Lines object as tagger input. Raises ValueError naming what is wrong."""
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object with title and text")
@@ -416,6 +441,9 @@ def _tag(tagger: Tagger, path: Path | None, out: TextIO) -> int:
 def _eval(tagger: Tagger, paths: Sequence[Path], as_json: bool, out: TextIO) -> int:
     """Tag labeled lines and print the figures; bad lines are reported, skipped, and make the
     exit status 2."""
+    from monitor.evaluate import Prediction, evaluate, format_table, parse_example, to_json
+    from monitor.tag import TagInput
+
     bad: list[str] = []
     pairs: list[tuple[Example, Prediction]] = []
     for path in paths:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import settings
 
-from monitor import cli, sources_cmd
+from monitor import pipeline, sources_cmd, tag
 from monitor.extract import extract_page
 from monitor.localserver import LocalServer
 from monitor.tag import TagInput
@@ -34,8 +34,9 @@ def server() -> Iterator[LocalServer]:
 def quick_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     """Extraction in a thread of this process instead of a process pool, and the tagger loaded
     once per session instead of once per command (``run``, ``sources test``/``validate``)."""
-    monkeypatch.setattr(cli, "ProcessExtractor", InlineExtractor)
-    monkeypatch.setattr(cli, "load_tagger", cached_tagger)
+    # The CLI imports both inside its commands, from these modules.
+    monkeypatch.setattr(pipeline, "ProcessExtractor", InlineExtractor)
+    monkeypatch.setattr(tag, "load_tagger", cached_tagger)
     monkeypatch.setattr(sources_cmd, "load_tagger", cached_tagger)
     # Warm up what is slow the first time, so that no test's timing depends on its order.
     cached_tagger(()).tag(TagInput("Film co-production", "A film co-production agreement."))

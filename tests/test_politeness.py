@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor import cli
+from monitor import pipeline
 from monitor.localserver import Handler, LocalServer, Reply, Request, static
 from monitor.models import PageText
 from tests.sites import HTML, InlineExtractor, Story, page, rows, rss, run_all, write_config
@@ -256,7 +256,7 @@ class StallingExtractor(InlineExtractor):
 def test_spacing_holds_after_the_event_loop_was_busy(
     server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli, "ProcessExtractor", StallingExtractor)
+    monkeypatch.setattr(pipeline, "ProcessExtractor", StallingExtractor)
     monkeypatch.setattr(StallingExtractor, "stalled", False)
     clock = Clock()
     feed = serve_outlet(server, "wire", STORIES, robots_txt("User-agent: *\nAllow: /\n"), clock)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from monitor import cli
+from monitor import cli, tag
 from monitor.tag import Tagger, load_tagger
 from tests.sites import write_config
 
@@ -45,7 +45,7 @@ def no_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No sources.yaml in the working folder and no $MONITOR_CONFIG: the built-in rules."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MONITOR_CONFIG", raising=False)
-    monkeypatch.setattr(cli, "load_tagger", _load_tagger_once)
+    monkeypatch.setattr(tag, "load_tagger", _load_tagger_once)  # the CLI imports it from there
 
 
 def jsonl(*lines: object) -> str:
