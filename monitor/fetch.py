@@ -56,6 +56,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _INFLATE_STEP = 64 * 1024  # most output one zlib call may produce
 
 HostKey = tuple[str, str, int]
+KEEP_ALIVE = 20  # idle connections kept open for the next request to their host
 
 
 @dataclass(frozen=True)
@@ -141,10 +142,10 @@ class Fetcher:
             follow_redirects=False,
             # read/write/pool get the total as a backstop; asyncio.timeout enforces the total.
             timeout=httpx.Timeout(p.total_timeout, connect=p.connect_timeout),
-            # As many kept-alive connections as requests in flight, so that an outlet's next
-            # page reuses its connection instead of opening another.
+            # httpcore checks every pooled connection on every request: keeping more than ~20
+            # alive cost more CPU than the connections they saved (bench/README.md, finding B).
             limits=httpx.Limits(
-                max_connections=p.connections, max_keepalive_connections=p.connections
+                max_connections=p.connections, max_keepalive_connections=KEEP_ALIVE
             ),
             headers={"User-Agent": p.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             event_hooks={"response": [_stop_at_redirect]},
