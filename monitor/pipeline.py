@@ -16,7 +16,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
@@ -202,9 +202,10 @@ async def run_cycle(
     )
     started = clock()
     run_id = store.start_run(started)
-    cycle = _Cycle(ctx, run_id)
-    async with asyncio.TaskGroup() as group:
-        tasks = [group.create_task(cycle.source(s)) for s in sources]
+    with ThreadPoolExecutor(1, thread_name_prefix="tag") as tagging:
+        cycle = _Cycle(ctx, run_id, tagging)
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(cycle.source(s)) for s in sources]
     outcomes = tuple(t.result() for t in tasks)
     report = RunReport(run_id, started, clock(), outcomes, tagged=cycle.tagged)
     store.finish_run(
@@ -221,9 +222,10 @@ class _Cycle:
     """State of one cycle: the URLs claimed so far (the same story in two feeds is fetched
     once) and the count of tagged articles."""
 
-    def __init__(self, ctx: Context, run_id: int) -> None:
+    def __init__(self, ctx: Context, run_id: int, tagging: ThreadPoolExecutor) -> None:
         self.ctx = ctx
         self.run_id = run_id
+        self.tagging = tagging
         self.claimed: set[str] = set()
         self.tagged = 0
         self.pages = asyncio.Semaphore(ctx.options.pages_in_flight)
@@ -393,14 +395,14 @@ class _Cycle:
         else:
             error = "extract.no_link"
         text, origin = choose_text(item, page)
-        tagging = ctx.tagger.tag(
-            TagInput(
-                item.title,
-                text,
-                lead=item.summary,
-                language=source.language,
-                country=source.country,
-            )
+        doc = TagInput(
+            item.title, text, lead=item.summary, language=source.language, country=source.country
+        )
+        # In the cycle's tagging thread: a feed of hundreds of items whose pages are not
+        # fetched would otherwise tag them all in one turn of the event loop, holding up every
+        # other source's requests.
+        tagging = await asyncio.get_running_loop().run_in_executor(
+            self.tagging, ctx.tagger.tag, doc
         )
         article = Article(
             source=source.name,
