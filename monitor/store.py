@@ -396,12 +396,17 @@ class Store:
                     .group_by(articles.c.source_id)
                 )
             }
+            # One index seek per source: grouping the whole table read every article's entry.
+            last = (
+                select(func.max(articles.c.fetched_at))
+                .where(articles.c.source_id == sources.c.id)
+                .where(articles.c.fetched_at < until)
+                .scalar_subquery()
+            )
             newest = {
-                int(row.source_id): row.last
+                int(row.id): row.last
                 for row in conn.execute(
-                    select(articles.c.source_id, func.max(articles.c.fetched_at).label("last"))
-                    .where(articles.c.fetched_at < until)
-                    .group_by(articles.c.source_id)
+                    select(sources.c.id, last.label("last")).where(sources.c.name.in_(names))
                 )
             }
         result = []
