@@ -183,4 +183,8 @@ def _load(languages: tuple[str, ...]) -> Any:
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     supported = [code for code in languages if code in set(identifier.nb_classes)]
     identifier.set_languages(supported or None)
+    if supported and hasattr(identifier, "_full_model"):
+        # py3langid keeps the table of all its languages (27 MB) to undo set_languages, which
+        # is never done here: keep only the subset.
+        identifier._full_model = (identifier.nb_ptc, identifier.nb_pc, identifier.nb_classes)
     return identifier
