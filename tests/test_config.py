@@ -127,6 +127,18 @@ def test_fetch_limits(tmp_path: Path) -> None:
     text = "fetch:\n  timeout: 5s\n  retries: 1\n  max_body_mb: 2\nsources:\n  - {name: a, url: 'http://a/'}\n"
     policy = load_config(write(tmp_path, text)).fetch
     assert (policy.total_timeout, policy.retries, policy.max_body_bytes) == (5, 1, 2 * 1024 * 1024)
+    assert policy.connections == 64  # the default bound over all sites
+
+
+def test_connections_over_all_sites(tmp_path: Path) -> None:
+    text = "fetch:\n  connections: 8\nsources:\n  - {name: a, url: 'http://a/'}\n"
+    assert load_config(write(tmp_path, text)).fetch.connections == 8
+    path = write(tmp_path, text.replace("8", "0"))
+    (message,) = problems(path)
+    assert (
+        message.startswith(f"{path}:2: fetch.connections: ")
+        and "greater than or equal to 1" in message
+    )
 
 
 def test_where_the_file_is_found() -> None:
