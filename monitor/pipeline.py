@@ -82,26 +82,33 @@ class ProcessExtractor:
 
     Not ``ProcessPoolExecutor(max_tasks_per_child=...)``: on Python 3.11 to 3.14 a pool whose
     worker exits at that limit with work queued may never start a replacement, and every page
-    after it waits forever (CPython gh-115634)."""
+    after it waits forever (CPython gh-115634).
+
+    A page not extracted within ``page_timeout`` seconds (queueing included) fails with
+    ``extract.timeout``, and its pool is killed and replaced: a worker stuck in lxml cannot be
+    interrupted, and would otherwise hold the cycle. Pages in flight in that pool fail too
+    (``extract.crashed``) and keep their feed text."""
 
     def __init__(
         self,
         workers: int | None = None,
         tasks_per_child: int = 1000,
         function: Callable[[bytes, str, str | None], PageText] = extract_page,
+        page_timeout: float = 120.0,
     ) -> None:
         self._function = function  # module-level, so that it can be sent to the workers
+        self._page_timeout = page_timeout
         self._workers = max(1, workers or os.cpu_count() or 1)
         self._tasks_per_child = tasks_per_child
         self._pool: ProcessPoolExecutor | None = None
         self._submitted = 0  # pages sent to the current pool
-        self._worn: list[ProcessPoolExecutor] = []  # replaced pools, finishing their pages
+        self._worn: list[ProcessPoolExecutor] = []  # the replaced pool, finishing its pages
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is not None and self._submitted >= self._tasks_per_child * self._workers:
-            # Its workers finish the pages they were sent, then exit.
-            for done in self._worn:  # replaced a whole pool's worth of pages ago: long idle
-                done.shutdown(wait=True)
+            # Its workers finish the pages they were sent, then exit; not waited for here, on
+            # the event loop. Only the last one is kept for close() to wait for: the one before
+            # was replaced a whole pool's worth of pages ago.
             self._pool.shutdown(wait=False)
             self._worn, self._pool = [self._pool], None
         if self._pool is None:
@@ -129,15 +136,28 @@ class ProcessExtractor:
         loop = asyncio.get_running_loop()
         pool = self._executor()
         self._submitted += 1
+        work = loop.run_in_executor(pool, self._function, body, url, content_type)
         try:
-            return await loop.run_in_executor(pool, self._function, body, url, content_type)
+            return await asyncio.wait_for(work, self._page_timeout)
         except BrokenProcessPool:
-            if self._pool is pool:
-                self._pool = None
-            pool.shutdown(wait=False, cancel_futures=True)
+            self._discard(pool)
             raise ExtractError(
                 "extract.crashed", "the extractor process died on this page"
             ) from None
+        except TimeoutError:
+            self._discard(pool, kill=True)
+            raise ExtractError(
+                "extract.timeout", f"no text extracted within {self._page_timeout:g} s"
+            ) from None
+
+    def _discard(self, pool: ProcessPoolExecutor, *, kill: bool = False) -> None:
+        if self._pool is pool:
+            self._pool = None
+        if kill:
+            # No public way to stop a busy worker before Python 3.14's kill_workers().
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         for pool in [*self._worn, self._pool]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import threading
+import time
 
 import pytest
 
@@ -58,6 +60,27 @@ def test_workers_are_replaced_after_their_pages_without_losing_queued_ones() -> 
     workers = [p.text.split()[-1] for p in pages]
     assert len(set(workers)) == 4  # pages 0-1, 2-3, 4-5, 6
     assert workers[0] == workers[1] != workers[2] == workers[3]
+
+
+def stuck(body: bytes, url: str, content_type: str | None) -> PageText:
+    if b"stuck" in body:
+        threading.Event().wait()  # what lxml looping on a page would look like from the parent
+    return PageText(text=body.decode())
+
+
+def test_a_stuck_worker_costs_its_page_and_is_replaced() -> None:
+    async def go() -> tuple[str, float, PageText]:
+        with ProcessExtractor(workers=1, function=stuck, page_timeout=1.0) as extract:
+            started = time.monotonic()
+            with pytest.raises(ExtractError) as info:
+                await extract(b"stuck", "https://x.example/1", None)
+            waited = time.monotonic() - started
+            return info.value.code, waited, await extract(b"fine", "https://x.example/2", None)
+
+    code, waited, page = asyncio.run(go())
+    assert code == "extract.timeout"
+    assert waited < 10
+    assert page.text == "fine"
 
 
 def test_a_crashed_worker_costs_one_page_not_the_cycle() -> None:
