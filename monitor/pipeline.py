@@ -359,7 +359,7 @@ class _Cycle:
             source.name,
             source.url,
             SourceStatus.OK,
-            new_items=len(batch.stored),
+            new_items=batch.new,
             warnings=(feed.warning,) if feed.warning else (),
         )
         return outcome, validators
@@ -470,7 +470,7 @@ class _Batch:
         self._run_id = run_id
         self._pending: list[Article] = []
         self._since = 0.0  # when the oldest pending article came
-        self.stored: list[Article] = []  # not counting those another source stored first
+        self.new = 0  # articles stored, not counting those another source stored first
 
     def add(self, article: Article) -> None:
         if not self._pending:
@@ -486,7 +486,7 @@ class _Batch:
         pending, self._pending = self._pending, []
         ids = self._store.add_articles(self._source_id, self._run_id, pending)
         new = [article for article, id_ in zip(pending, ids, strict=True) if id_ is not None]
-        self.stored.extend(new)
+        self.new += len(new)
         return new
 
 

@@ -39,7 +39,6 @@ from sqlalchemy import (
     event,
     func,
     inspect,
-    or_,
     select,
     update,
 )
@@ -378,11 +377,22 @@ class Store:
         stored from each between ``since`` and ``until``, ``recent_items`` those of the
         ``recent_days`` before ``until``, ``last_item`` the newest one's time."""
         recent = until - timedelta(days=recent_days)
+        # Each source's newest article by one index seek: grouping the whole table by source
+        # read every article's entry.
+        last = (
+            select(func.max(articles.c.fetched_at))
+            .where(articles.c.source_id == sources.c.id)
+            .where(articles.c.fetched_at < until)
+            .scalar_subquery()
+        )
         with self._tx() as conn:
             rows = {
-                r.name: r for r in conn.execute(select(sources).where(sources.c.name.in_(names)))
+                r.name: r
+                for r in conn.execute(
+                    select(sources, last.label("last_item")).where(sources.c.name.in_(names))
+                )
             }
-            # Counts over the window only; the newest article's time from the index alone.
+            # Counts over the window only.
             counts = {
                 int(row.source_id): row
                 for row in conn.execute(
@@ -394,19 +404,6 @@ class Store:
                     .where(articles.c.fetched_at >= min(since, recent))
                     .where(articles.c.fetched_at < until)
                     .group_by(articles.c.source_id)
-                )
-            }
-            # One index seek per source: grouping the whole table read every article's entry.
-            last = (
-                select(func.max(articles.c.fetched_at))
-                .where(articles.c.source_id == sources.c.id)
-                .where(articles.c.fetched_at < until)
-                .scalar_subquery()
-            )
-            newest = {
-                int(row.id): row.last
-                for row in conn.execute(
-                    select(sources.c.id, last.label("last")).where(sources.c.name.in_(names))
                 )
             }
         result = []
@@ -428,7 +425,7 @@ class Store:
                     error_message=row.last_error_message,
                     last_success=row.last_success_at,
                     consecutive_failures=row.consecutive_failures,
-                    last_item=newest.get(row.id),
+                    last_item=row.last_item,
                     recent_items=int(stat.recent) if stat is not None else 0,
                 )
             )
@@ -493,18 +490,7 @@ class Store:
     def known(self, source_id: int, url: str | None, guid: str | None) -> bool:
         """Whether an item is stored already: same canonical URL anywhere, or same guid from
         this source."""
-        conditions = []
-        if url:
-            conditions.append(articles.c.url == url)
-        if guid:
-            conditions.append((articles.c.source_id == source_id) & (articles.c.guid == guid))
-        if not conditions:
-            return False
-        with self._tx() as conn:
-            return (
-                conn.execute(select(articles.c.id).where(or_(*conditions)).limit(1)).first()
-                is not None
-            )
+        return bool(self.known_among(source_id, [(url, guid)]))
 
     def known_among(
         self, source_id: int, items: Sequence[tuple[str | None, str | None]]

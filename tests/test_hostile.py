@@ -57,13 +57,12 @@ from monitor.extract import extract_page
 from monitor.fetch import Fetcher, FetchPolicy
 from monitor.grouping import anchors
 from monitor.localserver import LocalServer, Reply, Request, static
-from monitor.models import PageText, Source
+from monitor.models import PageText, RunReport, Source
 from monitor.models import Story as DigestStory
 from monitor.pipeline import MAX_ITEMS_PER_CYCLE, CycleOptions, run_cycle
 from monitor.robots import Robots
 from monitor.store import Store
-from monitor.tag import load_tagger
-from tests.sites import Story, page, rss
+from tests.sites import Story, cached_tagger, page, rss
 from tests.test_e2e import AZ_COOP, AZ_OTHER, EN_COOP, EN_OTHER, serve_outlet
 
 pytestmark = pytest.mark.e2e
@@ -961,21 +960,12 @@ def test_a_big_feed_does_not_stall_the_event_loop(server: LocalServer, tmp_path:
 
         policy = FetchPolicy(**QUICK, allow_private=True)
         async with Fetcher(policy) as fetcher:
-            with Store(f"sqlite:///{tmp_path / 'stall.db'}") as store:
-                beat = asyncio.create_task(heartbeat())
-                report = await run_cycle(
-                    [Source("Bulk", server.url("/bulk/rss.xml"))],
-                    store=store,
-                    fetcher=fetcher,
-                    tagger=load_tagger(()),
-                    extract=_extract,
-                    timezone=UTC,
-                    clock=lambda: datetime.now(UTC),
-                    options=CycleOptions(force=True),
-                    robots=Robots(fetcher),
-                )
-                done.set()
-                await beat
+            beat = asyncio.create_task(heartbeat())
+            report = await cycle_in_process(
+                [Source("Bulk", server.url("/bulk/rss.xml"))], fetcher, tmp_path / "stall.db"
+            )
+            done.set()
+            await beat
         assert report.outcomes[0].new_items == min(STALL_ITEMS, MAX_ITEMS_PER_CYCLE)
 
     asyncio.run(go())
@@ -1115,6 +1105,23 @@ async def _extract(body: bytes, url: str, content_type: str | None) -> PageText:
     return extract_page(body, url, content_type)
 
 
+async def cycle_in_process(sources: list[Source], fetcher: Fetcher, db: Path) -> RunReport:
+    """One forced cycle over ``sources`` in this process (pages extracted here too), reading
+    robots.txt, stored in a new database at ``db``."""
+    with Store(f"sqlite:///{db}") as store:
+        return await run_cycle(
+            sources,
+            store=store,
+            fetcher=fetcher,
+            tagger=cached_tagger(()),
+            extract=_extract,
+            timezone=UTC,
+            clock=lambda: datetime.now(UTC),
+            options=CycleOptions(force=True),
+            robots=Robots(fetcher),
+        )
+
+
 @dataclass(frozen=True)
 class Link:
     name: str
@@ -1190,18 +1197,7 @@ def run_private_cycle(
 
     async def go() -> None:
         async with Fetcher(policy, transport=transport, resolve=_resolve) as fetcher:
-            with Store(f"sqlite:///{tmp_path / 'private.db'}") as store:
-                report = await run_cycle(
-                    [source],
-                    store=store,
-                    fetcher=fetcher,
-                    tagger=load_tagger(()),
-                    extract=_extract,
-                    timezone=UTC,
-                    clock=lambda: datetime.now(UTC),
-                    options=CycleOptions(force=True),
-                    robots=Robots(fetcher),
-                )
+            report = await cycle_in_process([source], fetcher, tmp_path / "private.db")
         assert [o.status.value for o in report.outcomes] == ["ok"]
 
     asyncio.run(go())
