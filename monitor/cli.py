@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -440,15 +441,26 @@ def _tag(tagger: Tagger, path: Path | None, out: TextIO) -> int:
 
 def _eval(tagger: Tagger, paths: Sequence[Path], as_json: bool, out: TextIO) -> int:
     """Tag labeled lines and print the figures; bad lines are reported, skipped, and make the
-    exit status 2."""
-    from monitor.evaluate import Prediction, evaluate, format_table, parse_example, to_json
+    exit status 2. Lines labeled with an ``event`` are also grouped as the digest groups them."""
+    from monitor.evaluate import (
+        Prediction,
+        evaluate,
+        format_grouping,
+        format_table,
+        parse_example,
+        score_grouping,
+        to_json,
+    )
     from monitor.tag import TagInput
 
     bad: list[str] = []
     pairs: list[tuple[Example, Prediction]] = []
+    taggings: list[Tagging] = []
     for path in paths:
         for _data, example in _valid_lines(path, parse_example, bad):
-            tagging = tagger.tag(TagInput(example.title, example.text, language=example.language))
+            tagging = tagger.tag(
+                TagInput(example.title, example.text, example.lead, language=example.language)
+            )
             prediction = Prediction(
                 tagging.tagged,
                 tagging.score,
@@ -457,12 +469,57 @@ def _eval(tagger: Tagger, paths: Sequence[Path], as_json: bool, out: TextIO) -> 
                 tagging.language,
             )
             pairs.append((example, prediction))
+            taggings.append(tagging)
     report = evaluate(pairs)
+    events = {e.id: e.event for e, _ in pairs if e.event}
+    grouping = None
+    if events:
+        seen = Counter(e.id for e, _ in pairs if e.event)
+        twice = sorted(i for i, n in seen.items() if n > 1)
+        if twice:
+            _report("eval", 0, f"lines with an event need unique ids; used twice: {twice}")
+            return EXIT_USAGE
+        labeled = [(e, t) for (e, _), t in zip(pairs, taggings, strict=True) if e.event]
+        grouping = score_grouping(events, _entries(labeled))
     if as_json:
-        out.write(json.dumps(to_json(report), ensure_ascii=False, indent=2) + "\n")
+        out.write(json.dumps(to_json(report, grouping), ensure_ascii=False, indent=2) + "\n")
     else:
         out.write(format_table(report))
+        if grouping is not None:
+            out.write("\n" + format_grouping(grouping, events))
     return EXIT_USAGE if bad else EXIT_OK
+
+
+def _entries(labeled: Sequence[tuple[Example, Tagging]]) -> list[set[str]]:
+    """The digest's entries over labeled lines, as sets of line ids: the lines are stored as
+    articles (their tagging as the cycle would store it) and selected as the digest selects."""
+    from zoneinfo import ZoneInfo
+
+    from monitor.digest import select_stories
+    from monitor.models import Article, TextOrigin
+    from monitor.store import StoredArticle
+
+    stored = []
+    ids: dict[str, str] = {}
+    for n, (example, tagging) in enumerate(labeled):
+        url = f"eval:{example.id}"
+        ids[url] = example.id
+        assert example.published is not None and example.source is not None  # parse_example
+        article = Article(
+            source=example.source,
+            url=url,
+            title=example.title,
+            text=example.text,
+            text_origin=TextOrigin.PAGE,
+            fetched_at=example.published,
+            summary=example.lead,
+            published=example.published,
+            language=tagging.language or example.language,
+            tagging=tagging,
+        )
+        stored.append(StoredArticle(n, article))
+    stories = select_stories(stored, ZoneInfo("UTC"))
+    return [{ids[s.url], *(ids[a.url] for a in s.also)} for s in stories]
 
 
 class _Progress:

@@ -13,13 +13,22 @@ object, :func:`evaluate` scores (example, prediction) pairs per language and ove
 - how often the detected language is the labeled one;
 - the misclassified lines (false positives and negatives, not borderline), with their scores.
 
+Lines may also say which event they report (``event``, with the outlet's name in ``source`` and
+the ``published`` time): :func:`score_grouping` then measures how the digest grouped them — pair
+precision (of the pairs of lines put in one entry, how many report one event), pair recall (of
+the pairs reporting one event, how many share an entry), the entries that mix events, and the
+pairs it got wrong. A wrong merge hides a story, a missed one shows a duplicate line: precision
+comes first.
+
 A ratio with an empty denominator (no prediction, no positive) is None, shown as ``-``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
+from itertools import combinations
 from typing import Any
 
 ALL = "all"
@@ -38,6 +47,10 @@ class Example:
     aspects: frozenset[str] = frozenset()
     countries: frozenset[str] = frozenset()
     script: str | None = None
+    lead: str = ""
+    event: str | None = None  # the event the line reports, for measuring grouping
+    source: str | None = None  # the outlet, as a digest names it
+    published: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -110,9 +123,13 @@ def parse_example(data: object) -> Example:
     borderline = data.get("borderline", False)
     if not isinstance(borderline, bool):
         raise ValueError("'borderline' must be true or false")
-    script = data.get("script")
-    if script is not None and not isinstance(script, str):
-        raise ValueError("'script' must be a string")
+    for key in ("script", "lead", "event", "source"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise ValueError(f"{key!r} must be a string")
+    event = data.get("event") or None
+    published = _published(data.get("published"))
+    if event is not None and (not data.get("source") or published is None):
+        raise ValueError("a line with 'event' needs 'source' (the outlet) and 'published'")
     return Example(
         id=data["id"],
         language=data["lang"],
@@ -122,8 +139,28 @@ def parse_example(data: object) -> Example:
         borderline=borderline,
         aspects=_labels(data, "aspects"),
         countries=_labels(data, "countries"),
-        script=script,
+        script=data.get("script"),
+        lead=data.get("lead") or "",
+        event=event,
+        source=data.get("source") or None,
+        published=published,
     )
+
+
+def _published(value: object) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("'published' must be a string such as 2026-10-04T11:20:00+04:00")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"'published' {value!r} is not an ISO 8601 time such as 2026-10-04T11:20:00+04:00"
+        ) from None
+    if moment.tzinfo is None:
+        raise ValueError(f"'published' {value!r} needs a UTC offset, e.g. +04:00 or Z")
+    return moment
 
 
 _KIND_NAMES = {str: "a string", bool: "true or false"}
@@ -206,6 +243,50 @@ def evaluate(pairs: Sequence[tuple[Example, Prediction]]) -> Report:
     return Report((*groups, score_group(ALL, pairs)), misses(pairs))
 
 
+# --- grouping -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupingScore:
+    """How lines labeled with events were grouped into digest entries."""
+
+    lines: int
+    events: int
+    entries: int
+    pairs: Rates  # pair precision, recall, F1
+    pairs_expected: int  # pairs of lines reporting one event
+    pairs_found: int  # pairs of lines sharing an entry
+    mixed_entries: int  # entries holding lines of more than one event: hidden news
+    wrong: tuple[tuple[str, str], ...]  # ids in one entry that report different events
+    missed: tuple[tuple[str, str], ...]  # ids of one event left in different entries
+
+
+def score_grouping(events: Mapping[str, str], entries: Iterable[Collection[str]]) -> GroupingScore:
+    """Pair figures of a grouping: ``events`` maps a line's id to its event, ``entries`` are the
+    digest's entries as sets of line ids (every id in exactly one entry)."""
+    groups = [sorted(entry) for entry in entries]
+    placed = sorted(i for g in groups for i in g)
+    if placed != sorted(events) or len(set(placed)) != len(placed):
+        raise ValueError("every labeled line must be in exactly one entry")
+    found = {pair for g in groups for pair in combinations(g, 2)}
+    by_event: dict[str, list[str]] = {}
+    for line, event in sorted(events.items()):
+        by_event.setdefault(event, []).append(line)
+    expected = {pair for lines in by_event.values() for pair in combinations(lines, 2)}
+    right = found & expected
+    return GroupingScore(
+        lines=len(events),
+        events=len(by_event),
+        entries=len(groups),
+        pairs=rates(len(right), len(found), len(expected)),
+        pairs_expected=len(expected),
+        pairs_found=len(found),
+        mixed_entries=sum(1 for g in groups if len({events[i] for i in g}) > 1),
+        wrong=tuple(sorted(found - expected)),
+        missed=tuple(sorted(expected - found)),
+    )
+
+
 # --- output ---------------------------------------------------------------------------------------
 
 _HEADER = (
@@ -262,9 +343,34 @@ def _figure(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def to_json(report: Report) -> dict[str, Any]:
-    """The report as JSON-ready data: ``groups`` by name ("all" last) and ``misclassified``."""
-    return {
+def format_grouping(score: GroupingScore, events: Mapping[str, str]) -> str:
+    """The grouping figures, then the pairs it got wrong (each with the lines' events)."""
+    lines = [
+        f"grouping: {score.lines} lines of {score.events} events in {score.entries} entries; "
+        f"{score.mixed_entries} entries mix events",
+        f"  pairs: precision {_figure(score.pairs.precision)} "
+        f"({score.pairs_found - len(score.wrong)}/{score.pairs_found}), "
+        f"recall {_figure(score.pairs.recall)} "
+        f"({score.pairs_expected - len(score.missed)}/{score.pairs_expected}), "
+        f"F1 {_figure(score.pairs.f1)}",
+    ]
+    for title, pairs in (
+        ("merged but different events", score.wrong),
+        ("not merged", score.missed),
+    ):
+        if pairs:
+            lines.append(f"  {title}:")
+            lines += [f"    {a} ({events[a]})  {b} ({events[b]})" for a, b in pairs]
+    return "\n".join(lines) + "\n"
+
+
+def to_json(report: Report, grouping: GroupingScore | None = None) -> dict[str, Any]:
+    """The report as JSON-ready data: ``groups`` by name ("all" last) and ``misclassified``,
+    and ``grouping`` when lines were labeled with events."""
+    data: dict[str, Any] = {
         "groups": {g.group: asdict(g) for g in report.groups},
         "misclassified": [asdict(m) for m in report.misses],
     }
+    if grouping is not None:
+        data["grouping"] = asdict(grouping)
+    return data

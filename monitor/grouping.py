@@ -21,8 +21,10 @@ found in many of the day's stories weigh less (an IDF-like weight with a prior, 
 on a day of five stories too). Two things veto a pair
 outright: disjoint years (the same festival's 2026 and 2027 editions) and disjoint countries.
 
-Pairs are merged best first, single-link, but never so that one group holds two different URLs of
-one outlet (a cannot-link rule plain union-find would break through a third story).
+Groups are formed by complete linkage: two stories share an entry only if every pair in the
+entry is the same story by the test above, so A like B and B like C does not put A and C in one
+entry (a wrong merge hides news; a missed one only shows a duplicate line). The surest groups
+merge first, and never so that one group holds two different URLs of one outlet.
 
 Not every pair is weighed: a week holds a thousand stories. Candidates come from an index of
 anchors (a pair must share two, and a name meets only names of its first letters), and pairs
@@ -32,12 +34,13 @@ weighing every pair.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import unicodedata
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cache, cached_property, lru_cache
@@ -271,17 +274,10 @@ def group_stories(
     texts = texts or {}
     found = [anchors(s, texts.get(s.url, "")) for s in stories]
     weigh = _weights(found)
-    parent = list(range(len(stories)))
-    members: dict[int, list[int]] = {i: [i] for i in range(len(stories))}
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
     reach = [_reach(a, weigh) for a in found]
-    pairs = [(-math.inf, -math.inf, i, j) for i, j in _same_url(stories)]
+    strength: dict[tuple[int, int], tuple[float, float]] = {
+        pair: _SURE for pair in _same_url(stories)
+    }
     for i, j in _candidates(found):
         a, b = stories[i], stories[j]
         if a.url and a.url == b.url:
@@ -295,19 +291,71 @@ def group_stories(
             continue
         match = compare(found[i], found[j], weigh)
         if match.same:
-            pairs.append((-match.overlap, -match.specific, i, j))
-    # Surest pairs first; on a tie the better-ranked stories (earlier in the input) win.
-    for *_, i, j in sorted(pairs):
-        ri, rj = root(i), root(j)
-        if ri == rj or _conflict(stories, members[ri], members[rj]):
-            continue
-        keep, gone = min(ri, rj), max(ri, rj)
-        parent[gone] = keep
-        members[keep] = sorted(members[keep] + members.pop(gone))
-    return tuple(
-        _represent([stories[k] for k in group], prefer_languages)
-        for _, group in sorted(members.items())
+            strength[i, j] = (match.overlap, match.specific)
+    groups = complete_linkage(
+        len(stories), strength, lambda left, right: _conflict(stories, left, right)
     )
+    return tuple(_represent([stories[k] for k in group], prefer_languages) for group in groups)
+
+
+_SURE = (math.inf, math.inf)  # one URL: one article
+
+
+def complete_linkage(
+    size: int,
+    strength: Mapping[tuple[int, int], tuple[float, float]],
+    conflict: Callable[[Sequence[int], Sequence[int]], bool] = lambda _a, _b: False,
+) -> list[list[int]]:
+    """Groups of the items ``0..size-1`` in which every pair is in ``strength`` (complete
+    linkage: A like B and B like C does not make A and C one).
+
+    ``strength[i, j]`` (i < j) says how sure the pair (i, j) is. Two groups are as sure as their
+    least sure pair; the surest two groups are merged first, again and again, while some pair is
+    left whose groups may merge and ``conflict`` does not forbid it. On a tie the groups of the
+    lower items (better ranked) win. Groups come sorted by their first item, each sorted.
+    """
+    neighbours: dict[int, set[int]] = {}
+    for i, j in strength:
+        neighbours.setdefault(i, set()).add(j)
+        neighbours.setdefault(j, set()).add(i)
+    home = list(range(size))
+    members: dict[int, list[int]] = {i: [i] for i in range(size)}
+    version = [0] * size
+
+    def linkage(a: int, b: int) -> tuple[float, float] | None:
+        weakest: tuple[float, float] | None = None
+        for x in members[a]:
+            for y in members[b]:
+                pair = strength.get((x, y) if x < y else (y, x))
+                if pair is None:
+                    return None
+                weakest = pair if weakest is None or pair < weakest else weakest
+        return weakest
+
+    heap: list[tuple[float, float, int, int, int, int]] = []
+
+    def push(a: int, b: int) -> None:
+        a, b = min(a, b), max(a, b)
+        sure = linkage(a, b)
+        if sure is not None:
+            heapq.heappush(heap, (-sure[0], -sure[1], a, b, version[a], version[b]))
+
+    for i, j in strength:
+        push(i, j)
+    while heap:
+        *_, a, b, va, vb = heapq.heappop(heap)
+        if va != version[a] or vb != version[b] or a not in members or b not in members:
+            continue  # a group changed since this entry was pushed
+        if conflict(members[a], members[b]):
+            continue
+        members[a] = sorted(members[a] + members.pop(b))
+        for k in members[a]:
+            home[k] = a
+        version[a] += 1
+        near = {home[n] for k in members[a] for n in neighbours.get(k, ())} - {a}
+        for other in near:
+            push(a, other)
+    return [members[k] for k in sorted(members)]
 
 
 def _same_url(stories: Sequence[Story]) -> Iterator[tuple[int, int]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -11,12 +12,14 @@ from monitor.evaluate import (
     Prediction,
     Rates,
     evaluate,
+    format_grouping,
     format_table,
     jaccard,
     misses,
     parse_example,
     rates,
     score_group,
+    score_grouping,
     to_json,
 )
 
@@ -172,8 +175,56 @@ def test_parse_example() -> None:
         ({**LINE, "title": None}, "'title' must be a string"),
         ({**LINE, "borderline": 1}, "'borderline' must be true or false"),
         ({**LINE, "countries": "AZ"}, "'countries' must be a list of strings"),
+        ({**LINE, "event": "e1", "published": "2026-10-04T11:20:00+04:00"}, "needs 'source'"),
+        ({**LINE, "event": "e1", "source": "Trend"}, "needs 'source' .* and 'published'"),
+        ({**LINE, "published": "4 October"}, "is not an ISO 8601 time"),
+        ({**LINE, "published": "2026-10-04T11:20:00"}, "needs a UTC offset"),
+        ({**LINE, "event": 7}, "'event' must be a string"),
     ],
 )
 def test_bad_lines_are_explained(data: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_example(data)
+
+
+def test_parse_example_with_an_event() -> None:
+    line = {**LINE, "event": "e1", "source": "Trend", "published": "2026-10-04T11:20:00+04:00"}
+    parsed = parse_example(line)
+    assert (parsed.event, parsed.source) == ("e1", "Trend")
+    assert parsed.published is not None and parsed.published.utcoffset() == timedelta(hours=4)
+
+
+# Six lines of three events, grouped into three entries:
+#   entry {a1, a2, b1}   a1-a2 right; a1-b1 and a2-b1 merge two events (a wrong merge)
+#   entry {b2}           b1-b2 missed
+#   entry {c1}           a single line, no pair
+#   entry {a3}           a1-a3 and a2-a3 missed
+EVENTS = {"a1": "a", "a2": "a", "a3": "a", "b1": "b", "b2": "b", "c1": "c"}
+ENTRIES = [{"a1", "a2", "b1"}, {"b2"}, {"c1"}, {"a3"}]
+
+
+def test_score_grouping_by_hand() -> None:
+    score = score_grouping(EVENTS, ENTRIES)
+    assert (score.lines, score.events, score.entries) == (6, 3, 4)
+    # Expected pairs: a1-a2, a1-a3, a2-a3, b1-b2 (4). Found: a1-a2, a1-b1, a2-b1 (3), 1 right.
+    assert (score.pairs_expected, score.pairs_found) == (4, 3)
+    assert score.pairs == Rates(1 / 3, 1 / 4, pytest.approx(2 / 7))
+    assert score.mixed_entries == 1
+    assert score.wrong == (("a1", "b1"), ("a2", "b1"))
+    assert score.missed == (("a1", "a3"), ("a2", "a3"), ("b1", "b2"))
+    text = format_grouping(score, EVENTS)
+    assert "precision 0.33 (1/3), recall 0.25 (1/4)" in text
+    assert "    a1 (a)  b1 (b)" in text
+    assert json.loads(json.dumps(to_json(evaluate(PAIRS), score)))["grouping"]["entries"] == 4
+
+
+def test_score_grouping_every_line_once() -> None:
+    with pytest.raises(ValueError, match="exactly one entry"):
+        score_grouping(EVENTS, [{"a1", "a2"}])
+    with pytest.raises(ValueError, match="exactly one entry"):
+        score_grouping(EVENTS, [*ENTRIES, {"a1"}])
+
+
+def test_score_grouping_of_singletons() -> None:
+    score = score_grouping({"x": "1", "y": "2"}, [{"x"}, {"y"}])
+    assert score.pairs == Rates(None, None, None) and score.mixed_entries == 0

@@ -327,32 +327,40 @@ def _reference_group(
     texts: dict[str, str],
     prefer: tuple[str, ...],
 ) -> tuple[Story, ...]:
-    """``group_stories`` as first written: every pair compared, merged best first."""
+    """``group_stories`` the slow way: every pair compared, then, again and again, the two
+    groups whose least sure pair is the surest merged (complete linkage), found by trying every
+    two groups."""
     found = [anchors(s, texts.get(s.url, "")) for s in stories]
     w = _weights(found)
-    pairs: list[tuple[float, float, int, int]] = []
+    sure: dict[frozenset[int], tuple[float, float]] = {}
     for i, j in combinations(range(len(stories)), 2):
         a, b = stories[i], stories[j]
         if a.url and a.url == b.url:
-            pairs.append((-math.inf, -math.inf, i, j))
+            sure[frozenset((i, j))] = (math.inf, math.inf)
         elif a.source != b.source and abs(a.published - b.published) <= window:
             match = _reference_compare(found[i], found[j], w)
             if match.same:
-                pairs.append((-match.overlap, -match.specific, i, j))
+                sure[frozenset((i, j))] = (match.overlap, match.specific)
     groups = {i: [i] for i in range(len(stories))}
-    home = list(range(len(stories)))
-    for *_, i, j in sorted(pairs):
-        left, right = groups[home[i]], groups[home[j]]
-        if left is right or any(
-            stories[k].source == stories[m].source and stories[k].url != stories[m].url
-            for k in left
-            for m in right
-        ):
-            continue
-        keep, gone = min(home[i], home[j]), max(home[i], home[j])
-        groups[keep] = sorted(left + right)
-        for k in groups.pop(gone):
-            home[k] = keep
+    while True:
+        best: tuple[tuple[float, float], tuple[int, int]] | None = None
+        for x, y in combinations(sorted(groups), 2):
+            left, right = groups[x], groups[y]
+            links = [sure.get(frozenset((k, m))) for k in left for m in right]
+            if any(link is None for link in links) or any(
+                stories[k].source == stories[m].source and stories[k].url != stories[m].url
+                for k in left
+                for m in right
+            ):
+                continue
+            weakest = min(link for link in links if link is not None)
+            # Surest first; on a tie the groups of the lower items.
+            if best is None or (weakest, (-x, -y)) > (best[0], (-best[1][0], -best[1][1])):
+                best = (weakest, (x, y))
+        if best is None:
+            break
+        x, y = best[1]
+        groups[x] = sorted(groups[x] + groups.pop(y))
     result = []
     for _, members in sorted(groups.items()):
         group = [stories[k] for k in members]

@@ -203,3 +203,45 @@ def test_eval_json_and_bad_lines(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert (overall["tp"], overall["fp"], overall["fn"], overall["borderline"]) == (1, 0, 1, 1)
     assert overall["aspects"]["precision"] is not None
     assert [m["id"] for m in data["misclassified"]] == ["en-3"]
+
+
+def _version(
+    id: str, event: str, source: str, lang: str, title: str, text: str
+) -> dict[str, object]:
+    return {"id": id, "lang": lang, "title": title, "text": text, "label": True,
+            "event": event, "source": source, "published": "2026-11-24T09:00:00+04:00"}  # fmt: skip
+
+
+def test_eval_measures_grouping(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Lines labeled with events are grouped as the digest groups them, and the pairs it got
+    wrong are listed with their events."""
+    treaty = (
+        "Culture ministers Rashad Mammadli and Dana Nurlanova signed an agreement on film "
+        "co-production in Baku on 24 November; up to 3 joint films a year will get 2.5 million "
+        "dollars from the Kinokopr fund."
+    )
+    lines = [
+        _version("t-en", "treaty", "Caspian Wire", "en",
+                 "Azerbaijan and Kazakhstan sign film co-production agreement", treaty),
+        _version("t-en2", "treaty", "Steppe Post", "en",
+                 "Kazakhstan, Azerbaijan agree on joint films", treaty),
+        _version("w-en", "week", "Galata", "en", "Italian film week opens in Tashkent",
+                 "The Italian embassy and Uzbekkino opened a week of Italian films in Tashkent."),
+    ]  # fmt: skip
+    path = tmp_path / "events.jsonl"
+    path.write_text(jsonl(*lines), encoding="utf-8")
+    assert cli.main(["eval", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "grouping: 3 lines of 2 events in 2 entries; 0 entries mix events" in out
+    assert "recall 1.00 (1/1)" in out
+    assert cli.main(["eval", "--json", str(path)]) == 0
+    grouping = json.loads(capsys.readouterr().out)["grouping"]
+    assert (grouping["pairs_found"], grouping["wrong"], grouping["missed"]) == (1, [], [])
+
+
+def test_eval_grouping_needs_unique_ids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    line = _version("same", "e", "Outlet", "en", "Title", "Text about films.")
+    path = tmp_path / "events.jsonl"
+    path.write_text(jsonl(line, {**line, "source": "Other"}), encoding="utf-8")
+    assert cli.main(["eval", str(path)]) == 2
+    assert "used twice: ['same']" in capsys.readouterr().err
