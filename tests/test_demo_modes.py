@@ -93,3 +93,27 @@ def test_serve_runs_the_demo_until_sigterm(demo: tuple[LocalServer, Path]) -> No
     with sqlite3.connect(config.parent / "db.sqlite") as db:
         assert db.execute("SELECT count(*) FROM articles").fetchone()[0] >= 25
         assert {r[0] for r in db.execute("SELECT status FROM runs")} == {"ok"}
+
+
+def test_the_demo_checks_stories_and_their_countries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from monitor.demo import __main__ as demo_main
+    from monitor.demo import load_expected
+
+    assert demo_main.main(["--dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "11/11 cooperation stories found, 0 unrelated included" in out
+    # The same cycle checked against answers that want other countries for one story.
+    expected = load_expected()
+    page = next(p for p in expected["cooperation"] if "tbilisi" in p or "mektebleri" in p)
+    expected["cooperation"][page] = ["AZ", "UZ"]
+    monkeypatch.setattr(demo_main, "load_expected", lambda: expected)
+    feed = next(
+        line.split("url:")[1].strip()
+        for line in (tmp_path / "sources.yaml").read_text("utf-8").splitlines()
+        if "url:" in line
+    )
+    base = feed[: feed.index("/", len("http://"))]  # the outlets' server, http://127.0.0.1:PORT
+    assert not demo_main._check(tmp_path, base, 5, 1.0)
+    assert f"WRONG COUNTRIES for {page}: expected AZ, UZ, got AZ, GE" in capsys.readouterr().err

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, tzinfo
 from email.utils import format_datetime
 from importlib import resources
 from pathlib import Path
+from typing import TypedDict
 
 from ruamel.yaml import YAML
 
@@ -40,9 +41,17 @@ def load_outlets(directory: Path = OUTLETS) -> list[Outlet]:
     return [Outlet(**entry) for entry in entries]
 
 
-def load_expected(directory: Path = OUTLETS) -> dict[str, list[str]]:
+class Expected(TypedDict):
+    cooperation: dict[str, list[str]]  # page -> ISO codes of the countries taking part
+    unrelated: list[str]
+
+
+def load_expected(directory: Path = OUTLETS) -> Expected:
     data = YAML(typ="safe").load((directory / "expected.yaml").read_text(encoding="utf-8"))
-    return {"cooperation": list(data["cooperation"]), "unrelated": list(data["unrelated"])}
+    return {
+        "cooperation": {path: list(codes) for path, codes in data["cooperation"].items()},
+        "unrelated": list(data["unrelated"]),
+    }
 
 
 def render(text: str, base_url: str, slug: str, now: datetime, tz: tzinfo) -> str:

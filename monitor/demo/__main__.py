@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _check(work: Path, base_url: str, sources: int, seconds: float) -> bool:
-    """Compare the digest with the outlets' answers: every cooperation story in, nothing else."""
+    """Compare the digest with the outlets' answers: every cooperation story in, nothing else,
+    each with the countries that take part in it."""
     digests = sorted((work / "reports").glob("*.json"))
     digest = json.loads(digests[-1].read_text(encoding="utf-8"))
     # The same story in several languages is one entry with the others under "also".
@@ -83,7 +84,31 @@ def _check(work: Path, base_url: str, sources: int, seconds: float) -> bool:
         print(f"demo: MISSED cooperation story {path}", file=sys.stderr)
     for path in leaked:
         print(f"demo: WRONGLY TAGGED unrelated story {path}", file=sys.stderr)
-    return not missed and not leaked
+    wrong = _wrong_countries(work, base_url, expected["cooperation"])
+    for path, want, got in wrong:
+        print(
+            f"demo: WRONG COUNTRIES for {path}: expected {', '.join(want)}, got {', '.join(got)}",
+            file=sys.stderr,
+        )
+    return not missed and not leaked and not wrong
+
+
+def _wrong_countries(
+    work: Path, base_url: str, expected: dict[str, list[str]]
+) -> list[tuple[str, list[str], list[str]]]:
+    """Tagged cooperation stories whose countries are not the expected ones (as sets); every
+    version counts, also those the digest shows under "also"."""
+    from monitor.store import Store
+
+    with Store(f"sqlite:///{(work / 'storage' / 'monitor.db').resolve()}") as store:
+        stored = store.tagged_between(datetime.min.replace(tzinfo=UTC), datetime.now(UTC))
+    wrong = []
+    for item in stored:
+        path = item.article.url.removeprefix(base_url + "/")
+        got = sorted(item.article.tagging.countries)
+        if path in expected and got != sorted(expected[path]):
+            wrong.append((path, sorted(expected[path]), got))
+    return sorted(wrong)
 
 
 if __name__ == "__main__":

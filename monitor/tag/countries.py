@@ -10,13 +10,19 @@ a language, and describes how names inflect:
 - Azerbaijani (and other agglutinative languages later): a name takes up to ``max_suffixes`` case
   suffixes, after an optional apostrophe (Azərbaycan’ın, Türkiyənin, İtaliyadakı).
 - Terms with ``*`` in the extra file are stems and are not inflected further.
+
+Cities are found too, as mentions of kind ``city`` (a party named by its city, "the Baku and
+Tbilisi film schools", stands for its country; :mod:`monitor.tag.participants` decides when a
+city is a party and when only the venue). Their names come from CLDR's exemplar cities of time
+zones, in every language (Баку, Bakı, ბაქო, باکو); ``cities`` in the extra file and in the
+language packs add the cities CLDR has no time zone for (Ankara, Astana, Lahore, Cannes).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -40,6 +46,8 @@ from monitor.yamlfile import read_yaml, validate
 
 IGNORE = "-"
 ALL = "all"
+CITY = "city:"  # label prefix of a city's entries: "city:AZ"
+COUNTRY, CITY_KIND = "country", "city"
 DATA_FILE = "countries_extra.yaml"
 OTHER = "other"  # declension class of names whose ending is not listed
 
@@ -66,8 +74,9 @@ class _CountryData(_Strict):
     ignore: dict[str, list[TermText]] = Field(default_factory=dict)
     names: dict[str, dict[str, list[TermText]]] = Field(default_factory=dict)
     bodies: dict[str, dict[str, list[TermText]]] = Field(default_factory=dict)
+    cities: dict[str, dict[str, list[TermText]]] = Field(default_factory=dict)
 
-    @field_validator("names", "bodies")
+    @field_validator("names", "bodies", "cities")
     @classmethod
     def _codes(cls, value: dict[str, object]) -> dict[str, object]:
         for code in value:
@@ -81,6 +90,7 @@ class CountryMention:
     code: str
     start: int
     end: int
+    kind: str = COUNTRY  # COUNTRY (a name, an adjective, a body) or CITY_KIND
 
 
 @dataclass(frozen=True)
@@ -89,15 +99,26 @@ class CountryFinder:
 
     lexicons: Mapping[str, Lexicon]
     fallback: Lexicon  # names valid in every language, for languages without a table
+    # Ignored words written out in full, by language: also not a name's inflected form that
+    # reads the same (Georgian რომ "that" is a form of რომი, Rome).
+    ignored: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def find(self, text: str, language: str | None) -> list[CountryMention]:
         """Countries in a normalised text, left to right."""
         lexicon = self.lexicons.get(language or "", self.fallback)
-        return [
-            CountryMention(found.labels[0], found.start, found.end)
-            for found in lexicon.find(text)
-            if IGNORE not in found.labels
-        ]
+        ignored = self.ignored.get(language or "", frozenset())
+        mentions = []
+        for found in lexicon.find(text):
+            if IGNORE in found.labels or (ignored and text[found.start : found.end] in ignored):
+                continue
+            # A name that is a country's and a city's (Kuwait, Singapore) is the country.
+            country = [label for label in found.labels if not label.startswith(CITY)]
+            if country:
+                mentions.append(CountryMention(country[0], found.start, found.end))
+            else:
+                code = found.labels[0][len(CITY) :]
+                mentions.append(CountryMention(code, found.start, found.end, CITY_KIND))
+        return mentions
 
 
 def data_file() -> Path:
@@ -113,9 +134,16 @@ def load_country_finder(
     document = read_yaml(path)
     data = _with_packs(validate(_CountryData, document, path), packs)
     lexicons: dict[str, Lexicon] = {}
+    ignored: dict[str, frozenset[str]] = {}
     for language in sorted(languages):
         lexicons[language] = compile_lexicon(_entries(data, language))
-    return CountryFinder(lexicons, compile_lexicon(_entries(data, None)))
+        ignored[language] = frozenset(
+            normalize(spelling, language)
+            for text in data.ignore.get(language, [])
+            if "*" not in text and "?" not in text
+            for spelling in variants(text, language)
+        )
+    return CountryFinder(lexicons, compile_lexicon(_entries(data, None)), ignored)
 
 
 def _with_packs(data: _CountryData, packs: Sequence[LanguagePack]) -> _CountryData:
@@ -123,15 +151,22 @@ def _with_packs(data: _CountryData, packs: Sequence[LanguagePack]) -> _CountryDa
     ignore = {k: list(v) for k, v in data.ignore.items()}
     names = {code: {k: list(v) for k, v in table.items()} for code, table in data.names.items()}
     bodies = {code: {k: list(v) for k, v in table.items()} for code, table in data.bodies.items()}
+    cities = {code: {k: list(v) for k, v in table.items()} for code, table in data.cities.items()}
     for pack in packs:
         if pack.inflection is not None:
             inflection[pack.language] = pack.inflection
         ignore.setdefault(pack.language, []).extend(pack.ignore)
-        for merged, extra in ((names, pack.names), (bodies, pack.bodies)):
+        for merged, extra in ((names, pack.names), (bodies, pack.bodies), (cities, pack.cities)):
             for code, terms in extra.items():
                 merged.setdefault(code, {}).setdefault(pack.language, []).extend(terms)
     return data.model_copy(
-        update={"inflection": inflection, "ignore": ignore, "names": names, "bodies": bodies}
+        update={
+            "inflection": inflection,
+            "ignore": ignore,
+            "names": names,
+            "bodies": bodies,
+            "cities": cities,
+        }
     )
 
 
@@ -155,6 +190,21 @@ def _entries(data: _CountryData, language: str | None) -> Iterator[tuple[Term, s
                 for text in by_language.get(key or "", []) if key else []:
                     for spelling in variants(text, language):
                         yield _inflected(spelling, language, inflection), code
+    cities: dict[str, set[str]] = {}
+    for locale in _CLDR_LOCALES.get(language, (language,)) if language else ():
+        for code, name in _cldr_cities(locale):
+            cities.setdefault(name, set()).add(code)
+    for code, by_language in data.cities.items():
+        for key in (ALL, language):
+            for text in by_language.get(key or "", []) if key else []:
+                cities.setdefault(text, set()).add(code)
+    for name, codes in cities.items():
+        if len(codes) != 1 or len(name.replace(" ", "")) < data.min_name_length:
+            continue  # a name of cities in two countries tells neither
+        if normalize(name, language) in ignored:
+            continue
+        for spelling in variants(name, language):
+            yield _inflected(spelling, language, inflection), CITY + next(iter(codes))
 
 
 # CLDR locales whose names a language's texts may use: Uzbek is written in Latin and Cyrillic.
@@ -178,6 +228,41 @@ def _cldr_names(language: str) -> Iterator[tuple[str, str]]:
     for name, codes in names.items():
         if len(codes) == 1:
             yield next(iter(codes)), name
+
+
+# Time zones whose exemplar city is not a city a story would name as a party: research stations
+# and "Unknown".
+_NOT_CITY_TERRITORIES = frozenset({"AQ", "ZZ", "001"})
+
+
+def _cldr_cities(language: str) -> Iterator[tuple[str, str]]:
+    """(country code, city name) of CLDR's exemplar cities of time zones in ``language``; a
+    locale leaves out the names written as in English, which the zone's id then gives."""
+    try:
+        zones = Locale.parse(language).time_zones
+    except (UnknownLocaleError, ValueError):
+        return
+    for zone, code in _zone_territories():
+        localized = zones.get(zone, {}).get("city")
+        name = localized or zone.rsplit("/", 1)[-1].replace("_", " ")
+        if _NAME_CHARS.match(name) and _is_term(name):
+            yield code, name
+
+
+@cache
+def _zone_territories() -> tuple[tuple[str, str], ...]:
+    """(zone, country code) of the zones named after a city: not Asia/Qatar, whose "city" is
+    the country (and, in Azerbaijani, the word for a train)."""
+    from babel.core import get_global
+
+    countries = Locale.parse("en").territories
+    return tuple(
+        (zone, code)
+        for zone, code in sorted(get_global("zone_territories").items())
+        if _CODE.match(code)
+        and code not in _NOT_COUNTRIES | _NOT_CITY_TERRITORIES
+        and zone.rsplit("/", 1)[-1].replace("_", " ") != countries.get(code)
+    )
 
 
 def _is_term(name: str) -> bool:

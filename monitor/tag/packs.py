@@ -15,6 +15,7 @@ wants a Turkish term opens ``lang/tr.yaml`` and nothing else::
       ignore: [...]
       names: {TR: [Türk]}
       bodies: {TR: [Sinema Genel Müdürlüğü]}
+      cities: {TR: [Ankara, İzmir]}     # cities CLDR has no time zone for
       home: TR                          # see monitor.tag.participants for home and cues
       cues: {own: [iki ülke*], background: [daha önce], roles: [yönetmen*],
              venue_suffixes: [da, de]}
@@ -66,6 +67,7 @@ class PackCues(_Strict):
 
     own: list[TermText] = Field(default_factory=list)
     background: list[TermText] = Field(default_factory=list)
+    prospect: list[TermText] = Field(default_factory=list)
     roles: list[TermText] = Field(default_factory=list)
     venue: list[TermText] = Field(default_factory=list)
     venue_after: list[TermText] = Field(default_factory=list)
@@ -77,6 +79,7 @@ class _PackCountries(_Strict):
     ignore: list[TermText] = Field(default_factory=list)
     names: dict[str, list[TermText]] = Field(default_factory=dict)
     bodies: dict[str, list[TermText]] = Field(default_factory=dict)
+    cities: dict[str, list[TermText]] = Field(default_factory=dict)
     home: str | None = None
     cues: PackCues = Field(default_factory=PackCues)
 
@@ -87,7 +90,7 @@ class _PackCountries(_Strict):
             raise ValueError(f"{value!r} is not {COUNTRY_CODES_HINT}")
         return value
 
-    @field_validator("names", "bodies")
+    @field_validator("names", "bodies", "cities")
     @classmethod
     def _codes(cls, value: dict[str, Any]) -> dict[str, Any]:
         for code in value:
@@ -126,6 +129,7 @@ class LanguagePack:
     ignore: tuple[str, ...] = ()
     names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     bodies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    cities: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     home: str | None = None
     cues: PackCues = field(default_factory=PackCues)
     # Where each topic and concept/aspect was written, for messages about unknown names.
@@ -172,6 +176,7 @@ def load_pack(path: Path, document: Any = None, *, builtin: bool = False) -> Lan
         ignore=tuple(countries.ignore),
         names={k: tuple(v) for k, v in countries.names.items()},
         bodies={k: tuple(v) for k, v in countries.bodies.items()},
+        cities={k: tuple(v) for k, v in countries.cities.items()},
         home=countries.home,
         cues=countries.cues,
         lines=lines,

@@ -9,8 +9,14 @@ that name a country without making it a party:
   news, whose countries do not count;
 - ``roles``: a nationality next to a person ("the Syrian director", "regista siriano") is not a
   party;
+- ``prospect``: a sentence with "in the future" / "в будущем" / "gələcəkdə" names partners that
+  may join later; its countries do not count;
 - ``venue`` / ``venue_after`` / ``venue_suffixes``: "in China", "Çində", "پاکستان میں" name the
   place, which counts as a plain mention, without the meeting bonus.
+
+Cities count for their country when they name a party ("the Baku and Tbilisi film schools",
+"Tbilisi Film Academy"), never as the venue ("signed in Cannes", "Bakıda") or the dateline that
+opens a report ("BAKU, Nov 24 -").
 
 Two cues add a party that is not named:
 
@@ -25,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from monitor.tag.countries import CountryFinder, CountryMention
+from monitor.tag.countries import CITY_KIND, CountryFinder, CountryMention
 from monitor.tag.matcher import Verdict, Zone
 from monitor.tag.normalize import normalize
 from monitor.tag.packs import LanguagePack
@@ -34,7 +40,9 @@ from monitor.tag.terms import Found, Lexicon, compile_lexicon, parse_term, varia
 ZONE_WEIGHTS = {"title": 3.0, "lead": 2.0, "body": 1.0}
 IN_MEETING_BONUS = 1.0  # a country named where the concepts met, or in a list of countries
 MIN_COUNTRY_WEIGHT = 2.0  # e.g. named in the title, or twice in the body
-_CUE_KINDS = ("own", "background", "roles", "venue", "venue_after")
+CITY_SHARE = 0.5  # a city counts half its country's name, without the meeting bonus
+_CUE_KINDS = ("own", "background", "prospect", "roles", "venue", "venue_after")
+_DATELINE_END = ",-–—:(/"  # what follows a city that opens a report: "BAKU, Nov 24 -"
 _OPENING_PUNCTUATION = " \t\n\"'«»“”„(-–—*•"
 
 
@@ -114,6 +122,7 @@ def participants(
     verdicts = list(verdicts)
     weight: dict[str, float] = {}
     order: list[str] = []
+    by_city: dict[str, None] = {}  # codes counted through a city, in order
     own = False
     for zone in zones:
         found = _ZoneCues(cues.lexicon.find(zone.norm) if cues.lexicon else [])
@@ -121,8 +130,10 @@ def participants(
         spans = [h.span for v in verdicts for h in v.hits if h.zone == zone.name]
         spans += [span for v in verdicts for name, span in v.pair_sentences if name == zone.name]
         background = _background_sentences(zone, found.of("background"))
+        background += _sentences_with(zone, found.of("prospect"))
         for mention in mentions.get(zone.name, []):
-            if mention.code not in order:
+            city = mention.kind == CITY_KIND
+            if mention.code not in order and not city:
                 order.append(mention.code)
             weight.setdefault(mention.code, 0.0)
             if _in_any(mention.start, background) or _next_to(
@@ -131,9 +142,18 @@ def participants(
                 continue
             gain = ZONE_WEIGHTS[zone.name]
             venue = _is_venue(zone.norm, mention, found, cues, finder, language)
+            if city:
+                # A city stands for its country's party less surely than the country's name,
+                # and the venue or the dateline not at all.
+                if not (venue or _is_dateline(zone.norm, mention)):
+                    weight[mention.code] += gain * CITY_SHARE
+                    by_city.setdefault(mention.code, None)
+                continue
             if not venue and _in_any(mention.start, spans):
                 gain += IN_MEETING_BONUS
             weight[mention.code] += gain
+    # Countries named come first, in order; those named only by a city after them.
+    order += [code for code in by_city if code not in order]
     kept = [code for code in order if weight[code] >= MIN_COUNTRY_WEIGHT]
     home = home or cues.home
     if own and home and home not in kept and len(kept) < 2:
@@ -166,6 +186,22 @@ def _background_sentences(zone: Zone, cues: list[Found]) -> list[tuple[int, int]
     return out
 
 
+def _sentences_with(zone: Zone, cues: list[Found]) -> list[tuple[int, int]]:
+    """Sentences holding a cue anywhere."""
+    return [
+        (start, end)
+        for start, end in zone.sentences()
+        if any(start <= cue.start < end for cue in cues)
+    ]
+
+
+def _is_dateline(text: str, mention: CountryMention) -> bool:
+    """A city opening the zone and followed by a comma or a dash: the report's dateline."""
+    before = text[: mention.start].strip(_OPENING_PUNCTUATION)
+    after = text[mention.end : mention.end + 3].lstrip()
+    return not before and after[:1] in _DATELINE_END
+
+
 def _next_to(text: str, mention: CountryMention, cues: list[Found]) -> bool:
     """Whether a cue is the word right before or right after the mention."""
     for cue in cues:
@@ -194,6 +230,8 @@ def _is_venue(
     for suffix in cues.venue_suffixes:
         if not surface.endswith(suffix) or len(surface) <= len(suffix) + 2:
             continue
+        if mention.kind == CITY_KIND:
+            return True  # "ბერლინში", "Bakıda": no country name hides a city's suffix
         # The name without the suffix must still be the same country ("Çində" is Çin + də,
         # "Kanada" is not Kana + da).
         base = surface[: len(surface) - len(suffix)].rstrip("'")
