@@ -6,20 +6,27 @@ evidence sentences (and the opening of the article text when the caller passes i
 
 - names: capitalised words (not the first word of a sentence) and acronyms, transliterated to a
   Latin key and folded so that spellings of one name in different languages meet (Баку, Baku and
-  Bakıda all give ``bak…``; Ташкент and Taşkent give ``taskant``). Words of caseless scripts
-  (Georgian) are *soft* names: they count when they meet a name of the other story and never
-  count against it. Names of countries are dropped (``Story.countries`` already says it, and a
-  country pair alone must not make two stories one), and so are the words of the outlet's name.
+  Bakıda all give ``bak…``; Ташкент and Taşkent give ``taskant``). Capitalised words that the
+  day's stories also write in lower case (Film, Festival, Министерство) are parts of names, not
+  names. Names of countries are dropped (``Story.countries`` already says it, and a country pair
+  alone must not make two stories one), and so are the words of the outlet's name.
+- words of caseless scripts: Georgian words are *soft* names, Arabic-script words (Urdu) are kept
+  as their consonants (استنبول ~ Istanbul: ``stnbl``), since short vowels are not written. Both
+  count when they meet a *name* of the other story and never count against it; two stories in a
+  caseless script do not meet by their common words.
 - numbers, with separators and scale words normalised (``5 million``, ``5 млн``, ``5.000``,
   ``30%``, ``%30``); years (1900–2100) apart.
-- countries: ``Story.countries``.
+- countries: ``Story.countries`` (the parties'), and every country the story names at all.
 
 Two stories are the same when they share at least :data:`MIN_SPECIFIC` worth of names and
-non-year numbers (three or more shared countries add to it) and ``specific × overlap`` reaches
-:data:`MIN_EVIDENCE`, where overlap is the shared weight over the smaller story's weight. Anchors
-found in many of the day's stories weigh less (an IDF-like weight with a prior, so that it behaves
-on a day of five stories too). Two things veto a pair
-outright: disjoint years (the same festival's 2026 and 2027 editions) and disjoint countries.
+non-year numbers (three or more shared countries add to it) and either ``specific × overlap``
+reaches :data:`MIN_EVIDENCE`, where overlap is the shared weight over the smaller story's weight,
+or two rare names are shared (:data:`MANY_SPECIFIC`) by stories that overlap at all (two long
+versions that chose different details). Anchors found in many of the day's stories weigh less (an
+IDF-like weight with a prior, so that it behaves on a day of five stories too). Three things veto
+a pair outright: other years in the headlines and summaries (the same festival's 2026 and 2027
+editions), disjoint countries, and parties that differ (each names a party's country the other
+never names: Azerbaijan signs with Kazakhstan, and Azerbaijan signs with Uzbekistan).
 
 Groups are formed by complete linkage: two stories share an entry only if every pair in the
 entry is the same story by the test above, so A like B and B like C does not put A and C in one
@@ -27,9 +34,9 @@ entry (a wrong merge hides news; a missed one only shows a duplicate line). The 
 merge first, and never so that one group holds two different URLs of one outlet.
 
 Not every pair is weighed: a week holds a thousand stories. Candidates come from an index of
-anchors (a pair must share two, and a name meets only names of its first letters), and pairs
-that a veto or an upper bound on ``specific`` rules out are skipped; the result is the same as
-weighing every pair.
+anchors (a pair must share two, and a name meets only names of its first letters, or of its
+consonants), and pairs that a veto or an upper bound on ``specific`` rules out are skipped; the
+result is the same as weighing every pair.
 """
 
 from __future__ import annotations
@@ -53,7 +60,11 @@ WINDOW = timedelta(hours=36)
 MIN_SPECIFIC = 1.0  # shared names and numbers, in units of one rare anchor
 MIN_SHARED = 2  # one name alone ("Baku") is not a story
 MIN_EVIDENCE = 0.75  # specific × overlap: much shared, or little shared by two short stories
+MANY_SPECIFIC = 2.0  # ... or this much shared (two rare names) ...
+MIN_OVERLAP = 0.12  # ... however long the stories
+FULL_STORY = 1e9  # weight of anchors beyond which a story's own details do not dilute overlap
 TEXT_CHARS = 1500  # opening of the article text used: leads are translated, bodies diverge
+MENTION_CHARS = 6000  # text searched for the countries a story names (to tell parties apart)
 PRIOR_STORIES = 10  # IDF prior: a day is assumed to hold at least this many other stories
 
 # Type weights: a country or a year is shared by many unrelated stories, a small count often.
@@ -64,11 +75,14 @@ _W_YEAR = 0.5
 _W_COUNTRY = 0.5
 _MIN_KEY = 3  # shortest name key kept
 _MIN_PREFIX = 4  # shortest key that may match a longer one by prefix (Baku ~ Bakıda)
+_MIN_SKELETON = 3  # fewest consonants of an Arabic-script word kept
+_MIN_COMMON = 6  # letters a capitalised word shares with a common word to be one
+_VOWELS = str.maketrans("", "", "aeiouvy")
 _ROUNDING = 1e-9  # slack for a sum of floats taken in another order
 
 # Languages whose CLDR country names are dropped from the names (pooled: a Latin text may quote
 # a Russian name). Those of the monitor's rule packs.
-_COUNTRY_LOCALES = ("en", "ru", "az", "tr", "uz", "kk", "ka", "it")
+_COUNTRY_LOCALES = ("en", "ru", "az", "tr", "uz", "kk", "ka", "it", "ur", "fa", "ar")
 
 _CYRILLIC = {
     **dict(zip("абвгдезийклмнопрстуфыэ", "abvgdeziyklmnoprstufye", strict=True)),
@@ -109,6 +123,24 @@ _GEORGIAN = dict(
         strict=True,
     )
 )  # fmt: skip
+# Arabic script (Urdu, Persian, Arabic): consonants, and the letters that also write vowels
+# (alef, vav, ye) as vowels; short vowels are not written, so such words are matched by their
+# consonants (see ``_skeleton``).
+_ARABIC = {
+    **dict.fromkeys("اآأإٱ", "a"),
+    **dict.fromkeys("ىيیئےۓ", "i"),
+    **dict.fromkeys("وؤ", "u"),
+    **dict.fromkeys("هہھۃة", "h"),
+    **dict.fromkeys("كک", "k"),
+    **dict.fromkeys("تٹط", "t"),
+    **dict.fromkeys("دڈ", "d"),
+    **dict.fromkeys("رڑ", "r"),
+    **dict.fromkeys("ذزضظ", "z"),
+    **dict.fromkeys("سصث", "s"),
+    "ب": "b", "پ": "p", "ج": "j", "چ": "ch", "ح": "h", "خ": "kh", "ژ": "zh", "ش": "sh",
+    "ع": "", "غ": "g", "ف": "f", "ق": "q", "گ": "g", "ل": "l", "م": "m", "ن": "n", "ں": "n",
+    "ء": "",
+}  # fmt: skip
 # Turkic Latin letters; ``c`` is /dʒ/ and ``x`` /χ/ only in the languages listed below.
 _TURKIC = {"ç": "ch", "ş": "sh", "ğ": "g", "ə": "a", "ı": "i", "ö": "o", "ü": "u", "q": "k"}
 _C_IS_J = frozenset({"tr", "az"})
@@ -129,12 +161,15 @@ _LETTER_FOLD = str.maketrans({"f": "p", "w": "v", "x": "h", "q": "k", "e": "a", 
                               "o": "a", "u": "a", "y": "a"})  # fmt: skip
 
 _WORD = re.compile(r"[^\W\d_]+")
-_CASELESS = re.compile("[\u10d0-\u10ff]")  # Georgian: no capital letter marks a name
+# Georgian and the Arabic script: no capital letter marks a name.
+_CASELESS = re.compile("[\u10d0-\u10ff\u0600-\u06ff]")
+_ABJAD = re.compile("[\u0600-\u06ff]")
 # The words of _WORD but those starting with a lower-case Latin or Cyrillic letter: no names in
 # a cased script, and most words. The expression skips them, not a loop word by word; it opens
 # with a character class, which the engine scans for fast, then looks behind: a word's start.
 _LOWER = "".join(ch for ch in map(chr, range(0x530)) if ch.isalpha() and ch.islower())
 _NOT_LOWER_WORD = re.compile(rf"[^\W\d_{re.escape(_LOWER)}](?<![^\W\d_].)[^\W\d_]*")
+_LOWER_WORD = re.compile(rf"[{re.escape(_LOWER)}](?<![^\W\d_].)[^\W\d_]*")
 # A digit not after a letter, digit, point or comma, then more (the look-behind follows the first
 # digit so that the expression opens with it: the engine scans for a digit fast).
 _NUMBER = re.compile(
@@ -218,10 +253,13 @@ class Anchors:
     """What one story can be recognised by, in any language."""
 
     names: frozenset[str] = frozenset()  # folded Latin keys of names and acronyms
-    soft: frozenset[str] = frozenset()  # keys of words of caseless scripts: count only if matched
+    soft: frozenset[str] = frozenset()  # keys of Georgian words: count only if matched
     numbers: frozenset[str] = frozenset()
     years: frozenset[str] = frozenset()
-    countries: frozenset[str] = frozenset()
+    countries: frozenset[str] = frozenset()  # the parties' countries (``Story.countries``)
+    abjad: frozenset[str] = frozenset()  # consonants of Arabic-script words: soft, see _skeleton
+    lead_years: frozenset[str] = frozenset()  # years in the title and summary
+    mentioned: frozenset[str] = frozenset()  # every country the story names, parties included
 
     @cached_property
     def all_names(self) -> frozenset[str]:
@@ -229,13 +267,33 @@ class Anchors:
         return self.names | self.soft
 
     @cached_property
+    def skeletons(self) -> frozenset[str]:
+        """Consonants of every name and soft word, and the Arabic-script words: what an
+        Arabic-script word of another story is matched against."""
+        return frozenset(_skeleton(k) for k in self.all_names) | self.abjad
+
+    @cached_property
     def by_prefix(self) -> dict[str, tuple[str, ...]]:
         """Names and soft words long enough to match by prefix, by bucket (see ``_bucket``)."""
-        found: dict[str, list[str]] = {}
-        for key in self.all_names:
-            if len(key) >= _MIN_PREFIX:
-                found.setdefault(_bucket(key), []).append(key)
-        return {bucket: tuple(keys) for bucket, keys in found.items()}
+        return _by_prefix(self.all_names)
+
+    @cached_property
+    def names_by_prefix(self) -> dict[str, tuple[str, ...]]:
+        """The same of the names alone: what a soft word may meet."""
+        return _by_prefix(self.names)
+
+    @cached_property
+    def name_skeletons(self) -> frozenset[str]:
+        """Consonants of the names alone: what an Arabic-script word may meet."""
+        return frozenset(_skeleton(k) for k in self.names)
+
+
+def _by_prefix(keys: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    found: dict[str, list[str]] = {}
+    for key in keys:
+        if len(key) >= _MIN_PREFIX:
+            found.setdefault(_bucket(key), []).append(key)
+    return {bucket: tuple(keys) for bucket, keys in found.items()}
 
 
 @dataclass(frozen=True)
@@ -249,11 +307,12 @@ class Match:
 
     @property
     def same(self) -> bool:
-        return (
-            self.vetoed is None
-            and self.shared >= MIN_SHARED
-            and self.specific >= MIN_SPECIFIC
-            and self.specific * self.overlap >= MIN_EVIDENCE
+        if self.vetoed is not None or self.shared < MIN_SHARED or self.specific < MIN_SPECIFIC:
+            return False
+        # Much shared, or little shared by two short stories; or several rare names shared by
+        # two long versions that chose different details to tell.
+        return self.specific * self.overlap >= MIN_EVIDENCE or (
+            self.specific >= MANY_SPECIFIC and self.overlap >= MIN_OVERLAP
         )
 
 
@@ -272,13 +331,16 @@ def group_stories(
     the Russian and Azerbaijani ones under "also in"). ``texts`` maps a URL to its article text.
     """
     texts = texts or {}
-    found = [anchors(s, texts.get(s.url, "")) for s in stories]
+    common = common_words(stories, texts)
+    found = [anchors(s, texts.get(s.url, ""), common) for s in stories]
     weigh = _weights(found)
-    reach = [_reach(a, weigh) for a in found]
+    # Consonant buckets matter only where a story has Arabic-script words.
+    abjad = any(a.abjad for a in found)
+    reach = [_reach(a, weigh, abjad) for a in found]
     strength: dict[tuple[int, int], tuple[float, float]] = {
         pair: _SURE for pair in _same_url(stories)
     }
-    for i, j in _candidates(found):
+    for i, j in _candidates(found, abjad):
         a, b = stories[i], stories[j]
         if a.url and a.url == b.url:
             continue  # paired above
@@ -368,7 +430,7 @@ def _same_url(stories: Sequence[Story]) -> Iterator[tuple[int, int]]:
         yield from ((i, j) for n, i in enumerate(same) for j in same[n + 1 :])
 
 
-def _candidates(found: Sequence[Anchors]) -> Iterator[tuple[int, int]]:
+def _candidates(found: Sequence[Anchors], abjad: bool = True) -> Iterator[tuple[int, int]]:
     """Pairs (i, j), i < j, that may reach :data:`MIN_SHARED`: a superset of the ``same`` ones.
 
     ``compare(found[i], found[j]).shared`` counts ``i``'s names that meet one of ``j``'s, plus
@@ -376,7 +438,7 @@ def _candidates(found: Sequence[Anchors]) -> Iterator[tuple[int, int]]:
     summing, over the buckets both stories have, how many of ``i``'s anchors fall in each bounds
     that count from above; pairs below :data:`MIN_SHARED` cannot be the same story.
     """
-    counts = [_bucket_counts(a) for a in found]
+    counts = [_bucket_counts(a, abjad) for a in found]
     postings: dict[str, list[int]] = {}
     for j, buckets in enumerate(counts):
         for bucket in buckets:
@@ -391,20 +453,31 @@ def _candidates(found: Sequence[Anchors]) -> Iterator[tuple[int, int]]:
         yield from ((i, j) for j, n in hits.items() if n >= MIN_SHARED)
 
 
-def _bucket_counts(a: Anchors) -> Counter[str]:
-    """How many of the story's anchors fall in each bucket; kinds apart."""
+def _bucket_counts(a: Anchors, abjad: bool = True) -> Counter[str]:
+    """How many of the story's anchors fall in each bucket; kinds apart. A name is in two: that
+    of its first letters and, when ``abjad``, that of its consonants (where an Arabic-script
+    word meets it)."""
     counts = Counter("n" + _bucket(k) for k in a.all_names)
+    if abjad:
+        counts.update("s" + _bucket(_skeleton(k), 3) for k in a.all_names)
+    counts.update("s" + _bucket(k, 3) for k in a.abjad)
     counts.update("#" + n for n in a.numbers)
     counts.update("y" + y for y in a.years)
     return counts
 
 
-def _reach(a: Anchors, w: _Weights) -> dict[str, float]:
+def _reach(a: Anchors, w: _Weights, abjad: bool = True) -> dict[str, float]:
     """Per bucket, the most that the story's names or number there can add to ``specific``."""
     reach: dict[str, float] = {}
     for k in a.all_names:
-        bucket = "n" + _bucket(k)
-        reach[bucket] = reach.get(bucket, 0.0) + w("n", k)
+        buckets = (
+            ("n" + _bucket(k), "s" + _bucket(_skeleton(k), 3)) if abjad else ("n" + _bucket(k),)
+        )
+        for bucket in buckets:
+            reach[bucket] = reach.get(bucket, 0.0) + w("n", k)
+    for k in a.abjad:
+        bucket = "s" + _bucket(k, 3)
+        reach[bucket] = reach.get(bucket, 0.0) + w("s", k)
     for n in a.numbers:
         reach["#" + n] = w("#", n)
     return reach
@@ -423,13 +496,14 @@ def _may_be_specific(
     return bound >= MIN_SPECIFIC - _ROUNDING
 
 
-def _bucket(key: str) -> str:
+def _bucket(key: str, size: int = _MIN_PREFIX) -> str:
     """The part of a name's key that every key it meets shares (see :func:`_prefix_match`).
 
     A key shorter than :data:`_MIN_PREFIX` meets only itself; a longer one only keys of at least
-    that length that begin with the same :data:`_MIN_PREFIX` letters.
+    that length that begin with the same :data:`_MIN_PREFIX` letters. Consonant skeletons meet
+    only their equals, bucketed by their first three letters.
     """
-    return key[:_MIN_PREFIX]
+    return key[:size]
 
 
 def _conflict(stories: Sequence[Story], left: Iterable[int], right: Iterable[int]) -> bool:
@@ -459,8 +533,56 @@ def _as_also(story: Story) -> list[AlsoIn]:
 # --- anchors -----------------------------------------------------------------------------------
 
 
-def anchors(story: Story, text: str = "") -> Anchors:
-    """The anchors of one story, from its title, summary, evidence and the opening of ``text``."""
+@dataclass(frozen=True)
+class CommonWords:
+    """The words written in lower case somewhere in a day's stories, by first letters: a
+    capitalised word among them (Festival, Министерство, Film) is part of a name, not a name
+    that tells one story from another. Compared as written, lower-cased (not as keys, whose
+    folded vowels would make Şöhrət a form of "сохранить")."""
+
+    by_bucket: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def __contains__(self, word: str) -> bool:
+        lower = _lower(word)
+        words = self.by_bucket.get(lower[:_MIN_PREFIX])
+        if not words:
+            return False
+        if lower in words:
+            return True
+        # Inflected forms: Festivalı / festivalda share all but their endings.
+        need = max(_MIN_COMMON, len(lower) - 2)
+        return len(lower) >= _MIN_COMMON and any(
+            len(_common_prefix(lower, w)) >= need for w in words
+        )
+
+
+def common_words(stories: Iterable[Story], texts: Mapping[str, str]) -> CommonWords:
+    """The :class:`CommonWords` of the stories' titles, summaries and text openings."""
+    found: dict[str, set[str]] = {}
+    for story in stories:
+        for part in (story.title, story.summary, texts.get(story.url, "")[:TEXT_CHARS]):
+            for word in _LOWER_WORD.findall(part):
+                if len(word) >= _MIN_PREFIX:
+                    found.setdefault(word[:_MIN_PREFIX], set()).add(_lower(word))
+    return CommonWords({bucket: frozenset(words) for bucket, words in found.items()})
+
+
+def _lower(word: str) -> str:
+    return word.replace("İ", "i").replace("I", "ı").lower() if word[:1] in "İI" else word.lower()
+
+
+def _common_prefix(a: str, b: str) -> str:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return a[:n]
+
+
+def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> Anchors:
+    """The anchors of one story, from its title, summary, evidence and the opening of ``text``;
+    capitalised words that are ``common`` words are not names."""
     lang = (story.language or "").split("-")[0].lower()
     evidence = dict.fromkeys(e.text for e in story.evidence)
     parts = [story.title, story.summary, *evidence, text[:TEXT_CHARS]]
@@ -469,29 +591,61 @@ def anchors(story: Story, text: str = "") -> Anchors:
     own = {_key(w, lang) for w in _WORD.findall(story.source)}
     names: set[str] = set()
     soft: set[str] = set()
+    abjad: set[str] = set()
     numbers: set[str] = set()
     years: set[str] = set()
     for part in parts:
         for word, caseless, initial in _words(part):
             key = _key(word, lang)
-            if len(key) < _MIN_KEY or key in own or _is_country(key):
+            if len(key) < _MIN_KEY or key in own or _country_of(key):
                 continue
-            if caseless:
+            if caseless and _ABJAD.search(word):
+                skeleton = _skeleton(key)
+                if len(skeleton) >= _MIN_SKELETON:
+                    abjad.add(skeleton)
+            elif caseless:
                 soft.add(key)
-            elif (word.isupper() and 2 <= len(word) <= 6) or (not initial and word[0].isupper()):
+            elif _is_name(word, initial, common):
                 names.add(key)
         for value in _numbers(part):
             (years if value.startswith("y") else numbers).add(value)
         if lang in _COUNT_WORDS:
             words = _COUNT_WORDS[lang]
             numbers.update(str(words[w]) for w in _COUNT_WORD_PATTERNS[lang].findall(part.lower()))
+    lead = f"{story.title}\n{story.summary}"
     return Anchors(
         names=frozenset(names),
         soft=frozenset(soft - names),
         numbers=frozenset(numbers),
         years=frozenset(years),
         countries=frozenset(story.countries),
+        abjad=frozenset(abjad),
+        lead_years=frozenset(y for y in _numbers(lead) if y.startswith("y")),
+        mentioned=frozenset(story.countries) | _countries_named(lead, text, lang),
     )
+
+
+def _is_name(word: str, initial: bool, common: CommonWords | None) -> bool:
+    """An acronym, or a capitalised word that does not open a sentence and is not common."""
+    if word.isupper() and 2 <= len(word) <= 6:
+        return True
+    return not initial and word[0].isupper() and not (common and word in common)
+
+
+def _countries_named(lead: str, text: str, lang: str) -> frozenset[str]:
+    """Countries a story names anywhere, by a name or an adjective (Kazakh, казахстанский)."""
+    found = set()
+    for word in _WORD.findall(f"{lead}\n{text[:MENTION_CHARS]}"):
+        code = _country_of(_key(word, lang))
+        if code:
+            found.add(code)
+    return frozenset(found)
+
+
+def _skeleton(key: str) -> str:
+    """A key's consonants: Arabic script leaves most vowels unwritten, so that Istanbul and
+    استنبول meet only here (``stnbl``); ``v`` and ``i`` go too, written for vowels there."""
+    return key.translate(_VOWELS)
 
 
 def _title_case(title: str) -> bool:
@@ -531,6 +685,8 @@ def _key(word: str, lang: str) -> str:
             out.append(_GEORGIAN[ch])
         elif ch in _TURKIC:
             out.append(_TURKIC[ch])
+        elif ch in _ARABIC:
+            out.append(_ARABIC[ch])
         elif ch == "c" and lang in _C_IS_J:
             out.append("j")
         elif ch == "x" and lang in _X_IS_KH:
@@ -549,9 +705,9 @@ def _key(word: str, lang: str) -> str:
 
 
 @cache
-def _country_keys() -> dict[str, frozenset[str]]:
-    """Keys of country names in the pooled locales, by their first letters."""
-    keys: dict[str, set[str]] = {}
+def _country_keys() -> dict[str, tuple[tuple[str, str], ...]]:
+    """(key, code) of country names in the pooled locales, by their first letters."""
+    keys: dict[str, set[tuple[str, str]]] = {}
     for lang in _COUNTRY_LOCALES:
         for code, name in Locale.parse(lang).territories.items():
             if len(code) != 2 or not code.isalpha():
@@ -561,15 +717,27 @@ def _country_keys() -> dict[str, frozenset[str]]:
                 continue  # "Kuzey Kore", "Terre Australi": their words are common words
             key = _key(words[0], lang)
             if len(key) >= _MIN_PREFIX:
-                keys.setdefault(key[:_MIN_PREFIX], set()).add(key)
-    return {k: frozenset(v) for k, v in keys.items()}
+                keys.setdefault(key[:_MIN_PREFIX], set()).add((key, code))
+    return {k: tuple(sorted(v)) for k, v in keys.items()}
 
 
 @lru_cache(maxsize=1 << 18)
-def _is_country(key: str) -> bool:
+def _country_of(key: str) -> str | None:
+    """The country a key names (by prefix: Kazakh, Қазақстанның): that of the longest country
+    name it meets, if that names one country."""
     if len(key) < _MIN_PREFIX:
-        return False
-    return any(_prefix_match(key, c) for c in _country_keys().get(key[:_MIN_PREFIX], ()))
+        return None
+    found = [
+        (k, c)
+        for k, c in _country_keys().get(key[:_MIN_PREFIX], ())
+        # A short name meets only itself: Kosova's "kasa" is not the start of every Kasa...
+        if k == key or (len(k) > _MIN_PREFIX and _prefix_match(key, k))
+    ]
+    if not found:
+        return None
+    longest = max(len(k) for k, _ in found)
+    codes = {c for k, c in found if len(k) == longest}
+    return next(iter(codes)) if len(codes) == 1 else None
 
 
 def _prefix_match(a: str, b: str) -> bool:
@@ -619,7 +787,7 @@ class _Weights:
         return weight
 
     def _weigh(self, kind: str, anchor: str, df: int) -> float:
-        base = {"n": _W_NAME, "c": _W_COUNTRY, "y": _W_YEAR}.get(kind, _W_NUMBER)
+        base = {"n": _W_NAME, "s": _W_NAME, "c": _W_COUNTRY, "y": _W_YEAR}.get(kind, _W_NUMBER)
         if kind == "#" and anchor.isdigit() and int(anchor) < 13:
             base = _W_SMALL_NUMBER
         return base * min(1.0, math.log(self._size / (df + 0.5)) / self._rare)
@@ -636,6 +804,7 @@ def _weights(found: Sequence[Anchors]) -> _Weights:
     df: Counter[str] = Counter()
     for a in found:
         df.update({"n" + k for k in a.names | a.soft})
+        df.update({"s" + k for k in a.skeletons})
         df.update({"#" + k for k in a.numbers})
         df.update({"y" + k for k in a.years})
         df.update({"c" + k for k in a.countries})
@@ -658,38 +827,53 @@ def compare(a: Anchors, b: Anchors, weigh: _Weights | None = None) -> Match:
     shared = names + numbers + sum(w("y", y) for y in years) + sum(w("c", c) for c in countries)
     # One country pair is shared by many stories; the same three or more countries are telling.
     many = _W_COUNTRY * max(0, len(countries) - 2)
-    smaller = min(w.total_of(a), w.total_of(b))
-    # Soft words count in ``shared`` only, so the ratio can pass 1.
-    overlap = min(1.0, shared / smaller) if smaller else 0.0
+    # A story in a caseless script (Georgian, Urdu) has no names to count in its total: the
+    # other story's total stands for both. Soft words count in ``shared`` only, so the ratio
+    # can pass 1.
+    totals = [w.total_of(x) for x in (a, b) if x.names] or [w.total_of(a), w.total_of(b)]
+    # A long version tells details the other left out: beyond FULL_STORY, more does not dilute.
+    smaller = min(*totals, FULL_STORY)
+    overlap = min(1.0, shared / smaller) if smaller else (1.0 if shared else 0.0)
     return Match(names + numbers + many, overlap, count)
 
 
 def _veto(a: Anchors, b: Anchors) -> str | None:
-    """Why two stories cannot be one whatever else they share, if they cannot."""
-    if a.years and b.years and a.years.isdisjoint(b.years):
+    """Why two stories cannot be one whatever else they share, if they cannot: their headlines
+    and summaries name other years (the 2026 and 2027 editions), their parties are of other
+    countries, or each has a party's country that the other never names (Azerbaijan and
+    Kazakhstan sign, Azerbaijan and Uzbekistan sign: look-alikes, not one story told twice)."""
+    if a.lead_years and b.lead_years and a.lead_years.isdisjoint(b.lead_years):
         return "years differ"
     if a.countries and b.countries and a.countries.isdisjoint(b.countries):
         return "countries differ"
+    if a.countries - b.mentioned and b.countries - a.mentioned:
+        return "parties differ"
     return None
 
 
 def _matched(a: Anchors, b: Anchors) -> list[str]:
-    """``a``'s names (and soft words) that meet one of ``b``'s, in ``a``'s order."""
-    return [k for k in a.all_names if _meets(k, b)]
+    """``a``'s anchors that meet one of ``b``'s, each tagged with its kind ("n" or "s") for
+    weighing: names meet names, soft words and Arabic-script words; soft and Arabic-script
+    words meet names only (two stories in a caseless script share their common words too)."""
+    found = ["n" + k for k in a.names if _meets(k, b) or (b.abjad and _skeleton(k) in b.abjad)]
+    found += ["n" + k for k in a.soft if _meets(k, b, names_only=True)]
+    return found + ["s" + k for k in a.abjad if k in b.name_skeletons]
 
 
-def _weight_of(names: Iterable[str], w: _Weights) -> float:
-    return sum(w("n", k) for k in names)
+def _weight_of(tagged: Iterable[str], w: _Weights) -> float:
+    return sum(w(t[0], t[1:]) for t in tagged)
 
 
-def _meets(key: str, other: Anchors) -> bool:
-    """Does ``key`` meet one of ``other``'s names or soft words (:func:`_prefix_match`)?
+def _meets(key: str, other: Anchors, names_only: bool = False) -> bool:
+    """Does ``key`` meet one of ``other``'s names or soft words (:func:`_prefix_match`), or of
+    its names alone?
 
     Only keys of its bucket can, and a short key only itself: the others are not tried.
     """
-    if key in other.all_names:
+    if key in (other.names if names_only else other.all_names):
         return True
-    longer = other.by_prefix.get(_bucket(key))
+    prefixes = other.names_by_prefix if names_only else other.by_prefix
+    longer = prefixes.get(_bucket(key))
     return longer is not None and any(_prefix_match(key, k) for k in longer)
 
 

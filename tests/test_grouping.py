@@ -14,7 +14,15 @@ from pathlib import Path
 import pytest
 
 from monitor import grouping
-from monitor.grouping import Anchors, Match, _weights, anchors, compare, group_stories
+from monitor.grouping import (
+    Anchors,
+    Match,
+    _weights,
+    anchors,
+    common_words,
+    compare,
+    group_stories,
+)
 from monitor.models import AlsoIn, Evidence, Story
 from monitor.yamlfile import read_yaml
 
@@ -168,6 +176,104 @@ def test_empty_input() -> None:
     assert group_stories([]) == ()
 
 
+def test_complete_linkage_does_not_chain() -> None:
+    """A is like B and B like C, but A is not like C: B joins the surer of the two."""
+    sure = {(0, 1): (0.9, 2.0), (1, 2): (0.8, 2.0)}
+    assert grouping.complete_linkage(3, sure) == [[0, 1], [2]]
+    every = {**sure, (0, 2): (0.5, 1.0)}
+    assert grouping.complete_linkage(3, every) == [[0, 1, 2]]
+    assert grouping.complete_linkage(2, {}) == [[0], [1]]
+
+
+def test_a_conflict_keeps_groups_apart() -> None:
+    sure = {(0, 1): (0.9, 2.0), (0, 2): (0.9, 2.0), (1, 2): (0.9, 2.0)}
+    apart = grouping.complete_linkage(3, sure, lambda left, right: 2 in right or 2 in left)
+    assert apart == [[0, 1], [2]]
+
+
+def test_an_urdu_version_meets_by_its_consonants() -> None:
+    """Urdu writes no capitals and few vowels: its words meet the other story's names by their
+    consonants (استنبول ~ Istanbul, ارطغرل ~ Ertugrul, عدنان ~ Adnan)."""
+    en = _story(
+        "https://a.example/1",
+        "Dawn",
+        countries=("PK", "TR"),
+        title="Ertugrul producers to make a Pakistani series in Istanbul",
+        summary="Kemal Tekden and Adnan Siddiqui signed in Istanbul on Monday.",
+    )
+    ur = _story(
+        "https://b.example/1",
+        "Jang",
+        language="ur",
+        countries=("PK", "TR"),
+        title="ارطغرل کے پروڈیوسر استنبول میں پاکستانی سیریز بنائیں گے",
+        summary="کمال تیکدن اور عدنان صدیقی نے پیر کو استنبول میں معاہدے پر دستخط کیے۔",
+    )
+    a, b = anchors(en), anchors(ur)
+    assert not b.names and {"rtgrl", "stnbl", "dnn"} <= b.abjad
+    assert compare(a, b).same and len(group_stories([en, ur])) == 1
+
+
+def test_two_stories_in_a_caseless_script_do_not_meet_by_their_common_words() -> None:
+    one = _story(
+        "https://a.example/1",
+        "Jang",
+        language="ur",
+        summary="پاکستان اور ترکی کے درمیان فلم کی مشترکہ پروڈکشن کا معاہدہ ہو گیا۔",
+    )
+    other = replace(one, url="https://b.example/1", source="Express")
+    assert compare(anchors(one), anchors(other)).shared == 0
+
+
+def test_look_alikes_with_other_parties_stay_apart() -> None:
+    """One agency signs with two countries on one day: each story names a party's country the
+    other never names."""
+    kz = _story(
+        "https://a.example/1",
+        "Trend",
+        countries=("AZ", "KZ"),
+        title="Azerbaijan and Kazakhstan sign film memorandum at Korkyt Ata festival",
+        summary="Rashad Aziz and Dana Nurlanova signed in Aktau before 150 guests.",
+    )
+    uz = _story(
+        "https://b.example/1",
+        "Kun.uz",
+        countries=("AZ", "UZ"),
+        title="Azerbaijan and Uzbekistan sign film memorandum at Korkyt Ata festival",
+        summary="Rashad Aziz and Firdavs Abdukhalikov signed in Aktau before 150 guests.",
+    )
+    assert compare(anchors(kz), anchors(uz)).vetoed == "parties differ"
+    # A version that names fewer parties is no conflict: Kazakhstan is named in the other.
+    short = replace(kz, url="https://c.example/1", source="Report", countries=("AZ",))
+    assert compare(anchors(kz), anchors(short)).vetoed is None
+
+
+def test_a_year_in_the_background_does_not_veto() -> None:
+    """Only the years of the headline and summary tell two editions apart."""
+    a = _story("https://a.example/1", "Trend", summary="Karvan opened the 2026 edition in Sheki.")
+    b = _story(
+        "https://b.example/1",
+        "Report",
+        summary="Karvan opened the 2026 edition in Sheki.",
+    )
+    assert anchors(b, "The festival was founded in 2019 by Nigora Saidova.").lead_years == {"y2026"}
+    assert compare(anchors(a), anchors(b, "Founded in 2019 by Nigora Saidova.")).vetoed is None
+    c = replace(b, url="https://c.example/1", summary="Karvan opened the 2027 edition in Sheki.")
+    assert compare(anchors(a), anchors(c)).vetoed == "years differ"
+
+
+def test_capitalised_common_words_are_not_names() -> None:
+    """Words a day's stories also write in lower case (Film, Festival) are parts of names."""
+    story = _story(
+        "https://a.example/1", "Trend", summary="The Tashkent Film Festival opened; the festival"
+    )
+    other = _story("https://b.example/1", "Report", summary="A film by Nigora Saidova.")
+    common = common_words([story, other], {})
+    assert "Film" in common and "Festival" in common and "Tashkent" not in common
+    names = anchors(story, "", common).names
+    assert "taskant" in names and not names & {"palm", "pastaval"}
+
+
 # --- the same groups as comparing every pair ---------------------------------------------------
 
 # One name as languages spell it: versions of one event meet across scripts and by prefix
@@ -176,7 +282,16 @@ def test_empty_input() -> None:
 _SPELLINGS: list[dict[str, str]] = [
     {"en": "Baku", "ru": "Баку", "az": "Bakıda", "tr": "Bakü", "ka": "ბაქოში"},
     {"en": "Bakinsky", "ru": "Бакинский"},
-    {"en": "Tashkent", "ru": "Ташкенте", "az": "Daşkənddə", "tr": "Taşkent", "uz": "Toshkent"},
+    {
+        "en": "Tashkent",
+        "ru": "Ташкенте",
+        "az": "Daşkənddə",
+        "tr": "Taşkent",
+        "uz": "Toshkent",
+        "ur": "تاشقند",
+    },
+    {"en": "Istanbul", "tr": "İstanbul", "ru": "Стамбул", "ur": "استنبول"},
+    {"en": "Ertugrul", "tr": "Ertuğrul", "ur": "ارطغرل"},
     {"en": "Karvan", "ru": "Карван", "az": "Karvan", "ka": "კარვანი"},
     {"en": "Nigora Saidova", "ru": "Нигора Саидова", "uz": "Nigora Saidova"},
     {"en": "Sheki", "ru": "Шеки", "az": "Şəki", "tr": "Şeki"},
@@ -206,6 +321,7 @@ _FILLER: dict[str, list[str]] = {
         "kk": "фильм фестиваль түсірілім продюсер айтты жаңа",
         "ka": "ფილმი ფესტივალი გადაღება პროდიუსერი ახალი",
         "it": "il film festival riprese produttore ha detto nuovo con",
+        "ur": "فلم میلہ شوٹنگ پروڈیوسر نے کہا نیا کے ساتھ",
     }.items()
 }
 _NUMBERS: dict[str, list[str]] = {
@@ -285,17 +401,27 @@ def _reference_prefix_match(a: str, b: str) -> bool:
 
 
 def _reference_compare(a: Anchors, b: Anchors, w: Callable[[str, str], float]) -> Match:
-    """``compare`` as first written: every name tried against every name."""
-    if a.years and b.years and not a.years & b.years:
+    """``compare`` written plainly: every anchor tried against every anchor."""
+    if a.lead_years and b.lead_years and not a.lead_years & b.lead_years:
         return Match(0.0, 0.0, vetoed="years differ")
     if a.countries and b.countries and not a.countries & b.countries:
         return Match(0.0, 0.0, vetoed="countries differ")
+    if a.countries - b.mentioned and b.countries - a.mentioned:
+        return Match(0.0, 0.0, vetoed="parties differ")
 
     def meets(key: str, keys: frozenset[str]) -> bool:
         return key in keys or any(_reference_prefix_match(key, k) for k in keys)
 
-    def matched(x: Anchors, y: Anchors) -> float:
-        return sum(w("n", k) for k in x.names | x.soft if meets(k, y.names | y.soft))
+    def skeleton(key: str) -> str:
+        return "".join(ch for ch in key if ch not in "aeiouvy")
+
+    def matched(x: Anchors, y: Anchors) -> list[tuple[str, str]]:
+        """Names meet names and soft words (by prefix) and Arabic-script words (by
+        consonants); soft and Arabic-script words meet names only."""
+        found = [("n", k) for k in x.names if meets(k, y.names | y.soft) or skeleton(k) in y.abjad]
+        found += [("n", k) for k in x.soft if meets(k, y.names)]
+        found += [("s", k) for k in x.abjad if k in {skeleton(n) for n in y.names}]
+        return found
 
     def total(x: Anchors) -> float:
         return (
@@ -305,9 +431,9 @@ def _reference_compare(a: Anchors, b: Anchors, w: Callable[[str, str], float]) -
             + sum(w("c", c) for c in x.countries)
         )
 
-    names = min(matched(a, b), matched(b, a))
-    count = sum(meets(k, b.names | b.soft) for k in a.names | a.soft)
-    count += len(a.numbers & b.numbers) + len(a.years & b.years)
+    mine = matched(a, b)
+    names = min(sum(w(*m) for m in mine), sum(w(*m) for m in matched(b, a)))
+    count = len(mine) + len(a.numbers & b.numbers) + len(a.years & b.years)
     numbers = sum(w("#", n) for n in a.numbers & b.numbers)
     shared = (
         names
@@ -316,8 +442,9 @@ def _reference_compare(a: Anchors, b: Anchors, w: Callable[[str, str], float]) -
         + sum(w("c", c) for c in a.countries & b.countries)
     )
     many = 0.5 * max(0, len(a.countries & b.countries) - 2)
-    smaller = min(total(a), total(b))
-    overlap = min(1.0, shared / smaller) if smaller else 0.0
+    totals = [total(x) for x in (a, b) if x.names] or [total(a), total(b)]
+    smaller = min(*totals, grouping.FULL_STORY)
+    overlap = min(1.0, shared / smaller) if smaller else (1.0 if shared else 0.0)
     return Match(names + numbers + many, overlap, count)
 
 
@@ -330,7 +457,8 @@ def _reference_group(
     """``group_stories`` the slow way: every pair compared, then, again and again, the two
     groups whose least sure pair is the surest merged (complete linkage), found by trying every
     two groups."""
-    found = [anchors(s, texts.get(s.url, "")) for s in stories]
+    common = common_words(stories, texts)
+    found = [anchors(s, texts.get(s.url, ""), common) for s in stories]
     w = _weights(found)
     sure: dict[frozenset[int], tuple[float, float]] = {}
     for i, j in combinations(range(len(stories)), 2):
@@ -393,7 +521,8 @@ def test_groups_are_those_of_comparing_every_pair(
 
 def test_compare_is_that_of_every_name_against_every_name() -> None:
     stories, texts = _synthetic(5, events=40)
-    found = [anchors(s, texts.get(s.url, "")) for s in stories]
+    common = common_words(stories, texts)
+    found = [anchors(s, texts.get(s.url, ""), common) for s in stories]
     w = _weights(found)
     for a, b in combinations(found, 2):
         assert compare(a, b, w) == _reference_compare(a, b, w)
