@@ -162,7 +162,8 @@ def test_false_friends_do_not_make_a_story(tagger: RuleTagger) -> None:
 
 def test_a_passing_mention_in_a_long_article_is_not_enough(tagger: RuleTagger) -> None:
     filler = "The ministers discussed energy, trade and transport corridors in detail. " * 30
-    text = filler + "They also signed an agreement on film co-production. " + filler
+    text = filler + "Azerbaijan and Uzbekistan also signed an agreement on film co-production. "
+    text += filler
     assert not tag(tagger, "Ministers meet in Baku", text, "en").tagged
     assert tag(tagger, "Ministers sign film co-production agreement", text, "en").tagged
 
@@ -322,11 +323,17 @@ def test_builtin_rules_are_valid_and_shipped() -> None:
     files = {f.name: f for f in builtin_rule_files()}
     assert "countries_extra.yaml" not in files  # data, not a topic
     topic = load_topic(files["film_cooperation.yaml"])
-    assert [name for name, _ in topic.concepts] == ["film", "cooperation"]
+    assert [name for name, _ in topic.concepts][:2] == ["film", "cooperation"]
+    assert topic.rules[0].concepts == ("film", "cooperation")
+    # Every concept is used by a rule, and every rule's concepts have terms in every pack.
+    used = {c for rule in topic.rules for c in (*rule.concepts, *rule.anywhere)}
+    assert used == {name for name, _ in topic.concepts}
     packs = {p.stem for p in builtin_pack_files()}
     assert {"en", "ru", "az"} <= packs
     (merged,) = load_topics(packs=load_packs(builtin_pack_files(), builtin=True))
     assert packs <= merged.languages
+    for name, table in merged.concepts:
+        assert set(table) | {"all"} >= packs, f"{name} lacks terms in {packs - set(table)}"
 
 
 # --- workers -----------------------------------------------------------------------------------

@@ -47,13 +47,15 @@ from monitor.yamlfile import read_yaml, validate
 IGNORE = "-"
 ALL = "all"
 CITY = "city:"  # label prefix of a city's entries: "city:AZ"
-COUNTRY, CITY_KIND = "country", "city"
+BODY = "body:"  # label prefix of a film body's entries: "body:KZ"
+COUNTRY, CITY_KIND, BODY_KIND = "country", "city", "body"
 DATA_FILE = "countries_extra.yaml"
 OTHER = "other"  # declension class of names whose ending is not listed
 
-# CLDR territories that are not countries of ISO 3166-1 (or not ones to report as words).
+# CLDR territories that are not countries of ISO 3166-1 (or not ones to report as words). Kosovo
+# (XK, user-assigned in ISO 3166-1) is kept: it signs film agreements under that code.
 _NOT_COUNTRIES = frozenset(
-    {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "XK", "ZZ"}
+    {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"}
 )
 _CODE = re.compile(r"^(?:[A-Z]{2})$")
 _NAME_CHARS = re.compile(r"^[\w'’ .\-]+$")
@@ -90,7 +92,7 @@ class CountryMention:
     code: str
     start: int
     end: int
-    kind: str = COUNTRY  # COUNTRY (a name, an adjective, a body) or CITY_KIND
+    kind: str = COUNTRY  # COUNTRY (a name, an adjective), BODY_KIND or CITY_KIND
 
 
 @dataclass(frozen=True)
@@ -112,12 +114,17 @@ class CountryFinder:
             if IGNORE in found.labels or (ignored and text[found.start : found.end] in ignored):
                 continue
             # A name that is a country's and a city's (Kuwait, Singapore) is the country.
-            country = [label for label in found.labels if not label.startswith(CITY)]
-            if country:
-                mentions.append(CountryMention(country[0], found.start, found.end))
+            label = min(found.labels, key=lambda x: (x.startswith(CITY), x.startswith(BODY)))
+            if label.startswith(CITY):
+                mentions.append(
+                    CountryMention(label[len(CITY) :], found.start, found.end, CITY_KIND)
+                )
+            elif label.startswith(BODY):
+                mentions.append(
+                    CountryMention(label[len(BODY) :], found.start, found.end, BODY_KIND)
+                )
             else:
-                code = found.labels[0][len(CITY) :]
-                mentions.append(CountryMention(code, found.start, found.end, CITY_KIND))
+                mentions.append(CountryMention(label, found.start, found.end))
         return mentions
 
 
@@ -184,12 +191,12 @@ def _entries(data: _CountryData, language: str | None) -> Iterator[tuple[Term, s
                 if normalize(name, language) in ignored:
                     continue
                 yield _inflected(name, language, inflection), code
-    for table in (data.names, data.bodies):
+    for table, prefix in ((data.names, ""), (data.bodies, BODY)):
         for code, by_language in table.items():
             for key in (ALL, language):
                 for text in by_language.get(key or "", []) if key else []:
                     for spelling in variants(text, language):
-                        yield _inflected(spelling, language, inflection), code
+                        yield _inflected(spelling, language, inflection), prefix + code
     cities: dict[str, set[str]] = {}
     for locale in _CLDR_LOCALES.get(language, (language,)) if language else ():
         for code, name in _cldr_cities(locale):

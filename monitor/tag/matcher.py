@@ -1,12 +1,15 @@
 """A topic compiled for matching, and its verdict on one document.
 
-The document is split into zones (title, lead, body), each normalised once. For a topic, every
-concept's lexicon runs over every zone; when a concept is missing altogether the story is
-rejected at once, which is the common case and costs one regex pass per zone.
+The document is split into zones (title, lead, body), each normalised once. For a topic, each of
+its rules names concepts that must meet; a concept's lexicon runs over every zone the first time a
+rule asks for it, and a rule whose concept is missing altogether is dropped at once. Most stories
+name no film at all: they cost a regex pass or two per zone.
 
-Otherwise the concepts' *meetings* are looked for: places where every concept occurs in one
-sentence, or within ``window`` words (a meeting may then straddle a sentence break). Each sentence
-that closes a meeting adds its zone's weight to the story's evidence. Two weaker signals add to
+Otherwise the rule's *meetings* are looked for: places where all its concepts occur in one
+sentence, or within ``window`` words (a meeting may then straddle a sentence break), and where the
+rule's conditions hold (its sentences name enough countries; a country's name is right by its first
+concept). Each sentence that closes a meeting of any rule adds its zone's weight to the story's
+evidence, once, at the strength of its strongest rule. Two weaker signals add to
 it when the topic asks for them: the title naming the subject (the first concept), and a sentence
 that names the subject and two or more countries (``country_pair``, a fraction of a meeting,
 capped at half a title). The body's share is diluted in long articles, where a few meetings are a
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from monitor.models import Evidence
@@ -29,7 +32,7 @@ from monitor.tag.normalize import (
     sentence_index,
     sentence_spans,
 )
-from monitor.tag.rules import ALL, LanguageTable, Topic
+from monitor.tag.rules import ALL, LanguageTable, Rule, Topic
 from monitor.tag.terms import (
     WEAK,
     Found,
@@ -47,11 +50,21 @@ EVIDENCE_CHARS = 300
 MAX_EVIDENCE = 8
 LONG_ARTICLE = 25  # body sentences beyond which the body's evidence is diluted
 MIN_ASPECT_WEIGHT = 2.0  # an aspect named in the title, in a meeting, or twice in the body
+NATIONAL_WORDS = 1  # how near a "national" rule's concept a country's name must be: next to it
 
 
 class CountryLookup(Protocol):
+    @property
+    def home(self) -> str | None:
+        """The outlet's country: a party of its story that the story need not name."""
+        ...
+
     def codes(self, zone: Zone) -> list[tuple[int, str]]:
-        """(offset, ISO code) of the countries named in a zone's normalised text."""
+        """(offset, ISO code) of the countries and cities named in a zone's normalised text."""
+        ...
+
+    def names(self, zone: Zone) -> list[tuple[int, int]]:
+        """(start, end) of the countries' names and adjectives in a zone (not cities)."""
         ...
 
 
@@ -102,6 +115,7 @@ class Hit:
     span: tuple[int, int]  # from the start of its first sentence to the end of its last
     found: tuple[tuple[str, Found], ...]  # (concept, term found)
     strength: float = 1.0  # WEAK_STRENGTH when a concept met only through weak terms
+    rule: str = ""  # the rule whose concepts met (the strongest, where several did)
 
 
 @dataclass(frozen=True)
@@ -130,19 +144,37 @@ class CompiledTopic:
         self, zones: tuple[Zone, ...], language: str | None, countries: CountryLookup
     ) -> Verdict:
         topic = self.topic
-        lexicons = self.lexicons(language)
+        lexicons = dict(self.lexicons(language).concepts)
         found: dict[str, dict[str, list[Found]]] = {}
-        for concept, lexicon in lexicons.concepts:
-            per_zone = {z.name: _kept(lexicon.find(z.norm)) for z in zones}
-            if not any(per_zone.values()):
-                return Verdict(topic.id, 0.0, False)
-            found[concept] = per_zone
+
+        def present(concept: str) -> bool:
+            """Looks the concept up in every zone on first use; is it anywhere?"""
+            if concept not in found:
+                lexicon = lexicons[concept]
+                found[concept] = {z.name: _kept(lexicon.find(z.norm)) for z in zones}
+            return any(found[concept].values())
+
         hits: list[Hit] = []
-        for zone in zones:
-            hits.extend(_zone_hits(zone, {c: f[zone.name] for c, f in found.items()}, topic))
+        for rule in topic.meeting_rules:
+            # all() stops at the first concept missing: most stories cost one look-up.
+            if not all(present(c) for c in (*rule.concepts, *rule.anywhere)):
+                continue
+            if rule.story_countries and rule.story_countries > _story_countries(zones, countries):
+                continue
+            window = rule.window or topic.window
+            for zone in zones:
+                terms = {c: found[c][zone.name] for c in rule.concepts}
+                hits.extend(
+                    replace(hit, rule=rule.name, strength=hit.strength * rule.strength)
+                    for hit in _zone_hits(zone, terms, topic.same_sentence, window)
+                    if _holds(rule, zone, hit, countries)
+                )
         if not hits:
             return Verdict(topic.id, 0.0, False)
-        subject = found[topic.concepts[0][0]]
+        hits = _strongest_per_sentence(hits, [z.name for z in zones])
+        subject_name = topic.concepts[0][0]
+        present(subject_name)
+        subject = found[subject_name]
         pairs = _pair_sentences(zones, subject, hits, countries) if topic.country_pair else []
         evidence = _evidence_weight(topic, zones, hits, pairs, subject)
         score = round(evidence / (evidence + topic.half_score), 3)
@@ -153,7 +185,7 @@ class CompiledTopic:
             score,
             True,
             tuple(hits),
-            _aspects(lexicons.aspects, zones, hits, topic.weights),
+            _aspects(self.lexicons(language).aspects, zones, hits, topic.weights),
             _evidence(zones, hits),
             tuple(pairs),
         )
@@ -186,8 +218,10 @@ def _kept(found: list[Found]) -> list[Found]:
     return [f for f in found if EXCLUDE not in f.labels]
 
 
-def _zone_hits(zone: Zone, found: dict[str, list[Found]], topic: Topic) -> list[Hit]:
-    """Meetings of every concept in a zone, one per sentence that closes a meeting."""
+def _zone_hits(
+    zone: Zone, found: dict[str, list[Found]], same_sentence: bool, window: int | None
+) -> list[Hit]:
+    """Meetings of every concept of ``found`` in a zone, one per sentence that closes one."""
     if not all(found.values()):
         return []
     spans = zone.sentences()
@@ -205,29 +239,29 @@ def _zone_hits(zone: Zone, found: dict[str, list[Found]], topic: Topic) -> list[
     crossing: list[tuple[int, int, dict[str, Found]]] = []
     for i, (word, offset, _, _) in enumerate(located):
         first = sentence_index(starts, offset)
-        window: dict[str, Found] = {}
+        met: dict[str, Found] = {}
         for other_word, other_offset, concept, f in located[i:]:
             last = sentence_index(starts, other_offset)
             same = last == first
-            near = topic.window is not None and other_word - word <= topic.window
-            if not (near or (topic.same_sentence and same)):
+            near = window is not None and other_word - word <= window
+            if not (near or (same_sentence and same)):
                 break
             if not same and has_paragraph_break(zone.text, offset, other_offset):
                 break  # a meeting may cross a sentence break, not a paragraph break
-            if concept not in window or _strength(concept, f) > _strength(concept, window[concept]):
-                window[concept] = f
-            if len(window) == needed:
+            if concept not in met or _strength(concept, f) > _strength(concept, met[concept]):
+                met[concept] = f
+            if len(met) == needed:
                 if same:
                     members = meetings.setdefault(last, (last, {}))[1]
-                    members.update({(c, x.start): x for c, x in window.items()})
+                    members.update({(c, x.start): x for c, x in met.items()})
                 else:
-                    crossing.append((first, last, window))
+                    crossing.append((first, last, met))
                 break
     # A meeting across sentences counts only where its closing sentence has none of its own.
-    for first, last, window in crossing:
+    for first, last, met in crossing:
         if last not in meetings:
             members = meetings.setdefault(last, (first, {}))[1]
-            members.update({(c, x.start): x for c, x in window.items()})
+            members.update({(c, x.start): x for c, x in met.items()})
     return [
         Hit(
             zone.name,
@@ -237,6 +271,55 @@ def _zone_hits(zone: Zone, found: dict[str, list[Found]], topic: Topic) -> list[
         )
         for last, (low, members) in sorted(meetings.items())
     ]
+
+
+def _story_countries(zones: tuple[Zone, ...], countries: CountryLookup) -> int:
+    """How many countries a story names, the outlet's own counted when it names another one
+    (an Azerbaijani outlet writing of a deal with Iran need not name Azerbaijan)."""
+    named = {code for zone in zones for _, code in countries.codes(zone)}
+    if named and countries.home:
+        named.add(countries.home)
+    return len(named)
+
+
+def _holds(rule: Rule, zone: Zone, hit: Hit, countries: CountryLookup) -> bool:
+    """The rule's conditions on a meeting: countries named in its sentences, and a country's
+    name right by its first concept."""
+    if rule.countries:
+        start, end = hit.span
+        named = {code for offset, code in countries.codes(zone) if start <= offset < end}
+        if len(named) < rule.countries:
+            return False
+    if rule.national:
+        first = [f for concept, f in hit.found if concept == rule.national]
+        names = countries.names(zone)
+        if not any(_near(zone, f, name) for f in first for name in names):
+            return False
+    return True
+
+
+def _near(zone: Zone, term: Found, name: tuple[int, int]) -> bool:
+    """Is a country's name inside the term ("days of *Uzbek* cinema") or within
+    :data:`NATIONAL_WORDS` words of it ("*Azərbaycan* film festivalı")?"""
+    low = zone.word_index(term.start) - NATIONAL_WORDS
+    high = zone.word_index(max(term.start, term.end - 1)) + NATIONAL_WORDS
+    return low <= zone.word_index(name[0]) <= high
+
+
+def _strongest_per_sentence(hits: list[Hit], zone_order: list[str]) -> list[Hit]:
+    """One hit per sentence closing a meeting: the strongest rule's, with every rule's terms."""
+    best: dict[tuple[str, int], Hit] = {}
+    for hit in hits:
+        key = (hit.zone, hit.span[1])
+        other = best.get(key)
+        if other is None:
+            best[key] = hit
+            continue
+        strong, weak = (hit, other) if hit.strength > other.strength else (other, hit)
+        merged = tuple(dict.fromkeys((*strong.found, *weak.found)))
+        span = (min(hit.span[0], other.span[0]), hit.span[1])
+        best[key] = replace(strong, span=span, found=merged)
+    return sorted(best.values(), key=lambda h: (zone_order.index(h.zone), h.span))
 
 
 def _strength(concept: str, found: Found) -> float:

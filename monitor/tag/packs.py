@@ -72,6 +72,7 @@ class PackCues(_Strict):
     venue: list[TermText] = Field(default_factory=list)
     venue_after: list[TermText] = Field(default_factory=list)
     venue_suffixes: list[str] = Field(default_factory=list)
+    events: list[TermText] = Field(default_factory=list)
 
 
 class _PackCountries(_Strict):

@@ -15,8 +15,9 @@ that name a country without making it a party:
   place, which counts as a plain mention, without the meeting bonus.
 
 Cities count for their country when they name a party ("the Baku and Tbilisi film schools",
-"Tbilisi Film Academy"), never as the venue ("signed in Cannes", "Bakıda") or the dateline that
-opens a report ("BAKU, Nov 24 -").
+"Tbilisi Film Academy"), never as the venue ("signed in Cannes", "Bakıda"), the dateline that
+opens a report ("BAKU, Nov 24 -") or the name of an event held there (``events``: "the Cannes
+festival", "Berlin film festival").
 
 Two cues add a party that is not named:
 
@@ -28,10 +29,11 @@ Two cues add a party that is not named:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from monitor.tag.countries import CITY_KIND, CountryFinder, CountryMention
+from monitor.tag.countries import BODY_KIND, CITY_KIND, CountryFinder, CountryMention
 from monitor.tag.matcher import Verdict, Zone
 from monitor.tag.normalize import normalize
 from monitor.tag.packs import LanguagePack
@@ -40,8 +42,11 @@ from monitor.tag.terms import Found, Lexicon, compile_lexicon, parse_term, varia
 ZONE_WEIGHTS = {"title": 3.0, "lead": 2.0, "body": 1.0}
 IN_MEETING_BONUS = 1.0  # a country named where the concepts met, or in a list of countries
 MIN_COUNTRY_WEIGHT = 2.0  # e.g. named in the title, or twice in the body
+LONE_PARTY = 1.0  # weight a country needs to join a lone party
+ROLE_GAP = 1  # words that may stand between a nationality and a role ("British veteran director")
+EVENT_WORDS = 3  # an event's word this near after a city makes the city its name
 CITY_SHARE = 0.5  # a city counts half its country's name, without the meeting bonus
-_CUE_KINDS = ("own", "background", "prospect", "roles", "venue", "venue_after")
+_CUE_KINDS = ("own", "background", "prospect", "roles", "venue", "venue_after", "events")
 _DATELINE_END = ",-–—:(/"  # what follows a city that opens a report: "BAKU, Nov 24 -"
 _OPENING_PUNCTUATION = " \t\n\"'«»“”„(-–—*•"
 
@@ -123,6 +128,7 @@ def participants(
     weight: dict[str, float] = {}
     order: list[str] = []
     by_city: dict[str, None] = {}  # codes counted through a city, in order
+    named: dict[str, float] = {}  # weight of the mentions by name that are not the venue
     own = False
     for zone in zones:
         found = _ZoneCues(cues.lexicon.find(zone.norm) if cues.lexicon else [])
@@ -131,27 +137,36 @@ def participants(
         spans += [span for v in verdicts for name, span in v.pair_sentences if name == zone.name]
         background = _background_sentences(zone, found.of("background"))
         background += _sentences_with(zone, found.of("prospect"))
-        for mention in mentions.get(zone.name, []):
+        zone_mentions = mentions.get(zone.name, [])
+        quoted = _quoted(zone.text)
+        for mention in zone_mentions:
             city = mention.kind == CITY_KIND
+            if not city and _names_a_city(zone.norm, mention, zone_mentions):
+                continue  # "Fransanın Kann şəhərində", "Cannes, France": the city's place
             if mention.code not in order and not city:
                 order.append(mention.code)
             weight.setdefault(mention.code, 0.0)
-            if _in_any(mention.start, background) or _next_to(
-                zone.norm, mention, found.of("roles")
+            if (
+                _in_any(mention.start, background)
+                or _next_to(zone.norm, mention, found.of("roles"), words=ROLE_GAP)
+                or (mention.kind != BODY_KIND and _in_any(mention.start, quoted))
             ):
                 continue
             gain = ZONE_WEIGHTS[zone.name]
             venue = _is_venue(zone.norm, mention, found, cues, finder, language)
             if city:
                 # A city stands for its country's party less surely than the country's name,
-                # and the venue or the dateline not at all.
-                if not (venue or _is_dateline(zone.norm, mention)):
+                # and the venue, the dateline or an event's name not at all.
+                named_event = _names_event(zone, mention, found.of("events"))
+                if not (venue or named_event or _is_dateline(zone.norm, mention)):
                     weight[mention.code] += gain * CITY_SHARE
                     by_city.setdefault(mention.code, None)
                 continue
             if not venue and _in_any(mention.start, spans):
                 gain += IN_MEETING_BONUS
             weight[mention.code] += gain
+            if not venue:
+                named[mention.code] = named.get(mention.code, 0.0) + gain
     # Countries named come first, in order; those named only by a city after them.
     order += [code for code in by_city if code not in order]
     kept = [code for code in order if weight[code] >= MIN_COUNTRY_WEIGHT]
@@ -159,7 +174,10 @@ def participants(
     if own and home and home not in kept and len(kept) < 2:
         kept.append(home)
     if len(kept) == 1:
-        others = [c for c in order if c not in kept and weight[c] > 0]
+        # Cooperation needs two parties: the next best named country joins a lone one, if it
+        # is named as a country (not only by a city, not only as the venue) outside the
+        # background.
+        others = [c for c in order if c not in kept and named.get(c, 0.0) >= LONE_PARTY]
         if others:
             kept.append(max(others, key=lambda c: (weight[c], -order.index(c))))
     if kept:
@@ -195,6 +213,30 @@ def _sentences_with(zone: Zone, cues: list[Found]) -> list[tuple[int, int]]:
     ]
 
 
+def _names_event(zone: Zone, mention: CountryMention, cues: list[Found]) -> bool:
+    """A city naming an event held there: an events cue right after it, or after one or two
+    words more ("Cannes film festival", "Kann 66-cı beynəlxalq kinofestivalı")."""
+    last = zone.word_index(max(mention.start, mention.end - 1))
+    return any(
+        cue.start >= mention.end and zone.word_index(cue.start) - last <= EVENT_WORDS
+        for cue in cues
+    )
+
+
+def _names_a_city(text: str, mention: CountryMention, mentions: list[CountryMention]) -> bool:
+    """A country's name that only places one of its cities: right before it ("Fransanın Kann
+    şəhərində", "France's Cannes") or after it and a comma ("Cannes, France")."""
+    for other in mentions:
+        if other.kind != CITY_KIND or other.code != mention.code:
+            continue
+        if other.start >= mention.end:
+            if not text[mention.end : other.start].strip():
+                return True
+        elif text[other.end : mention.start].strip() == ",":
+            return True
+    return False
+
+
 def _is_dateline(text: str, mention: CountryMention) -> bool:
     """A city opening the zone and followed by a comma or a dash: the report's dateline."""
     before = text[: mention.start].strip(_OPENING_PUNCTUATION)
@@ -202,14 +244,24 @@ def _is_dateline(text: str, mention: CountryMention) -> bool:
     return not before and after[:1] in _DATELINE_END
 
 
-def _next_to(text: str, mention: CountryMention, cues: list[Found]) -> bool:
-    """Whether a cue is the word right before or right after the mention."""
+def _next_to(text: str, mention: CountryMention, cues: list[Found], words: int = 0) -> bool:
+    """Whether a cue is the word right before or right after the mention, or ``words`` words
+    after it ("the British veteran director")."""
     for cue in cues:
         if cue.end <= mention.start and not text[cue.end : mention.start].strip():
             return True
-        if cue.start >= mention.end and not text[mention.end : cue.start].strip():
+        if cue.start >= mention.end and len(text[mention.end : cue.start].split()) <= words:
             return True
     return False
+
+
+_QUOTES = re.compile(r"«[^«»\n]{1,80}»|“[^“”\n]{1,80}”|„[^„“”\n]{1,80}[“”]|\"[^\"\n]{1,80}\"")
+
+
+def _quoted(text: str) -> list[tuple[int, int]]:
+    """Spans in quotation marks: a film's or a programme's title («Qızıl qatar», "Ali and
+    Nino"), whose country names name no party. (Zones' normalised text keeps the offsets.)"""
+    return [m.span() for m in _QUOTES.finditer(text)]
 
 
 def _is_venue(

@@ -14,6 +14,9 @@ example)::
     concepts:                     # every concept must match, and they must meet
       film: {en: [film*, cinema*], ru: [кино, кинематограф*], az: [film*, kino*]}
       cooperation: {en: [cooperat*, co-produc*, ~partners], ...}   # ~ marks a weak term
+    rules:                        # optional: which concepts must meet, several ways
+      cooperation: {concepts: [film, cooperation]}
+      film_abroad: {concepts: [film, event], national: event, countries: 2}
     aspects:                      # labels for the digest, looked up in tagged stories only
       co_production: {en: [co-produc*], ...}
     exclude:                      # terms that hide what they cover (false friends, "plastic film")
@@ -21,6 +24,14 @@ example)::
 
 Terms are grouped by ISO 639-1 language code; the key ``all`` holds terms for every language
 (names such as Eurimages). Term syntax is described in :mod:`monitor.tag.terms`.
+
+Without ``rules``, every concept must be found and they must meet. With ``rules``, a story is
+evidenced by a meeting of any rule's concepts; a rule may also ask the sentences of its meeting
+to name ``countries`` different countries (cities count; ``story_countries`` asks it of the whole
+story), one of its concepts to be ``national``
+(a country's name or adjective right by its term: "Days of *Kazakh* cinema"), concepts the story
+must name ``anywhere`` (not necessarily in the meeting), its own ``words`` window, and a
+``strength`` that scales what its meeting is worth.
 
 Built-in topics are the ``*.yaml`` files of ``monitor/rules/`` that have a ``concepts`` key
 (other files there, such as ``countries_extra.yaml``, are data for other purposes).
@@ -82,6 +93,16 @@ class _Weights(_Strict):
     country_pair: float = Field(default=0.0, ge=0, le=1)
 
 
+class _Rule(_Strict):
+    concepts: list[str] = Field(min_length=1)
+    anywhere: list[str] = Field(default_factory=list)
+    words: int | None = Field(default=None, ge=1, le=500)
+    countries: int = Field(default=0, ge=0, le=10)
+    story_countries: int = Field(default=0, ge=0, le=10)
+    national: str | None = None
+    strength: float = Field(default=1.0, gt=0, le=1)
+
+
 class _Topic(_Strict):
     id: str
     title: str = Field(min_length=1)
@@ -92,6 +113,20 @@ class _Topic(_Strict):
     concepts: dict[str, LanguageTerms] = Field(min_length=1)
     aspects: dict[str, LanguageTerms] = Field(default_factory=dict)
     exclude: LanguageTerms = Field(default_factory=dict)
+    rules: dict[str, _Rule] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _rule_concepts(self) -> _Topic:
+        for name, rule in self.rules.items():
+            unknown = [c for c in [*rule.concepts, *rule.anywhere] if c not in self.concepts]
+            if unknown:
+                known = ", ".join(self.concepts)
+                raise ValueError(f"rules.{name}: no concept {unknown[0]!r} (concepts: {known})")
+            if rule.national is not None and rule.national not in rule.concepts:
+                raise ValueError(
+                    f"rules.{name}: national: {rule.national!r} is not one of its concepts"
+                )
+        return self
 
     @field_validator("id")
     @classmethod
@@ -102,7 +137,7 @@ class _Topic(_Strict):
             )
         return value
 
-    @field_validator("concepts", "aspects")
+    @field_validator("concepts", "aspects", "rules")
     @classmethod
     def _names(cls, value: dict[str, Any]) -> dict[str, Any]:
         for name in value:
@@ -112,6 +147,20 @@ class _Topic(_Strict):
 
 
 LanguageTable = Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One way the concepts of a topic can meet (see the module docstring)."""
+
+    name: str
+    concepts: tuple[str, ...]
+    window: int | None  # words; None: the topic's
+    countries: int = 0
+    national: str | None = None  # the concept a country's name must stand by
+    strength: float = 1.0
+    anywhere: tuple[str, ...] = ()  # concepts the story must name, not necessarily there
+    story_countries: int = 0  # countries the whole story must name (cities count)
 
 
 @dataclass(frozen=True)
@@ -131,6 +180,14 @@ class Topic:
     aspects: tuple[tuple[str, LanguageTable], ...]
     exclude: LanguageTable
     source: str
+    rules: tuple[Rule, ...] = ()
+
+    @property
+    def meeting_rules(self) -> tuple[Rule, ...]:
+        """The rules, or, without any, one rule that all concepts meet."""
+        if self.rules:
+            return self.rules
+        return (Rule(self.id, tuple(name for name, _ in self.concepts), None),)
 
     @property
     def languages(self) -> frozenset[str]:
@@ -164,6 +221,19 @@ def load_topic(path: Path) -> Topic:
         aspects=tuple((name, _table(t)) for name, t in model.aspects.items()),
         exclude=_table(model.exclude),
         source=str(path),
+        rules=tuple(
+            Rule(
+                name,
+                tuple(r.concepts),
+                r.words,
+                r.countries,
+                r.national,
+                r.strength,
+                tuple(r.anywhere),
+                r.story_countries,
+            )
+            for name, r in model.rules.items()
+        ),
     )
 
 

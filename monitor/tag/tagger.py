@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from monitor.models import Evidence, Tagging
-from monitor.tag.countries import CountryFinder, CountryMention
+from monitor.tag.countries import CITY_KIND, CountryFinder, CountryMention
 from monitor.tag.language import LanguageDetector
 from monitor.tag.matcher import CompiledTopic, Zone, make_zones
 from monitor.tag.participants import ParticipantRules, participants
@@ -29,6 +29,7 @@ class _Countries:
 
     finder: CountryFinder
     language: str | None
+    home: str | None = None  # the outlet's country, or the language pack's
     cache: dict[str, list[CountryMention]] = field(default_factory=dict)
 
     def mentions(self, zone: Zone) -> list[CountryMention]:
@@ -38,6 +39,9 @@ class _Countries:
 
     def codes(self, zone: Zone) -> list[tuple[int, str]]:
         return [(m.start, m.code) for m in self.mentions(zone)]
+
+    def names(self, zone: Zone) -> list[tuple[int, int]]:
+        return [(m.start, m.end) for m in self.mentions(zone) if m.kind != CITY_KIND]
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,8 @@ class RuleTagger:
         sample = "\n".join(part for part in (doc.title, doc.lead, doc.text) if part)
         language = self.detector.detect(sample, doc.language)
         zones = make_zones(doc.title, doc.lead, doc.text, language)
-        countries = _Countries(self.countries, language)
+        home = doc.country or self.parties.for_language(language).home
+        countries = _Countries(self.countries, language, home)
         verdicts = [t.evaluate(zones, language, countries) for t in self.topics]
         tagged = sorted((v for v in verdicts if v.tagged), key=lambda v: -v.score)
         if not tagged:
