@@ -29,7 +29,12 @@ concepts:
 
 
 class _NoCountries:
+    home = None
+
     def codes(self, zone: Zone) -> list[tuple[int, str]]:
+        return []
+
+    def names(self, zone: Zone) -> list[tuple[int, int]]:
         return []
 
 

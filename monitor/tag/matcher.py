@@ -86,7 +86,7 @@ class Zone:
 
     def word_index(self, offset: int) -> int:
         if not self._word_starts:
-            self._word_starts.extend(m.start() for m in WORD.finditer(self.norm))
+            self._word_starts.extend([m.start() for m in WORD.finditer(self.norm)])
         return bisect_right(self._word_starts, offset)
 
 
@@ -105,6 +105,7 @@ class Lexicons:
 
     concepts: tuple[tuple[str, Lexicon], ...]
     aspects: Lexicon
+    union: Lexicon  # every concept's terms in one lexicon, found once per zone
 
 
 @dataclass(frozen=True)
@@ -144,17 +145,26 @@ class CompiledTopic:
         self, zones: tuple[Zone, ...], language: str | None, countries: CountryLookup
     ) -> Verdict:
         topic = self.topic
-        lexicons = dict(self.lexicons(language).concepts)
+        compiled = self.lexicons(language)
+        # One pass over each zone finds where any concept's terms are: nowhere in most stories.
+        # Each concept is then looked for only there (Lexicon.find_within).
+        spans = {z.name: [(f.start, f.end) for f in compiled.union.find(z.norm)] for z in zones}
+        if not any(spans.values()):
+            return Verdict(topic.id, 0.0, False)
+        lexicons = dict(compiled.concepts)
         found: dict[str, dict[str, list[Found]]] = {}
 
         def present(concept: str) -> bool:
             """Looks the concept up in every zone on first use; is it anywhere?"""
             if concept not in found:
                 lexicon = lexicons[concept]
-                found[concept] = {z.name: _kept(lexicon.find(z.norm)) for z in zones}
+                found[concept] = {
+                    z.name: _kept(lexicon.find_within(z.norm, spans[z.name])) for z in zones
+                }
             return any(found[concept].values())
 
         hits: list[Hit] = []
+        meetings: dict[tuple[str, tuple[str, ...], int | None], list[Hit]] = {}
         for rule in topic.meeting_rules:
             # all() stops at the first concept missing: most stories cost one look-up.
             if not all(present(c) for c in (*rule.concepts, *rule.anywhere)):
@@ -163,10 +173,14 @@ class CompiledTopic:
                 continue
             window = rule.window or topic.window
             for zone in zones:
-                terms = {c: found[c][zone.name] for c in rule.concepts}
+                # Rules of the same concepts (with other conditions) share their meetings.
+                key = (zone.name, rule.concepts, window)
+                if key not in meetings:
+                    terms = {c: found[c][zone.name] for c in rule.concepts}
+                    meetings[key] = _zone_hits(zone, terms, topic.same_sentence, window)
                 hits.extend(
                     replace(hit, rule=rule.name, strength=hit.strength * rule.strength)
-                    for hit in _zone_hits(zone, terms, topic.same_sentence, window)
+                    for hit in meetings[key]
                     if _holds(rule, zone, hit, countries)
                 )
         if not hits:
@@ -185,7 +199,7 @@ class CompiledTopic:
             score,
             True,
             tuple(hits),
-            _aspects(self.lexicons(language).aspects, zones, hits, topic.weights),
+            _aspects(compiled.aspects, zones, hits, topic.weights),
             _evidence(zones, hits),
             tuple(pairs),
         )
@@ -203,7 +217,10 @@ def _lexicons(topic: Topic, language: str | None) -> Lexicons:
         for name, table in topic.concepts
     )
     aspect_terms = [t for name, table in topic.aspects for t in _terms(table, language, name)]
-    return Lexicons(concepts, compile_lexicon([*aspect_terms, *exclude]))
+    union = [t for name, table in topic.concepts for t in _terms(table, language, name)]
+    return Lexicons(
+        concepts, compile_lexicon([*aspect_terms, *exclude]), compile_lexicon([*union, *exclude])
+    )
 
 
 def _terms(table: LanguageTable, language: str | None, label: str) -> Iterable[tuple[Term, str]]:
@@ -399,9 +416,11 @@ def _aspects(
     totals: dict[str, float] = {}
     first: dict[str, tuple[int, int]] = {}
     for rank, zone in enumerate(zones):
-        spans = [h.span for h in hits if h.zone == zone.name]
+        spans = sorted(h.span for h in hits if h.zone == zone.name)
+        starts = [s for s, _ in spans]
         for f in _kept(lexicon.find(zone.norm)):
-            inside = any(s <= f.start < e for s, e in spans)
+            n = bisect_right(starts, f.start)
+            inside = n > 0 and f.start < max(e for _, e in spans[:n])
             for label in {x.rstrip(WEAK) for x in f.labels}:
                 totals[label] = totals.get(label, 0.0) + weights[zone.name] * (2 if inside else 1)
                 first.setdefault(label, (rank, f.start))

@@ -86,7 +86,6 @@ PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
 # or at a paragraph break. Whether a full stop really ends a sentence is decided by _is_boundary.
 _END = re.compile(r"[.!?…۔؟]+[\"'»”’)\]]*(?=\s)|" + PARAGRAPH_BREAK.pattern)
 _FINAL = "!?…۔؟"  # marks that always end a sentence (۔ is the Urdu full stop, ؟ the Arabic ?)
-_LAST_WORD = re.compile(r"(\w+)\W*$")
 _ABBREVIATIONS = frozenset(
     {
         *("mr", "mrs", "ms", "dr", "prof", "st", "sr", "jr", "vs", "etc", "inc", "ltd", "co"),
@@ -179,11 +178,23 @@ def _is_boundary(text: str, mark: int, end: int) -> bool:
     following = text[end : end + 3].lstrip()
     if following and (following[0].islower() or following[0].isdigit()):
         return False
-    last = _LAST_WORD.search(text, max(0, mark - 40), mark + 1)
-    if last is None:
+    # The word before the mark, found by stepping back (a regex anchored at the end would be
+    # tried at every position before it).
+    stop = max(0, mark - 40)
+    i = mark
+    while i > stop and not _is_word_char(text[i - 1]):
+        i -= 1
+    j = i
+    while j > stop and _is_word_char(text[j - 1]):
+        j -= 1
+    if j == i:
         return True
-    word = last.group(1)
+    word = text[j:i]
     return not (len(word) == 1 and word.isalpha()) and word.lower() not in _ABBREVIATIONS
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
 
 
 def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:

@@ -50,6 +50,7 @@ _SEP_HYPHEN = r"[\s\-]?"
 _GAP_WORD = r"\w+"
 _STEM = r"\w*"
 _END = r"(?!\w)"
+_WORD_START = re.compile(r"(?<!\w)\w")
 
 
 def check_term(text: str) -> str:
@@ -225,6 +226,34 @@ class Lexicon:
                 Found(m.start(), m.end(), leaves[(m.lastindex or 1) - 1])
                 for m in self.pattern.finditer(text)
             ]
+        return self._with_affixes(text, found)
+
+    def find_within(self, text: str, spans: Sequence[tuple[int, int]]) -> list[Found]:
+        """What :meth:`find` returns, when every term of this lexicon that occurs in ``text``
+        starts inside one of ``spans`` (sorted, not overlapping): those of a lexicon holding all
+        of this one's terms, found in ``text`` once for several smaller lexicons. Only the
+        positions inside the spans are tried, as the scan over the whole text would try them."""
+        found: list[Found] = []
+        pattern = self.pattern
+        if pattern is not None:
+            leaves = self.leaves
+            done = 0  # where the last match ended: the scan goes on from there
+            for start, end in spans:
+                if start < done:
+                    start = done
+                # Terms start at a word's start: the other positions cannot match.
+                starts = [start, *(w.start() for w in _WORD_START.finditer(text, start + 1, end))]
+                for i in starts:
+                    if i < done:
+                        continue
+                    m = pattern.match(text, i)
+                    if m is not None:
+                        found.append(Found(m.start(), m.end(), leaves[(m.lastindex or 1) - 1]))
+                        done = m.end()
+        return self._with_affixes(text, found)
+
+    def _with_affixes(self, text: str, found: list[Found]) -> list[Found]:
+        """``found`` and the terms with a leading ``*`` that do not overlap them."""
         if not self.affixes:
             return found
         extra: dict[tuple[int, int], tuple[str, ...]] = {}
