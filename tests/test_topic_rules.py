@@ -27,6 +27,8 @@ concepts:
   branch: {en: [branch*]}
   foreign: {en: [foreign]}
   costs: {en: [costs]}
+  gossip: {en: [gossip]}
+  weakdeal: {en: [~talks, pact]}
 rules:
   deal:
     concepts: [widget, deal]
@@ -43,6 +45,9 @@ rules:
     countries: 1
     anywhere: [costs]
     strength: 0.5
+  talks:
+    concepts: [widget, weakdeal]
+    unless: [gossip]
 """
 
 # The fake country lookup: these words name countries (names) or cities.
@@ -121,6 +126,18 @@ def test_strength_and_conditions_on_a_rule_without_the_subject(topic: CompiledTo
     assert rules_met(weak) == set() and weak.score == pytest.approx(1.5 / 4.5, abs=1e-3)
 
 
+def test_unless(topic: CompiledTopic) -> None:
+    """A rule does not apply to a story naming one of its ``unless`` concepts."""
+    assert verdict(topic, "Widget pact signed").tagged
+    assert not verdict(topic, "Widget pact signed", "Mere gossip, say the makers.").tagged
+
+
+def test_a_sentence_is_as_strong_as_its_strongest_terms(topic: CompiledTopic) -> None:
+    """A weak term met first does not make the sentence weak when a strong one follows."""
+    v = verdict(topic, "Widget talks end in a pact")
+    assert v.hits[0].strength == 1.0 and v.score == 0.5
+
+
 def test_one_sentence_counts_once_at_its_strongest_rule(topic: CompiledTopic) -> None:
     v = verdict(topic, "Azerbaijan widget makers plan a foreign joint venture with Kazakhstan")
     assert len(v.hits) == 1 and v.hits[0].rule == "deal"  # both deal rules met: listed once
@@ -132,6 +149,7 @@ def test_one_sentence_counts_once_at_its_strongest_rule(topic: CompiledTopic) ->
     [
         ("rules: {x: {concepts: [widget, nothing]}}", "rules.x: no concept 'nothing'"),
         ("rules: {x: {concepts: [widget], anywhere: [nothing]}}", "no concept 'nothing'"),
+        ("rules: {x: {concepts: [widget], unless: [nothing]}}", "no concept 'nothing'"),
         ("rules: {x: {concepts: [widget], national: deal}}", "national: 'deal' is not one of"),
         ("rules: {x: {concepts: []}}", "concepts"),
         ("rules: {x: {concepts: [widget], strength: 2}}", "strength"),
@@ -152,7 +170,7 @@ def test_without_rules_every_concept_meets(tmp_path: Path) -> None:
     path.write_text(TOPIC.split("rules:")[0], encoding="utf-8")
     plain = compile_topic(load_topic(path), ["en"])
     assert [r.concepts for r in plain.topic.meeting_rules] == [
-        ("widget", "deal", "fair", "branch", "foreign", "costs")
+        ("widget", "deal", "fair", "branch", "foreign", "costs", "gossip", "weakdeal")
     ]
 
 

@@ -169,6 +169,8 @@ class CompiledTopic:
             # all() stops at the first concept missing: most stories cost one look-up.
             if not all(present(c) for c in (*rule.concepts, *rule.anywhere)):
                 continue
+            if any(present(c) for c in rule.unless):
+                continue
             if rule.story_countries and rule.story_countries > _story_countries(zones, countries):
                 continue
             window = rule.window or topic.window
@@ -274,6 +276,11 @@ def _zone_hits(
                 else:
                     crossing.append((first, last, met))
                 break
+    # A sentence where the concepts met holds all its terms of them: its strength is that of
+    # its strongest terms, wherever they stand in it.
+    for index, (_, members) in meetings.items():
+        start, end = spans[index]
+        members.update({(c, f.start): f for _, o, c, f in located if start <= o < end})
     # A meeting across sentences counts only where its closing sentence has none of its own.
     for first, last, met in crossing:
         if last not in meetings:

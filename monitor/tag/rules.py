@@ -30,8 +30,8 @@ evidenced by a meeting of any rule's concepts; a rule may also ask the sentences
 to name ``countries`` different countries (cities count; ``story_countries`` asks it of the whole
 story), one of its concepts to be ``national``
 (a country's name or adjective right by its term: "Days of *Kazakh* cinema"), concepts the story
-must name ``anywhere`` (not necessarily in the meeting), its own ``words`` window, and a
-``strength`` that scales what its meeting is worth.
+must name ``anywhere`` (not necessarily in the meeting) or must not name at all (``unless``), its
+own ``words`` window, and a ``strength`` that scales what its meeting is worth.
 
 Built-in topics are the ``*.yaml`` files of ``monitor/rules/`` that have a ``concepts`` key
 (other files there, such as ``countries_extra.yaml``, are data for other purposes).
@@ -96,6 +96,7 @@ class _Weights(_Strict):
 class _Rule(_Strict):
     concepts: list[str] = Field(min_length=1)
     anywhere: list[str] = Field(default_factory=list)
+    unless: list[str] = Field(default_factory=list)
     words: int | None = Field(default=None, ge=1, le=500)
     countries: int = Field(default=0, ge=0, le=10)
     story_countries: int = Field(default=0, ge=0, le=10)
@@ -118,7 +119,8 @@ class _Topic(_Strict):
     @model_validator(mode="after")
     def _rule_concepts(self) -> _Topic:
         for name, rule in self.rules.items():
-            unknown = [c for c in [*rule.concepts, *rule.anywhere] if c not in self.concepts]
+            named = [*rule.concepts, *rule.anywhere, *rule.unless]
+            unknown = [c for c in named if c not in self.concepts]
             if unknown:
                 known = ", ".join(self.concepts)
                 raise ValueError(f"rules.{name}: no concept {unknown[0]!r} (concepts: {known})")
@@ -161,6 +163,7 @@ class Rule:
     strength: float = 1.0
     anywhere: tuple[str, ...] = ()  # concepts the story must name, not necessarily there
     story_countries: int = 0  # countries the whole story must name (cities count)
+    unless: tuple[str, ...] = ()  # concepts the story must not name
 
 
 @dataclass(frozen=True)
@@ -231,6 +234,7 @@ def load_topic(path: Path) -> Topic:
                 r.strength,
                 tuple(r.anywhere),
                 r.story_countries,
+                tuple(r.unless),
             )
             for name, r in model.rules.items()
         ),
