@@ -24,7 +24,7 @@ def countries(
 
 
 def test_background_sentence_does_not_add_its_countries(tagger: RuleTagger) -> None:
-    title = "Azerbaijan and Uzbekistan sign film co-production agreement"
+    title = "Film agencies sign co-production agreement"
     body = (
         "The film agencies of Azerbaijan and Uzbekistan signed a co-production agreement in Baku "
         "on Monday.\n\nEarlier, the agency signed a film cooperation memorandum with Poland."
@@ -45,8 +45,11 @@ def test_nationality_of_a_person_is_not_a_party(tagger: RuleTagger) -> None:
 
 
 def test_venue_counts_without_the_meeting_bonus(tagger: RuleTagger) -> None:
-    title = "Kazakhfilm and Belarusfilm sign a film cooperation memorandum"
-    body = "The studios signed a film cooperation memorandum at a festival in Japan's capital."
+    title = "Two studios sign a film cooperation memorandum"
+    body = (
+        "Kazakhfilm and Belarusfilm signed a film cooperation memorandum at a festival in "
+        "Japan's capital."
+    )
     assert countries(tagger, title, body, "en") == {"KZ", "BY"}
     # Named as a party in the same sentence, the country counts.
     party = body.replace("at a festival in Japan's capital", "with Japan's film agency")
@@ -54,11 +57,24 @@ def test_venue_counts_without_the_meeting_bonus(tagger: RuleTagger) -> None:
 
 
 def test_turkic_locative_is_a_venue_but_a_name_ending_in_da_is_not(tagger: RuleTagger) -> None:
-    title = "Türkiye ve Kazakistan ortak film yapım anlaşması imzaladı"
+    title = "Ortak film yapım anlaşması imzalandı"
     venue = "Türkiye ve Kazakistan ortak film yapım anlaşmasını Çin'de bir festivalde imzaladı."
     assert countries(tagger, title, venue, "tr") == {"TR", "KZ"}
     party = "Türkiye ve Kazakistan ortak film yapım anlaşmasını Kanada ile birlikte imzaladı."
     assert countries(tagger, title, party, "tr") == {"TR", "KZ", "CA"}
+
+
+def test_a_headline_naming_the_parties_keeps_others_out(tagger: RuleTagger) -> None:
+    """A headline that names two parties names them all, unless the body names a third as
+    much as a party is named (twice in meetings, or more)."""
+    title = "Türkiye ve Kosova sinema anlaşması imzaladı"
+    body = (
+        "Türkiye ile Kosova arasında ortak film yapımı anlaşması imzalandı. Türkiye, dizi "
+        "ihracatında ABD'nin ardından ikinci sırada yer alıyor ve ortak yapımlar artıyor."
+    )
+    assert countries(tagger, title, body, "tr") == {"TR", "XK"}
+    third = "Kanada da anlaşmaya katıldı; Kanada ile ortak yapım anlaşması ayrıca imzalandı."
+    assert countries(tagger, title, body + " " + third, "tr") == {"TR", "XK", "CA"}
 
 
 def test_both_countries_adds_the_home_country(tagger: RuleTagger) -> None:

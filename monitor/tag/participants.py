@@ -44,6 +44,7 @@ IN_MEETING_BONUS = 1.0  # a country named where the concepts met, or in a list o
 MIN_COUNTRY_WEIGHT = 2.0  # e.g. named in the title, or twice in the body
 LONE_PARTY = 1.0  # weight a country needs to join a lone party
 ROLE_GAP = 1  # words that may stand between a nationality and a role ("British veteran director")
+TITLE_PARTIES = 4.0
 EVENT_WORDS = 3  # an event's word this near after a city makes the city its name
 CITY_SHARE = 0.5  # a city counts half its country's name, without the meeting bonus
 _CUE_KINDS = ("own", "background", "prospect", "roles", "venue", "venue_after", "events")
@@ -129,6 +130,7 @@ def participants(
     order: list[str] = []
     by_city: dict[str, None] = {}  # codes counted through a city, in order
     named: dict[str, float] = {}  # weight of the mentions by name that are not the venue
+    in_title: set[str] = set()  # named in the headline, not as the venue
     own = False
     for zone in zones:
         found = _ZoneCues(cues.lexicon.find(zone.norm) if cues.lexicon else [])
@@ -165,11 +167,16 @@ def participants(
             if not venue and _in_any(mention.start, spans):
                 gain += IN_MEETING_BONUS
             weight[mention.code] += gain
+            if zone.name == "title" and not venue and mention.code != "EU":
+                in_title.add(mention.code)  # (Eurimages funds parties the body lists)
             if not venue:
                 named[mention.code] = named.get(mention.code, 0.0) + gain
     # Countries named come first, in order; those named only by a city after them.
     order += [code for code in by_city if code not in order]
     kept = [code for code in order if weight[code] >= MIN_COUNTRY_WEIGHT]
+    if len(in_title) >= 2:
+        # The headline names the parties: others must be named as much to join them.
+        kept = [c for c in kept if c in in_title or weight[c] >= TITLE_PARTIES]
     home = home or cues.home
     if own and home and home not in kept and len(kept) < 2:
         kept.append(home)
