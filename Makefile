@@ -12,14 +12,14 @@ demo: $(VENV)/.installed
 	$(BIN)/python -m monitor.demo
 
 test: $(VENV)/.installed-test
-	$(BIN)/ruff check monitor tests bench
-	$(BIN)/ruff format --check monitor tests bench
+	$(BIN)/ruff check monitor tests bench eval
+	$(BIN)/ruff format --check monitor tests bench eval
 	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check monitor tests bench
-	$(BIN)/ruff format --check monitor tests bench
+	$(BIN)/ruff check monitor tests bench eval
+	$(BIN)/ruff format --check monitor tests bench eval
 	$(BIN)/mypy
 
 # Debian's chromium for tests/test_browser.py (skipped without it); needs root, as in CI.
