@@ -1,30 +1,37 @@
 """Which of the countries named in a tagged story take part in it.
 
 A country counts by where it is named (title 3, lead 2, body 1) plus a bonus where the concepts
-met or in a sentence listing countries; it takes part from a weight of 2 (the title, or twice in
-the body). Language packs add cues (``countries: cues:`` in ``lang/<code>.yaml``) for mentions
-that name a country without making it a party:
+met; it takes part from a weight of 2 (the title, or twice in the body). When the headline names
+two or more parties, others must weigh twice that to join them: a country named once in passing
+(a buyer among seventeen, a comparison) is not a party of the story the headline tells.
+Language packs add cues (``countries: cues:`` in ``lang/<code>.yaml``) for mentions that name a
+country without making it a party:
 
-- ``background``: a sentence opening with "Earlier," / "Ранее" / "Xatırladaq ki" recounts older
-  news, whose countries do not count;
-- ``roles``: a nationality next to a person ("the Syrian director", "regista siriano") is not a
-  party;
+- ``background``: a sentence opening with "Earlier," / "Ранее" / "For example," recounts older
+  news or another case, whose countries do not count;
+- ``roles``: a nationality next to a person, or a word before it ("the Syrian director", "the
+  British veteran director", "regista siriano"), is not a party;
 - ``prospect``: a sentence with "in the future" / "в будущем" / "gələcəkdə" names partners that
   may join later; its countries do not count;
 - ``venue`` / ``venue_after`` / ``venue_suffixes``: "in China", "Çində", "پاکستان میں" name the
   place, which counts as a plain mention, without the meeting bonus.
 
-Cities count for their country when they name a party ("the Baku and Tbilisi film schools",
-"Tbilisi Film Academy"), never as the venue ("signed in Cannes", "Bakıda"), the dateline that
-opens a report ("BAKU, Nov 24 -") or the name of an event held there (``events``: "the Cannes
-festival", "Berlin film festival").
+A name inside quotation marks is a title («Qızıl qatar», "Ali and Nino"), not a party; a film
+body inside them («Қазақфильм») still is. A country's name that only places one of its cities
+("Cannes, France", "Fransanın Kann şəhərində") counts as the city does.
+
+Cities count half their country's name when they name a party ("the Baku and Tbilisi film
+schools", "Tbilisi Film Academy"), never as the venue ("signed in Cannes", "Bakıda"), the dateline
+that opens a report ("BAKU, Nov 24 -") or the name of an event held there (``events``: "the
+Cannes festival", "Berlin film festival").
 
 Two cues add a party that is not named:
 
 - ``own``: "both countries", "iki ölkənin", "nel nostro Paese" make the outlet's home country a
   party (the source's ``country``, or the pack's ``home`` for the language) when fewer than two
   countries were found;
-- cooperation needs two parties, so when one country qualifies, the next best named one joins it.
+- cooperation needs two parties, so when one country qualifies, the next best one named as a
+  country (not only by a city, not only as the venue) joins it.
 """
 
 from __future__ import annotations
