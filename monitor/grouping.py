@@ -23,10 +23,11 @@ non-year numbers (three or more shared countries add to it) and either ``specifi
 reaches :data:`MIN_EVIDENCE`, where overlap is the shared weight over the smaller story's weight,
 or two rare names are shared (:data:`MANY_SPECIFIC`) by stories that overlap at all (two long
 versions that chose different details). Anchors found in many of the day's stories weigh less (an
-IDF-like weight with a prior, so that it behaves on a day of five stories too). Three things veto
+IDF-like weight with a prior, so that it behaves on a day of five stories too). Four things veto
 a pair outright: other years in the headlines and summaries (the same festival's 2026 and 2027
-editions), disjoint countries, and parties that differ (each names a party's country the other
-never names: Azerbaijan signs with Kazakhstan, and Azerbaijan signs with Uzbekistan).
+editions), disjoint countries, parties that differ (each names a party's country the other never
+names: Azerbaijan signs with Kazakhstan, and Azerbaijan signs with Uzbekistan), and other
+parties (two or more each, neither's all of the other's, however many the bodies list).
 
 Groups are formed by complete linkage: two stories share an entry only if every pair in the
 entry is the same story by the test above, so A like B and B like C does not put A and C in one
@@ -848,7 +849,16 @@ def _veto(a: Anchors, b: Anchors) -> str | None:
         return "countries differ"
     if a.countries - b.mentioned and b.countries - a.mentioned:
         return "parties differ"
+    if _other_parties(a.countries, b.countries):
+        return "other parties"
     return None
+
+
+def _other_parties(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Two stories of two or more parties each, neither's all of the other's: look-alike deals
+    (Kazakhstan with Azerbaijan, Kazakhstan with Türkiye) whose bodies may list every partner of
+    the day. A version naming fewer parties than another is a subset, not a conflict."""
+    return len(a) >= 2 and len(b) >= 2 and not (a <= b or b <= a)
 
 
 def _matched(a: Anchors, b: Anchors) -> list[str]:

@@ -243,6 +243,11 @@ def test_look_alikes_with_other_parties_stay_apart() -> None:
         summary="Rashad Aziz and Firdavs Abdukhalikov signed in Aktau before 150 guests.",
     )
     assert compare(anchors(kz), anchors(uz)).vetoed == "parties differ"
+    # Bodies that list every partner of the day do not hide that the parties differ.
+    listed = " Kazakhstan and Uzbekistan signed too."
+    kz_all = replace(kz, summary=kz.summary + listed)
+    uz_all = replace(uz, summary=uz.summary + " Azerbaijan and Kazakhstan signed too.")
+    assert compare(anchors(kz_all), anchors(uz_all)).vetoed == "other parties"
     # A version that names fewer parties is no conflict: Kazakhstan is named in the other.
     short = replace(kz, url="https://c.example/1", source="Report", countries=("AZ",))
     assert compare(anchors(kz), anchors(short)).vetoed is None
@@ -408,6 +413,9 @@ def _reference_compare(a: Anchors, b: Anchors, w: Callable[[str, str], float]) -
         return Match(0.0, 0.0, vetoed="countries differ")
     if a.countries - b.mentioned and b.countries - a.mentioned:
         return Match(0.0, 0.0, vetoed="parties differ")
+    several = len(a.countries) >= 2 and len(b.countries) >= 2
+    if several and not (a.countries <= b.countries or b.countries <= a.countries):
+        return Match(0.0, 0.0, vetoed="other parties")
 
     def meets(key: str, keys: frozenset[str]) -> bool:
         return key in keys or any(_reference_prefix_match(key, k) for k in keys)
