@@ -44,17 +44,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--grouping", action="store_true", help="split by family")
+    parser.add_argument("--seed", type=int, default=SEED, help="a new round, a new shuffle")
     parser.add_argument("files", nargs="+", type=Path)
     args = parser.parse_args(argv)
     for path in args.files:
         lines = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
         if args.grouping:
             families = sorted({d["family"] for d in lines})
-            by_family = assign([(f, "family") for f in families])
+            by_family = assign([(f, "family") for f in families], args.seed)
             parts = {d["id"]: by_family[d["family"]] for d in lines}
         else:
             parts = assign(
-                [(d["id"], f"{d['label']}/{d.get('borderline', False)}/{d['case']}") for d in lines]
+                [
+                    (d["id"], f"{d['label']}/{d.get('borderline', False)}/{d['case']}")
+                    for d in lines
+                ],
+                args.seed,
             )
         for part in ("dev", "heldout"):
             target = args.out / part / path.name

@@ -144,6 +144,26 @@ def test_one_sentence_counts_once_at_its_strongest_rule(topic: CompiledTopic) ->
     assert v.score == 0.5  # one title meeting: 3 / (3 + 3)
 
 
+def test_a_dateline_is_not_the_lead(topic: CompiledTopic) -> None:
+    """Without a lead, the body's first sentence weighs as one; a dateline before it ("TASHKENT,
+    5 May.") does not take its place."""
+    news = "Widget makers of Azerbaijan and Kazakhstan agree on a merger."
+    assert verdict(topic, "News", news).score == 0.5  # the lead: 3 / (3 + 3)
+    assert verdict(topic, "News", "TASHKENT, 5 May. " + news).score == 0.5
+    later = "The day began with rain in the capital. " + news
+    assert verdict(topic, "News", later).score == pytest.approx(1 / 4)  # the body: 1 / (1 + 3)
+
+
+def test_only_the_concepts_rules_start_with_open_the_look(topic: CompiledTopic) -> None:
+    """A story naming none of the concepts rules start with (widget, branch) ends after one
+    pass, however many other concepts' terms it names."""
+    gate = topic.lexicons("en").gate
+    assert gate.find("a widget") and gate.find("a branch")
+    assert not gate.find("a foreign merger: costs, talks and gossip")
+    v = verdict(topic, "Foreign merger talks", "Costs of the merger of Baku and Tashkent firms.")
+    assert v == Verdict("widgets", 0.0, False)
+
+
 @pytest.mark.parametrize(
     ("rules", "message"),
     [

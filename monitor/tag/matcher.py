@@ -51,6 +51,7 @@ MAX_EVIDENCE = 8
 LONG_ARTICLE = 25  # body sentences beyond which the body's evidence is diluted
 MIN_ASPECT_WEIGHT = 2.0  # an aspect named in the title, in a meeting, or twice in the body
 NATIONAL_WORDS = 1  # how near a "national" rule's concept a country's name must be: next to it
+DATELINE_WORDS = 4  # at most this many words, with a number or in capitals: a dateline
 
 
 class CountryLookup(Protocol):
@@ -106,6 +107,7 @@ class Lexicons:
     concepts: tuple[tuple[str, Lexicon], ...]
     aspects: Lexicon
     union: Lexicon  # every concept's terms in one lexicon, found once per zone
+    gate: Lexicon  # the terms of the concepts rules start with: without one, no rule can meet
 
 
 @dataclass(frozen=True)
@@ -146,11 +148,13 @@ class CompiledTopic:
     ) -> Verdict:
         topic = self.topic
         compiled = self.lexicons(language)
-        # One pass over each zone finds where any concept's terms are: nowhere in most stories.
-        # Each concept is then looked for only there (Lexicon.find_within).
-        spans = {z.name: [(f.start, f.end) for f in compiled.union.find(z.norm)] for z in zones}
-        if not any(spans.values()):
+        # Every rule starts with a concept most stories never name (film, a pavilion, a film
+        # school, a broadcaster...): one pass for those ends the look at most stories.
+        if not any(_kept(compiled.gate.find(z.norm)) for z in zones):
             return Verdict(topic.id, 0.0, False)
+        # One pass over each zone finds where any concept's terms are; each concept is then
+        # looked for only there (Lexicon.find_within).
+        spans = {z.name: [(f.start, f.end) for f in compiled.union.find(z.norm)] for z in zones}
         lexicons = dict(compiled.concepts)
         found: dict[str, dict[str, list[Found]]] = {}
 
@@ -220,8 +224,15 @@ def _lexicons(topic: Topic, language: str | None) -> Lexicons:
     )
     aspect_terms = [t for name, table in topic.aspects for t in _terms(table, language, name)]
     union = [t for name, table in topic.concepts for t in _terms(table, language, name)]
+    first = {rule.concepts[0] for rule in topic.meeting_rules}
+    gate = [
+        t for name, table in topic.concepts if name in first for t in _terms(table, language, name)
+    ]
     return Lexicons(
-        concepts, compile_lexicon([*aspect_terms, *exclude]), compile_lexicon([*union, *exclude])
+        concepts,
+        compile_lexicon([*aspect_terms, *exclude]),
+        compile_lexicon([*union, *exclude]),
+        compile_lexicon([*gate, *exclude]),
     )
 
 
@@ -386,8 +397,9 @@ def _evidence_weight(
     body = next((z for z in zones if z.name == "body"), None)
     sentences = body.sentences() if body else []
     dilution = min(1.0, LONG_ARTICLE / len(sentences)) if sentences else 1.0
-    # Without a lead, the body's first sentence is the lead (news put the news first).
-    lead_end = sentences[0][1] if sentences and not any(z.name == "lead" for z in zones) else -1
+    lead_end = (
+        _lead_end(body, sentences) if body and not any(z.name == "lead" for z in zones) else -1
+    )
     total = 0.0
     for hit in hits:
         if hit.zone != "body":
@@ -402,6 +414,26 @@ def _evidence_weight(
     )
     total += min(pair_total, weights["title"] / 2)
     return total + topic.subject_in_title * _title_subject_strength(subject, topic.concepts[0][0])
+
+
+def _lead_end(body: Zone, sentences: list[tuple[int, int]]) -> int:
+    """Without a lead, the body's first sentence is the lead (news put the news first), or the
+    first two when the first is only a dateline."""
+    if not sentences:
+        return -1
+    start, end = sentences[0]
+    if len(sentences) > 1 and _is_dateline(body.text[start:end]):
+        return sentences[1][1]
+    return end
+
+
+def _is_dateline(sentence: str) -> bool:
+    """A place and a date: a few words, with a number or in capitals ("BISHKEK, 16 September.",
+    "Tashkent, 5 May."), unlike a short sentence of news ("Shares rose.")."""
+    words = WORD.findall(sentence)
+    if not words or len(words) > DATELINE_WORDS:
+        return False
+    return any(w.isdigit() for w in words) or (len(words[0]) > 2 and words[0].isupper())
 
 
 def _title_subject_strength(subject: dict[str, list[Found]], concept: str) -> float:
