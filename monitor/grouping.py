@@ -63,7 +63,6 @@ MIN_SHARED = 2  # one name alone ("Baku") is not a story
 MIN_EVIDENCE = 0.75  # specific × overlap: much shared, or little shared by two short stories
 MANY_SPECIFIC = 2.0  # ... or this much shared (two rare names) ...
 MIN_OVERLAP = 0.12  # ... however long the stories
-FULL_STORY = 1e9  # weight of anchors beyond which a story's own details do not dilute overlap
 TEXT_CHARS = 1500  # opening of the article text used: leads are translated, bodies diverge
 MENTION_CHARS = 6000  # text searched for the countries a story names (to tell parties apart)
 PRIOR_STORIES = 10  # IDF prior: a day is assumed to hold at least this many other stories
@@ -552,9 +551,7 @@ class CommonWords:
             return True
         # Inflected forms: Festivalı / festivalda share all but their endings.
         need = max(_MIN_COMMON, len(lower) - 2)
-        return len(lower) >= _MIN_COMMON and any(
-            len(_common_prefix(lower, w)) >= need for w in words
-        )
+        return len(lower) >= _MIN_COMMON and any(w.startswith(lower[:need]) for w in words)
 
 
 def common_words(stories: Iterable[Story], texts: Mapping[str, str]) -> CommonWords:
@@ -570,15 +567,6 @@ def common_words(stories: Iterable[Story], texts: Mapping[str, str]) -> CommonWo
 
 def _lower(word: str) -> str:
     return word.replace("İ", "i").replace("I", "ı").lower() if word[:1] in "İI" else word.lower()
-
-
-def _common_prefix(a: str, b: str) -> str:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return a[:n]
 
 
 def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> Anchors:
@@ -832,8 +820,7 @@ def compare(a: Anchors, b: Anchors, weigh: _Weights | None = None) -> Match:
     # other story's total stands for both. Soft words count in ``shared`` only, so the ratio
     # can pass 1.
     totals = [w.total_of(x) for x in (a, b) if x.names] or [w.total_of(a), w.total_of(b)]
-    # A long version tells details the other left out: beyond FULL_STORY, more does not dilute.
-    smaller = min(*totals, FULL_STORY)
+    smaller = min(totals)
     overlap = min(1.0, shared / smaller) if smaller else (1.0 if shared else 0.0)
     return Match(names + numbers + many, overlap, count)
 

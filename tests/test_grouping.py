@@ -451,7 +451,7 @@ def _reference_compare(a: Anchors, b: Anchors, w: Callable[[str, str], float]) -
     )
     many = 0.5 * max(0, len(a.countries & b.countries) - 2)
     totals = [total(x) for x in (a, b) if x.names] or [total(a), total(b)]
-    smaller = min(*totals, grouping.FULL_STORY)
+    smaller = min(totals)
     overlap = min(1.0, shared / smaller) if smaller else (1.0 if shared else 0.0)
     return Match(names + numbers + many, overlap, count)
 

@@ -49,6 +49,7 @@ ALL = "all"
 CITY = "city:"  # label prefix of a city's entries: "city:AZ"
 BODY = "body:"  # label prefix of a film body's entries: "body:KZ"
 COUNTRY, CITY_KIND, BODY_KIND = "country", "city", "body"
+_PREFIX_KINDS = ((CITY, CITY_KIND), (BODY, BODY_KIND))
 DATA_FILE = "countries_extra.yaml"
 OTHER = "other"  # declension class of names whose ending is not listed
 
@@ -115,16 +116,10 @@ class CountryFinder:
                 continue
             # A name that is a country's and a city's (Kuwait, Singapore) is the country.
             label = min(found.labels, key=lambda x: (x.startswith(CITY), x.startswith(BODY)))
-            if label.startswith(CITY):
-                mentions.append(
-                    CountryMention(label[len(CITY) :], found.start, found.end, CITY_KIND)
-                )
-            elif label.startswith(BODY):
-                mentions.append(
-                    CountryMention(label[len(BODY) :], found.start, found.end, BODY_KIND)
-                )
-            else:
-                mentions.append(CountryMention(label, found.start, found.end))
+            prefix, kind = next(
+                ((p, k) for p, k in _PREFIX_KINDS if label.startswith(p)), ("", COUNTRY)
+            )
+            mentions.append(CountryMention(label[len(prefix) :], found.start, found.end, kind))
         return mentions
 
 
@@ -156,9 +151,10 @@ def load_country_finder(
 def _with_packs(data: _CountryData, packs: Sequence[LanguagePack]) -> _CountryData:
     inflection = dict(data.inflection)
     ignore = {k: list(v) for k, v in data.ignore.items()}
-    names = {code: {k: list(v) for k, v in table.items()} for code, table in data.names.items()}
-    bodies = {code: {k: list(v) for k, v in table.items()} for code, table in data.bodies.items()}
-    cities = {code: {k: list(v) for k, v in table.items()} for code, table in data.cities.items()}
+    names, bodies, cities = (
+        {code: {k: list(v) for k, v in table.items()} for code, table in data_table.items()}
+        for data_table in (data.names, data.bodies, data.cities)
+    )
     for pack in packs:
         if pack.inflection is not None:
             inflection[pack.language] = pack.inflection
@@ -193,18 +189,16 @@ def _entries(data: _CountryData, language: str | None) -> Iterator[tuple[Term, s
                 yield _inflected(name, language, inflection), code
     for table, prefix in ((data.names, ""), (data.bodies, BODY)):
         for code, by_language in table.items():
-            for key in (ALL, language):
-                for text in by_language.get(key or "", []) if key else []:
-                    for spelling in variants(text, language):
-                        yield _inflected(spelling, language, inflection), prefix + code
+            for text in _texts(by_language, language):
+                for spelling in variants(text, language):
+                    yield _inflected(spelling, language, inflection), prefix + code
     cities: dict[str, set[str]] = {}
     for locale in _CLDR_LOCALES.get(language, (language,)) if language else ():
         for code, name in _cldr_cities(locale):
             cities.setdefault(name, set()).add(code)
     for code, by_language in data.cities.items():
-        for key in (ALL, language):
-            for text in by_language.get(key or "", []) if key else []:
-                cities.setdefault(text, set()).add(code)
+        for text in _texts(by_language, language):
+            cities.setdefault(text, set()).add(code)
     for name, codes in cities.items():
         if len(codes) != 1 or len(name.replace(" ", "")) < data.min_name_length:
             continue  # a name of cities in two countries tells neither
@@ -212,6 +206,11 @@ def _entries(data: _CountryData, language: str | None) -> Iterator[tuple[Term, s
             continue
         for spelling in variants(name, language):
             yield _inflected(spelling, language, inflection), CITY + next(iter(codes))
+
+
+def _texts(by_language: Mapping[str, list[str]], language: str | None) -> list[str]:
+    """A table's terms for every language and for ``language``."""
+    return [*by_language.get(ALL, []), *(by_language.get(language, []) if language else [])]
 
 
 # CLDR locales whose names a language's texts may use: Uzbek is written in Latin and Cyrillic.

@@ -182,10 +182,10 @@ def _is_boundary(text: str, mark: int, end: int) -> bool:
     # tried at every position before it).
     stop = max(0, mark - 40)
     i = mark
-    while i > stop and not _is_word_char(text[i - 1]):
+    while i > stop and not is_word_char(text[i - 1]):
         i -= 1
     j = i
-    while j > stop and _is_word_char(text[j - 1]):
+    while j > stop and is_word_char(text[j - 1]):
         j -= 1
     if j == i:
         return True
@@ -193,7 +193,8 @@ def _is_boundary(text: str, mark: int, end: int) -> bool:
     return not (len(word) == 1 and word.isalpha()) and word.lower() not in _ABBREVIATIONS
 
 
-def _is_word_char(char: str) -> bool:
+def is_word_char(char: str) -> bool:
+    """A letter, a digit or an underscore: what ``\\w`` matches."""
     return char.isalnum() or char == "_"
 
 

@@ -228,13 +228,13 @@ def load_topic(path: Path) -> Topic:
             Rule(
                 name,
                 tuple(r.concepts),
-                r.words,
-                r.countries,
-                r.national,
-                r.strength,
-                tuple(r.anywhere),
-                r.story_countries,
-                tuple(r.unless),
+                window=r.words,
+                countries=r.countries,
+                national=r.national,
+                strength=r.strength,
+                anywhere=tuple(r.anywhere),
+                story_countries=r.story_countries,
+                unless=tuple(r.unless),
             )
             for name, r in model.rules.items()
         ),

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from monitor.tag.normalize import clean, normalize
+from monitor.tag.normalize import clean, is_word_char, normalize
 from monitor.tag.translit import uz_cyrillic_spellings
 
 GAP = "?"
@@ -182,19 +182,15 @@ class Affix:
         i = text.find(self.core)
         while i != -1:
             start, end = i, i + len(self.core)
-            while start > 0 and _is_word_char(text[start - 1]):
+            while start > 0 and is_word_char(text[start - 1]):
                 start -= 1
             word_end = end
-            while word_end < len(text) and _is_word_char(text[word_end]):
+            while word_end < len(text) and is_word_char(text[word_end]):
                 word_end += 1
             if self.any_end or word_end == end:
                 out.append(Found(start, word_end, self.labels))
             i = text.find(self.core, word_end)
         return out
-
-
-def _is_word_char(char: str) -> bool:
-    return char.isalnum() or char == "_"
 
 
 @dataclass(frozen=True)
@@ -305,7 +301,7 @@ _REGEX = "\0"
 def _start(trie: _Node) -> str:
     """A term starts where no word character precedes it. When every term starts with a word
     character, ``\\b`` says the same and is faster to test at every position of a text."""
-    if all(isinstance(k, str) and _is_word_char(k) for k in trie):
+    if all(isinstance(k, str) and is_word_char(k) for k in trie):
         return r"\b"
     return r"(?<!\w)"
 
