@@ -23,9 +23,10 @@ non-year numbers (three or more shared countries add to it) and either ``specifi
 reaches :data:`MIN_EVIDENCE`, where overlap is the shared weight over the smaller story's weight,
 or two rare names are shared (:data:`MANY_SPECIFIC`) by stories that overlap at all (two long
 versions that chose different details). Anchors found in many of the day's stories weigh less (an
-IDF-like weight with a prior, so that it behaves on a day of five stories too). Four things veto
+IDF-like weight with a prior, so that it behaves on a day of five stories too). Five things veto
 a pair outright: other years in the headlines and summaries (the same festival's 2026 and 2027
-editions), disjoint countries, parties that differ (each names a party's country the other never
+editions), other stages of an event there (its opening, its closing and awards: the words are in
+the language packs, see :mod:`monitor.tag.stages`), disjoint countries, parties that differ (each names a party's country the other never
 names: Azerbaijan signs with Kazakhstan, and Azerbaijan signs with Uzbekistan), and other
 parties (two or more each, neither's all of the other's, however many the bodies list).
 
@@ -56,6 +57,7 @@ from functools import cache, cached_property, lru_cache
 from babel import Locale
 
 from monitor.models import AlsoIn, Story
+from monitor.tag.stages import stages_named
 
 WINDOW = timedelta(hours=36)
 MIN_SPECIFIC = 1.0  # shared names and numbers, in units of one rare anchor
@@ -260,6 +262,7 @@ class Anchors:
     abjad: frozenset[str] = frozenset()  # consonants of Arabic-script words: soft, see _skeleton
     lead_years: frozenset[str] = frozenset()  # years in the title and summary
     mentioned: frozenset[str] = frozenset()  # every country the story names, parties included
+    stages: frozenset[str] = frozenset()  # the event's stage the headline names (opening...)
 
     @cached_property
     def all_names(self) -> frozenset[str]:
@@ -611,6 +614,7 @@ def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> 
         abjad=frozenset(abjad),
         lead_years=frozenset(y for y in _numbers(lead) if y.startswith("y")),
         mentioned=frozenset(story.countries) | _countries_named(lead, text, lang),
+        stages=stages_named(lead, lang),
     )
 
 
@@ -827,11 +831,14 @@ def compare(a: Anchors, b: Anchors, weigh: _Weights | None = None) -> Match:
 
 def _veto(a: Anchors, b: Anchors) -> str | None:
     """Why two stories cannot be one whatever else they share, if they cannot: their headlines
-    and summaries name other years (the 2026 and 2027 editions), their parties are of other
+    and summaries name other years (the 2026 and 2027 editions) or other stages of the event
+    (the festival opens, the festival closes with its awards), their parties are of other
     countries, or each has a party's country that the other never names (Azerbaijan and
     Kazakhstan sign, Azerbaijan and Uzbekistan sign: look-alikes, not one story told twice)."""
     if a.lead_years and b.lead_years and a.lead_years.isdisjoint(b.lead_years):
         return "years differ"
+    if a.stages and b.stages and a.stages.isdisjoint(b.stages):
+        return "stages differ"
     if a.countries and b.countries and a.countries.isdisjoint(b.countries):
         return "countries differ"
     if a.countries - b.mentioned and b.countries - a.mentioned:

@@ -253,6 +253,31 @@ def test_look_alikes_with_other_parties_stay_apart() -> None:
     assert compare(anchors(kz), anchors(short)).vetoed is None
 
 
+def test_an_opening_and_a_closing_stay_apart() -> None:
+    """The same festival's opening and its closing share every name; the headlines name other
+    stages, in any language of the packs. A version naming no stage vetoes nothing."""
+    opening = _story(
+        "https://a.example/2",
+        "Dawn",
+        title="Second Pakistan Film Festival opens in New York",
+        countries=("PK",),
+    )
+    closing = _story(
+        "https://b.example/2",
+        "Jang",
+        language="ur",
+        title="نیویارک میں پاکستان فلم فیسٹیول اختتام پذیر",
+        countries=("PK",),
+    )
+    assert compare(anchors(opening), anchors(closing)).vetoed == "stages differ"
+    awards = replace(closing, language="ru", title="В Нью-Йорке назвали победителей фестиваля")
+    assert compare(anchors(opening), anchors(awards)).vetoed == "stages differ"
+    plain = replace(closing, language="en", title="Pakistan Film Festival in New York")
+    assert compare(anchors(opening), anchors(plain)).vetoed is None
+    both = replace(closing, language="en", title="Festival opened on Friday, awards on Sunday")
+    assert compare(anchors(both), anchors(closing)).vetoed is None
+
+
 def test_a_year_in_the_background_does_not_veto() -> None:
     """Only the years of the headline and summary tell two editions apart."""
     a = _story("https://a.example/1", "Trend", summary="Karvan opened the 2026 edition in Sheki.")

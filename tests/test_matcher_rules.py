@@ -131,6 +131,39 @@ def test_the_title_bonus_is_halved_for_a_weak_subject(topic: CompiledTopic) -> N
     assert (weak, strong, none) == (round(1.75 / 4.75, 3), round(2.5 / 5.5, 3), 0.25)
 
 
+def test_a_subject_running_through_the_story_stands_for_the_title(
+    tmp_path: Path,
+) -> None:
+    """A headline without the subject ("Two makers agree") is made up for when enough of the
+    other sentences name it with a strong term; weak terms and a single sentence do not."""
+    path = tmp_path / "widgets.yaml"
+    path.write_text(
+        TOPIC.replace("subject_in_title: 1.5}", "subject_in_title: 1.5, subject_share: 0.5}"),
+        encoding="utf-8",
+    )
+    shared = compile_topic(load_topic(path), ["en"])
+    merger = "Shares rose. Widget makers announced a merger. Other prices held firm all day long."
+    running = merger + " Widgets sell. Widget prices hold."
+    assert verdict(shared, "Two makers agree", running).score == round(2.5 / 5.5, 3)
+    # Without the setting the same story has only its body meeting.
+    plain = compile_topic(load_topic(_written(tmp_path, TOPIC)), ["en"])
+    assert verdict(plain, "Two makers agree", running).score == 0.25
+    # Below the share, or through weak terms only: no stand-in.
+    sparse = merger + " Markets calm. Rates hold."
+    assert verdict(shared, "Two makers agree", sparse).score == 0.25
+    weak = merger + " Gadgets sell. Gadget prices hold."
+    assert verdict(shared, "Two makers agree", weak).score == 0.25
+    # One sentence of a two-sentence story is half of it, but not "running through" it.
+    short = "Widget makers announced a merger. Other prices held firm all day long."
+    assert verdict(shared, "Two makers agree", short).score == round(2 / 5, 3)  # the lead alone
+
+
+def _written(folder: Path, text: str) -> Path:
+    path = folder / "plain.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 # --- 5. the suffix chain ------------------------------------------------------------------------
 
 

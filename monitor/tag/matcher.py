@@ -51,6 +51,7 @@ MAX_EVIDENCE = 8
 LONG_ARTICLE = 25  # body sentences beyond which the body's evidence is diluted
 MIN_ASPECT_WEIGHT = 2.0  # an aspect named in the title, in a meeting, or twice in the body
 NATIONAL_WORDS = 1  # how near a "national" rule's concept a country's name must be: next to it
+SUBJECT_SENTENCES = 2  # a title without the subject is made up for by at least this many sentences
 DATELINE_WORDS = 4  # at most this many words, with a number or in capitals: a dateline
 
 
@@ -413,7 +414,9 @@ def _evidence_weight(
         for zone, _ in pairs
     )
     total += min(pair_total, weights["title"] / 2)
-    return total + topic.subject_in_title * _title_subject_strength(subject, topic.concepts[0][0])
+    return total + topic.subject_in_title * _subject_strength(
+        zones, subject, topic.concepts[0][0], topic.subject_share
+    )
 
 
 def _lead_end(body: Zone, sentences: list[tuple[int, int]]) -> int:
@@ -436,15 +439,32 @@ def _is_dateline(sentence: str) -> bool:
     return any(w.isdigit() for w in words) or (len(words[0]) > 2 and words[0].isupper())
 
 
-def _title_subject_strength(subject: dict[str, list[Found]], concept: str) -> float:
-    """1 when the title names the subject with a strong term, WEAK_STRENGTH when only with weak
-    ones (a weak term corroborates, it is not evidence), 0 when not at all. With a weak-only
-    meeting in the title (title weight x WEAK_STRENGTH), the half bonus keeps the story below
-    the threshold unless something else supports it."""
+def _subject_strength(
+    zones: tuple[Zone, ...], subject: dict[str, list[Found]], concept: str, share: float
+) -> float:
+    """Is the story about the subject? 1 when the title names it with a strong term,
+    WEAK_STRENGTH when only with weak ones (a weak term corroborates, it is not evidence). A title
+    that does not name it ("Kazakhstan and Korea sign a memorandum") is made up for when at least
+    ``share`` of the other sentences, and two or more, name it with a strong term: the subject
+    runs through the story rather than passing through it. With a weak-only meeting in the title
+    (title weight x WEAK_STRENGTH), the half bonus keeps the story below the threshold unless
+    something else supports it."""
     found = subject.get("title", [])
-    if not found:
+    if found:
+        return max(_strength(concept, f) for f in found)
+    if not share:
         return 0.0
-    return max(_strength(concept, f) for f in found)
+    total = naming = 0
+    for zone in zones:
+        if zone.name == "title":
+            continue
+        spans = zone.sentences()
+        starts = [s for s, _ in spans]
+        total += len(spans)
+        naming += len(
+            {sentence_index(starts, f.start) for f in subject[zone.name] if concept in f.labels}
+        )
+    return 1.0 if naming >= SUBJECT_SENTENCES and naming >= share * total else 0.0
 
 
 def _aspects(

@@ -19,6 +19,9 @@ wants a Turkish term opens ``lang/tr.yaml`` and nothing else::
       home: TR                          # see monitor.tag.participants for home and cues
       cues: {own: [iki ülke*], background: [daha önce], roles: [yönetmen*],
              venue_suffixes: [da, de]}
+    stages:                             # how a headline names an event's stage (grouping)
+      opening: [açılış*, açıldı]
+      closing: [kapanış*, ödül töreni*]
 
 Users may list their own packs (or topic files) under ``topics:`` in ``sources.yaml``; a user pack
 adds to the built-in vocabulary of its language.
@@ -100,10 +103,19 @@ class _PackCountries(_Strict):
         return value
 
 
+class _PackStages(_Strict):
+    """Words by which a headline names an event's stage: the digest never puts a festival's
+    opening and its awards in one entry (see :mod:`monitor.grouping`)."""
+
+    opening: list[TermText] = Field(default_factory=list)
+    closing: list[TermText] = Field(default_factory=list)
+
+
 class _Pack(_Strict):
     language: str
     topics: dict[str, _PackTopic] = Field(default_factory=dict)
     countries: _PackCountries = Field(default_factory=_PackCountries)
+    stages: _PackStages = Field(default_factory=_PackStages)
 
     @field_validator("language")
     @classmethod
@@ -133,6 +145,7 @@ class LanguagePack:
     cities: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     home: str | None = None
     cues: PackCues = field(default_factory=PackCues)
+    stages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # stage -> terms
     # Where each topic and concept/aspect was written, for messages about unknown names.
     lines: Mapping[tuple[str, ...], int | None] = field(default_factory=dict)
 
@@ -180,6 +193,7 @@ def load_pack(path: Path, document: Any = None, *, builtin: bool = False) -> Lan
         cities={k: tuple(v) for k, v in countries.cities.items()},
         home=countries.home,
         cues=countries.cues,
+        stages={k: tuple(v) for k, v in model.stages.model_dump().items() if v},
         lines=lines,
     )
 

@@ -10,6 +10,7 @@ example)::
     proximity: {sentence: true, words: 20}   # concepts meet in one sentence, or <= 20 words apart
     weights: {title: 3, lead: 2, body: 1,    # what one meeting of the concepts is worth, by zone
               subject_in_title: 1.5,         # the title names the first concept (the subject)
+              subject_share: 0.4,            # ... or this share of the other sentences does
               country_pair: 0.5}             # a sentence naming the subject and two countries
     concepts:                     # every concept must match, and they must meet
       film: {en: [film*, cinema*], ru: [кино, кинематограф*], az: [film*, kino*]}
@@ -91,6 +92,7 @@ class _Weights(_Strict):
     body: float = Field(default=1.0, ge=0)
     subject_in_title: float = Field(default=0.0, ge=0)
     country_pair: float = Field(default=0.0, ge=0, le=1)
+    subject_share: float = Field(default=0.0, ge=0, le=1)
 
 
 class _Rule(_Strict):
@@ -184,6 +186,7 @@ class Topic:
     exclude: LanguageTable
     source: str
     rules: tuple[Rule, ...] = ()
+    subject_share: float = 0.0  # 0 = off
 
     @property
     def meeting_rules(self) -> tuple[Rule, ...]:
@@ -219,6 +222,7 @@ def load_topic(path: Path) -> Topic:
         },
         subject_in_title=model.weights.subject_in_title,
         country_pair=model.weights.country_pair,
+        subject_share=model.weights.subject_share,
         half_score=model.half_score,
         concepts=tuple((name, _table(t)) for name, t in model.concepts.items()),
         aspects=tuple((name, _table(t)) for name, t in model.aspects.items()),
