@@ -20,6 +20,7 @@ from monitor.deliver import send, write_files
 from monitor.digest import build_digest, day_window, select_stories
 from monitor.models import RunReport, SourceStatus
 from monitor.store import Store
+from monitor.text import plural
 
 if TYPE_CHECKING:  # the cycle's modules (httpx, trafilatura, the tagger) load only for a cycle
     from monitor.pipeline import Extractor, Progress
@@ -71,7 +72,7 @@ def summary(report: RunReport) -> str:
         counts[outcome.status] += 1
     seconds = (report.finished_at - report.started_at).total_seconds()
     return (
-        f"{len(report.outcomes)} sources: {counts[SourceStatus.OK]} ok, "
+        f"{plural(len(report.outcomes), 'source')}: {counts[SourceStatus.OK]} ok, "
         f"{counts[SourceStatus.NOT_MODIFIED]} unchanged, {counts[SourceStatus.ERROR]} failed, "
         f"{counts[SourceStatus.SKIPPED]} not due or disabled; {report.new_items} new articles, "
         f"{report.tagged} tagged; {seconds:.1f} s"
@@ -102,7 +103,8 @@ def write_digest(
     day = day or now.astimezone(config.timezone).date()
     since, until = day_window(day, config.timezone, last)
     stored = store.tagged_between(since, until)
-    health = store.health([s.name for s in config.sources], since, until)
+    # The sources watched: a disabled one is the admin's choice, not a gap in the field.
+    health = store.health([s.name for s in config.sources if s.enabled], since, until)
     # The reader's language leads a story told in several: the digest's own locale.
     prefer = (config.digest.locale,)
     digest = build_digest(day, config.timezone, now, stored, health, last, prefer)
@@ -116,6 +118,7 @@ def write_digest(
         locale=settings.locale,
         group_by=settings.group_by,
         feed_stories=recent,
+        mode=config.reports_mode,
     )
     failures: list[str] = []
     if deliver:

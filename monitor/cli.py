@@ -17,8 +17,9 @@ import json
 import logging
 import os
 import sys
+import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
@@ -33,6 +34,7 @@ from monitor.errors import (
     SourceError,
     StorageError,
 )
+from monitor.interrupt import EXIT_INTERRUPTED, interruptible
 from monitor.lock import cycle_lock, lock_path
 from monitor.models import SourceOutcome, SourceStatus, Tagging
 
@@ -230,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("monitor: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`monitor sources status | head`): not an error of ours.
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -238,18 +240,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-def _setup_logging(verbosity: int) -> None:
+# Libraries that log every request or every job at INFO/DEBUG: a day of `monitor serve` would
+# write tens of thousands of lines. They speak from -vv on.
+_CHATTY = ("httpx", "httpcore", "hpack", "trafilatura", "htmldate", "charset_normalizer",
+           "apscheduler", "urllib3", "asyncio")  # fmt: skip
+_UTC_TIME = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def _setup_logging(verbosity: int, env: Mapping[str, str] | None = None) -> None:
+    """INFO by default (what happened: cycles with counts, digests, failures), WARNING with
+    -q, the monitor's DEBUG with -v, every library's with -vv. Times are UTC; under systemd
+    (JOURNAL_STREAM set) the journal stamps each line itself, so the lines carry none."""
+    env = os.environ if env is None else env
     level = logging.DEBUG if verbosity > 0 else logging.WARNING if verbosity < 0 else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
-    )
+    if env.get("JOURNAL_STREAM"):
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    else:
+        utc = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", _UTC_TIME)
+        utc.converter = time.gmtime  # one time zone in the log, whatever the machine's
+        handler.setFormatter(utc)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    if verbosity <= 0:
-        for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "charset_normalizer"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    for chatty in _CHATTY:
+        logging.getLogger(chatty).setLevel(logging.NOTSET if verbosity > 1 else logging.WARNING)
 
 
 def _run(config: Config, args: argparse.Namespace, verbosity: int) -> int:
@@ -259,7 +274,12 @@ def _run(config: Config, args: argparse.Namespace, verbosity: int) -> int:
     from monitor.tag import load_tagger
 
     tagger = load_tagger(config.topic_files)  # a bad rule file stops us before anything is written
+    waiting = (
+        "waiting for the requests under way and the pages being extracted to end "
+        f"(at most {config.fetch.total_timeout:g} s)"
+    )
     with (
+        interruptible(waiting),
         cycle_lock(lock_path(config.sqlite_path, config.reports_dir), args.wait),
         Store(config.storage_url) as store,
         ProcessExtractor() as extract,

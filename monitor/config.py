@@ -329,23 +329,60 @@ class DigestSettings:
     webhooks: tuple[Webhook, ...] = ()
 
 
+def _usable_path(value: str) -> str:
+    if "\0" in value:
+        raise ValueError("contains a NUL character")
+    if "://" not in value:
+        try:
+            Path(value).expanduser()
+        except RuntimeError as exc:  # "~nosuchuser/..."
+            raise ValueError(f"{value!r}: {exc}") from None
+    return value
+
+
+_FILE_MODE = re.compile(r"^0?[0-7]{3}$")
+
+
+class _ReportsModel(BaseModel):
+    """``reports: {path: reports/, mode: "0640"}``: the folder, and the digest files' mode when
+    the umask's is not wanted (e.g. group-readable for a web server's group)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    path: str = DEFAULT_REPORTS
+    mode: str | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        return _usable_path(value)
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _mode(cls, value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool):
+            # YAML reads 0640 as the number 416 and 640 as six hundred and forty: say how.
+            raise ValueError('write the mode in quotes, as octal digits: mode: "0640"')
+        if isinstance(value, str) and not _FILE_MODE.match(value.strip()):
+            raise ValueError(f'{value!r} is not a file mode; use octal digits such as "0640"')
+        return value
+
+
 class _ConfigModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     storage: str = DEFAULT_STORAGE
-    reports: str = DEFAULT_REPORTS
+    reports: _ReportsModel = Field(default_factory=_ReportsModel)
 
-    @field_validator("storage", "reports")
+    @field_validator("storage")
     @classmethod
-    def _usable_path(cls, value: str) -> str:
-        if "\0" in value:
-            raise ValueError("contains a NUL character")
-        if "://" not in value:
-            try:
-                Path(value).expanduser()
-            except RuntimeError as exc:  # "~nosuchuser/..."
-                raise ValueError(f"{value!r}: {exc}") from None
-        return value
+    def _storage(cls, value: str) -> str:
+        return _usable_path(value)
+
+    @field_validator("reports", mode="before")
+    @classmethod
+    def _reports(cls, value: object) -> object:
+        return {"path": value} if isinstance(value, str) else value  # reports: reports/
 
     timezone: str = "UTC"
     topics: list[str] = Field(default_factory=list)
@@ -384,6 +421,7 @@ class Config:
     fetch: FetchPolicy = field(default_factory=FetchPolicy)
     schedule: SchedulePolicy = field(default_factory=SchedulePolicy)
     digest: DigestSettings = field(default_factory=DigestSettings)
+    reports_mode: int | None = None  # the digest files' mode; None: what the umask allows
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -441,11 +479,12 @@ def load_config(path: Path) -> Config:
         )
         for s in model.sources
     )
-    reports = Path(model.reports).expanduser()
+    reports = Path(model.reports.path).expanduser()
     return Config(
         path=path,
         storage_url=storage_url(model.storage, base),
         reports_dir=reports if reports.is_absolute() else base / reports,
+        reports_mode=int(model.reports.mode, 8) if model.reports.mode else None,
         timezone=ZoneInfo(model.timezone),
         sources=sources,
         topic_files=tuple(base / t for t in model.topics),

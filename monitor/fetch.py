@@ -5,8 +5,12 @@ bounds each attempt's total time, caps the body before and after decompression, 
 temporary failures with back-off. Every failure is a ``FetchError`` with a stable code::
 
     fetch.bad_url  fetch.bad_scheme  fetch.bad_redirect  fetch.too_many_redirects
-    fetch.timeout  fetch.connect  fetch.network  fetch.too_large  fetch.decode  fetch.http_<status>
-    fetch.private_address
+    fetch.timeout  fetch.dns  fetch.refused  fetch.tls  fetch.connect  fetch.network
+    fetch.too_large  fetch.decode  fetch.http_<status>  fetch.private_address
+
+A connection that fails says why where it can (``fetch.dns``: the name does not resolve,
+``fetch.refused``, ``fetch.tls``: the certificate or handshake), ``fetch.connect`` otherwise: a
+digest tells "this machine is offline" from "one site is down" by them.
 
 Private, loopback and link-local addresses are refused unless the caller allows them
 (``private_ok``: the source itself lives on such an address) or the policy does
@@ -22,6 +26,7 @@ import asyncio
 import ipaddress
 import logging
 import socket
+import ssl
 import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -286,9 +291,8 @@ class Fetcher:
                 FetchError("fetch.timeout", f"{url}: timed out ({_describe(exc)})")
             ) from None
         except httpx.ConnectError as exc:
-            raise _Temporary(
-                FetchError("fetch.connect", f"{url}: cannot connect ({_describe(exc)})")
-            ) from None
+            code, what = _connect_failure(exc)
+            raise _Temporary(FetchError(code, f"{url}: {what} ({_describe(exc)})")) from None
         except (httpx.NetworkError, httpx.ProtocolError) as exc:
             raise _Temporary(
                 FetchError("fetch.network", f"{url}: connection failed ({_describe(exc)})")
@@ -595,6 +599,20 @@ def _digits(value: str | None) -> int | None:
     """A non-negative decimal header value (str.isdigit alone accepts "²", which int refuses)."""
     value = (value or "").strip()
     return int(value) if value.isascii() and value.isdigit() else None
+
+
+def _connect_failure(exc: BaseException) -> tuple[str, str]:
+    """The code and words for a failed connection, from the OS error under httpx's."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, socket.gaierror):
+            return "fetch.dns", "the host name does not resolve"
+        if isinstance(seen, ConnectionRefusedError):
+            return "fetch.refused", "connection refused"
+        if isinstance(seen, ssl.SSLError):
+            return "fetch.tls", "TLS handshake failed"
+        seen = seen.__cause__ or seen.__context__
+    return "fetch.connect", "cannot connect"
 
 
 def _describe(exc: BaseException) -> str:

@@ -24,7 +24,8 @@ from babel.dates import format_date
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from monitor.labels import ASPECT_ORDER, Labels, labels_for
+from monitor.coverage import banner, cause_lines, coverage_of
+from monitor.labels import ASPECT_ORDER, Labels, country_name, labels_for, language_name
 from monitor.models import Digest, SourceHealth, SourceStatus, Story
 from monitor.urls import is_http_url
 
@@ -119,6 +120,7 @@ class _StoryView:
     href: str | None
     source: str
     language: str
+    language_text: str  # its name in the reader's language
     time_iso: str
     time_text: str
     fetched: bool
@@ -147,15 +149,15 @@ class _HealthView:
     silent: str  # empty unless the source has been silent for longer than usual
 
 
-def _country_name(locale: Locale, code: str) -> str:
-    return str(locale.territories.get(code, code))
-
-
 def _story_view(story: Story, labels: Labels, locale: Locale) -> _StoryView:
     badges = [_Badge(labels.aspect(a), a, "aspect") for a in story.aspects]
-    badges += [_Badge(_country_name(locale, c), c, "country") for c in story.countries]
+    badges += [_Badge(country_name(locale, c), c, "country") for c in story.countries]
     also = tuple(
-        _AlsoView(a.url, a.language or _clean(a.source), _clean(a.source))
+        _AlsoView(
+            a.url,
+            f"{_clean(a.source)} ({a.language})" if a.language else _clean(a.source),
+            language_name(locale, a.language or "?"),
+        )
         for a in story.also
         if is_http_url(a.url)
     )
@@ -164,6 +166,7 @@ def _story_view(story: Story, labels: Labels, locale: Locale) -> _StoryView:
         href=story.url if is_http_url(story.url) else None,
         source=_clean(story.source),
         language=story.language or "?",
+        language_text=language_name(locale, story.language or "?"),
         time_iso=story.published.isoformat(timespec="seconds"),
         time_text=story.published.strftime("%H:%M"),
         fetched=story.dated_by_fetch,
@@ -204,7 +207,7 @@ def _groups(
     else:
         # Countries with most stories first: the page answers "where did it happen" at a glance.
         order = sorted(buckets, key=lambda k: (k == "", -len(buckets[k]), k))
-        heading = {k: _country_name(locale, k) if k else labels.no_country for k in buckets}
+        heading = {k: country_name(locale, k) if k else labels.no_country for k in buckets}
     return [
         _Group(heading[k], tuple(_story_view(s, labels, locale) for s in buckets[k])) for k in order
     ]
@@ -264,6 +267,7 @@ def render_html(digest: Digest, locale: str = "en", group_by: GroupBy = None) ->
     by_country = Counter(c for s in digest.stories for c in s.countries)
     failing = [h for h in digest.sources if h.status is SourceStatus.ERROR]
     others = [h for h in digest.sources if h.status is not SourceStatus.ERROR]
+    coverage = coverage_of(digest.sources)
     day = datetime.strptime(digest.date, "%Y-%m-%d").date()
     tz = ZoneInfo(digest.timezone)
     return (
@@ -274,9 +278,13 @@ def render_html(digest: Digest, locale: str = "en", group_by: GroupBy = None) ->
             labels=labels,
             title=labels.digest_title.format(date=_period(day, digest.until, cldr)),
             story_count=labels.count_stories(len(digest.stories)),
-            by_language=_counts(by_language),
-            by_country=_counts(by_country, {c: _country_name(cldr, c) for c in countries}),
+            by_language=_counts(by_language, {k: language_name(cldr, k) for k in by_language}),
+            by_country=_counts(by_country, {c: country_name(cldr, c) for c in countries}),
             times_in=labels.times_in.format(tz=digest.timezone),
+            banner=banner(coverage, labels),
+            blind=coverage.blind,
+            complete=coverage.complete,
+            causes=cause_lines(coverage, labels),
             groups=_groups(digest.stories, group_by, labels, cldr),
             failing=[_health_view(h, labels, tz) for h in failing],
             others=[_health_view(h, labels, tz) for h in others],

@@ -44,7 +44,10 @@ class FailureClass(StrEnum):
 
 
 _HARD_STATUSES = frozenset({401, 403, 404, 410, 451})
-_TEMPORARY_CODES = frozenset({"fetch.timeout", "fetch.connect", "fetch.network", "internal.error"})
+_TEMPORARY_CODES = frozenset(
+    {"fetch.timeout", "fetch.dns", "fetch.refused", "fetch.connect", "fetch.network",
+     "internal.error"}
+)  # fmt: skip
 _HARD_CODES = frozenset({"fetch.bad_url", "fetch.bad_scheme", "fetch.bad_redirect"})
 _STATUS_CODE = re.compile(r"^fetch\.http_(\d{3})$")
 

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -41,13 +43,17 @@ from apscheduler.triggers.cron import CronTrigger
 from monitor import app
 from monitor.config import Config, load_config
 from monitor.errors import ConfigError, MonitorError, Problem
+from monitor.interrupt import EXIT_INTERRUPTED
 from monitor.lock import cycle_lock, lock_path
 from monitor.pipeline import Extractor, ProcessExtractor
 from monitor.schedule import digest_trigger, is_due, last_slot, missed_slot
 from monitor.store import Store
 from monitor.tag import Tagger, load_tagger
+from monitor.text import plural
 
 log = logging.getLogger(__name__)
+
+SIGNAL_SLICE = 0.2  # seconds: how soon a signal is acted on while a cycle is waited for
 
 RELOAD_EVERY = 5.0  # seconds between checks of sources.yaml
 STOP_TIMEOUT = 60.0  # seconds a running cycle may take to finish after SIGTERM
@@ -142,16 +148,18 @@ class Service:
             previous = self._install_signals()
             try:
                 log.info(
-                    "serving %d sources from %s; digest at %s (%s)",
-                    len(self.config.sources),
+                    "serving %s from %s; digest at %s (%s)",
+                    plural(len(self.config.sources), "source"),
                     self.path,
                     self.config.digest.time,
                     self.config.timezone.key,
                 )
                 self.scheduler.start()  # blocks until stop() shuts it down
             finally:
-                self._restore_signals(previous)
-                self._finish_in_flight()
+                try:
+                    self._finish_in_flight()  # a second signal meanwhile stops at once
+                finally:
+                    self._restore_signals(previous)
         log.info("stopped")
         return 0
 
@@ -186,7 +194,20 @@ class Service:
         previous: dict[int, Any] = {}
 
         def on_stop(signum: int, _frame: FrameType | None) -> None:
-            log.info("%s received: stopping", signal.Signals(signum).name)
+            name = signal.Signals(signum).name
+            if self._stopping.is_set():
+                # Nothing stored is lost: each article is committed whole (see monitor.interrupt).
+                log.warning("%s received again: stopping at once", name)
+                logging.shutdown()
+                os._exit(EXIT_INTERRUPTED)
+            busy = not self._cycle_done.is_set()
+            log.info(
+                "%s received: stopping%s; send it again to stop at once",
+                name,
+                f" once the running cycle ends (at most {self._stop_timeout:.0f} s)"
+                if busy
+                else "",
+            )
             self.stop()
 
         def on_hup(_signum: int, _frame: FrameType | None) -> None:
@@ -208,11 +229,21 @@ class Service:
             signal.signal(signum, handler)
 
     def _finish_in_flight(self) -> None:
-        if self._cycle_done.wait(self._stop_timeout):
+        if self._wait_cycle(self._stop_timeout):
             return
         log.warning("the running cycle did not finish in %.0f s: cancelling it", self._stop_timeout)
         self._cancel_cycle()
-        self._cycle_done.wait(30)
+        self._wait_cycle(30)
+
+    def _wait_cycle(self, timeout: float) -> bool:
+        """Wait for the running cycle in short slices: a signal the kernel hands to another
+        thread runs its Python handler only when the main thread next runs, and one long wait
+        would hold a second Ctrl-C back until it ends."""
+        deadline = time.monotonic() + timeout
+        while not self._cycle_done.wait(min(SIGNAL_SLICE, max(0.0, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline:
+                return False
+        return True
 
     def _cancel_cycle(self) -> None:
         running = self._cycle_task
@@ -342,7 +373,7 @@ class Service:
         if str(trigger) != str(self._trigger) or trigger.timezone != self._trigger.timezone:
             self._trigger = trigger
             self.scheduler.reschedule_job("digest", trigger=trigger)
-        self._record("reload", f"{len(config.sources)} sources")
+        self._record("reload", plural(len(config.sources), "source"))
         self.scheduler.modify_job("fetch", next_run_time=app.utc_now())  # new sources are due
 
     # -- helpers ------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from monitor.schedule import failure_class
 from monitor.sources_file import append_source, suggest_name
 from monitor.store import Store
 from monitor.tag import Tagger, TagInput, load_tagger
+from monitor.text import plural
 
 # -- status ---------------------------------------------------------------------------------
 
@@ -85,6 +86,8 @@ def _state(source: Source, health: SourceHealth | None, now: datetime) -> str:
 def _ago(when: datetime | None, now: datetime) -> str:
     if when is None:
         return "never"
+    if now - when < timedelta(minutes=1):
+        return "just now"
     return _span(now - when) + " ago"
 
 
@@ -116,7 +119,7 @@ def validate(path: Path, out: TextIO) -> Config:
     config = load_config(path)
     load_tagger(config.topic_files)
     enabled = sum(1 for s in config.sources if s.enabled)
-    out.write(f"{path}: valid; {len(config.sources)} sources ({enabled} enabled)\n")
+    out.write(f"{path}: valid; {plural(len(config.sources), 'source')} ({enabled} enabled)\n")
     return config
 
 

@@ -271,8 +271,11 @@ class Store:
                     f"storage {_safe(self.url)} has schema version {current}, newer than this "
                     f"monitor understands ({SCHEMA_VERSION}); upgrade the monitor"
                 )
+            if current == 0:
+                log.info("creating storage %s (schema version %d)", _safe(self.url), SCHEMA_VERSION)
+            elif current < SCHEMA_VERSION:
+                log.info("upgrading storage from schema version %d to %d", current, SCHEMA_VERSION)
             for version in range(current + 1, SCHEMA_VERSION + 1):
-                log.info("migrating storage to schema version %d", version)
                 MIGRATIONS[version - 1](conn)
                 conn.execute(schema_version.insert().values(version=version, applied_at=_now()))
 

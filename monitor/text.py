@@ -87,3 +87,8 @@ def first_sentences(text: str, count: int = 3, max_chars: int = 400) -> str:
     if len(summary) > max_chars:
         summary = summary[:max_chars].rsplit(" ", 1)[0].rstrip(",;:") + "…"
     return summary
+
+
+def plural(n: int, word: str) -> str:
+    """An English count for the command line and the log: "1 source", "3 sources"."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

@@ -18,7 +18,9 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from monitor import __version__
+from monitor.coverage import banner, cause_lines, coverage_from_json
 from monitor.errors import DeliveryError
+from monitor.labels import Labels, labels_for
 
 USER_AGENT = f"film-coop-monitor/{__version__} (digest webhook)"
 _SNIPPET = 300  # characters of an error response worth showing (Slack answers "invalid_payload")
@@ -100,27 +102,35 @@ def redact(url: str) -> str:
     return f"{parts.scheme}://{netloc}/…" if parts.path.strip("/") else f"{parts.scheme}://{netloc}"
 
 
-def chat_payload(digest_json: Mapping[str, Any], max_stories: int = 10) -> dict[str, Any]:
-    """A short message for a chat channel from the digest's JSON (the contract in the README).
+def chat_payload(
+    digest_json: Mapping[str, Any], labels: Labels | None = None, max_stories: int = 10
+) -> dict[str, Any]:
+    """A short message for a chat channel from the digest's JSON (the contract in the README),
+    in ``labels``' language (English by default).
 
     ``text`` uses Slack's ``<url|title>`` links, which Mattermost also converts; ``stories``
-    repeats the shown stories as data for bots that build their own message.
+    repeats the shown stories as data for bots that build their own message. A day on which
+    many sources could not be checked says so before the stories, with the causes.
     """
+    labels = labels or labels_for("en")
     stories = list(digest_json.get("stories") or [])
-    sources = list(digest_json.get("sources") or [])
     shown = stories[: max(max_stories, 0)]
-    lines = [f"Film cooperation digest, {digest_json.get('date', '')}", _counts(stories, sources)]
-    failed = [s for s in sources if s.get("status") == "error"]
-    if failed:
-        names = ", ".join(
-            f"{_escape(str(s.get('name', '')))} ({s.get('error') or 'error'})" for s in failed
-        )
-        lines.append(f"Failed: {names}")
+    coverage = coverage_from_json(digest_json.get("coverage"))
+    lines = [labels.digest_title.format(date=digest_json.get("date", ""))]
+    note = banner(coverage, labels) if coverage else None
+    if note:
+        lines.append(f"⚠ {_escape(note)}")
+    counts = [labels.count_stories(len(stories))]
+    if coverage and coverage.sources:
+        counts.append(labels.coverage_checked.format(ok=coverage.ok, n=coverage.sources))
+    lines.append(" · ".join(counts))
+    if coverage:
+        lines.extend(f"• {_escape(line)}" for line in cause_lines(coverage, labels, names=3))
     if shown:
         lines.append("")
         lines.extend(_story_line(s) for s in shown)
     if len(stories) > len(shown):
-        lines.append(f"…and {len(stories) - len(shown)} more in the full digest.")
+        lines.append(f"… (+{len(stories) - len(shown)})")
     return {
         "text": "\n".join(lines),
         "stories": [
@@ -136,18 +146,6 @@ def chat_payload(digest_json: Mapping[str, Any], max_stories: int = 10) -> dict[
             for s in shown
         ],
     }
-
-
-def _counts(stories: list[Mapping[str, Any]], sources: list[Mapping[str, Any]]) -> str:
-    n = len(stories)
-    text = f"{n} {'story' if n == 1 else 'stories'}"
-    if sources:
-        checked = sum(1 for s in sources if s.get("status") in ("ok", "not_modified"))
-        failed = sum(1 for s in sources if s.get("status") == "error")
-        text += f" · {checked} of {len(sources)} sources checked"
-        if failed:
-            text += f", {failed} failed"
-    return text
 
 
 def _story_line(story: Mapping[str, Any]) -> str:

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from monitor.deliver import write_files
 from monitor.digest import build_digest, day_window, to_json, to_markdown
@@ -104,8 +108,8 @@ def test_markdown_lists_stories_and_health() -> None:
         )
     )
     assert "## [Film week opens](<https://en.trend.example/1>)" in text
-    assert "`co-production` `film diplomacy` `AZ` `TR`" in text
-    assert "| Broken | error | 0 | fetch.http\\_500: server error (3 failures in a row) |" in text
+    assert "`co-production` `film diplomacy` `Azerbaijan` `Türkiye`" in text
+    assert "- **Broken**: `fetch.http_500` — server error · 3 failures in a row" in text
 
 
 def test_summary_skips_a_repeated_headline_and_evidence_is_grouped_by_sentence() -> None:
@@ -119,7 +123,7 @@ def test_summary_skips_a_repeated_headline_and_evidence_is_grouped_by_sentence()
         == "The film week opened in Tashkent. It runs for five days. Third."
     )
     markdown = to_markdown(build_digest(date(2026, 11, 26), BAKU, GENERATED, [story], HEALTH))
-    assert markdown.count("> Sentence 0.") == 1 and "— matched: **term0**" in markdown
+    assert markdown.count("> Sentence 0.") == 1 and "> — **term0**" in markdown
 
 
 def test_empty_day_says_so() -> None:
@@ -145,6 +149,44 @@ def test_files_written_atomically(tmp_path: Path) -> None:
     assert "Фильм" in paths[2].read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize(("umask", "mode", "expected"), [
+    (0o022, None, 0o644),  # the usual umask: everyone may read, as with any program's files
+    (0o027, None, 0o640),
+    (0o077, None, 0o600),
+    (0o022, 0o640, 0o640),  # reports: {mode: "0640"} wins over the umask
+])  # fmt: skip
+def test_files_follow_the_umask_or_the_configured_mode(
+    tmp_path: Path, umask: int, mode: int | None, expected: int
+) -> None:
+    digest = build_digest(date(2026, 11, 26), BAKU, GENERATED, [], HEALTH)
+    old = os.umask(umask)
+    try:
+        paths = write_files(digest, tmp_path / "reports", mode=mode)
+        again = write_files(digest, tmp_path / "reports", mode=mode)  # a replaced file too
+    finally:
+        os.umask(old)
+    assert len(paths) == 5
+    assert {stat.S_IMODE(p.stat().st_mode) for p in [*paths, *again]} == {expected}
+
+
+def test_the_reports_mode_is_read_from_the_configuration(tmp_path: Path) -> None:
+    from monitor import cli
+    from tests.sites import write_config
+
+    config = write_config(tmp_path, [{"name": "A", "url": "http://127.0.0.1:9/rss"}])
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace("reports: reports/", 'reports: {path: out/, mode: "0604"}'), encoding="utf-8"
+    )
+    old = os.umask(0o077)
+    try:
+        assert cli.main(["--config", str(config), "digest"]) == 0
+    finally:
+        os.umask(old)
+    files = list((tmp_path / "out").iterdir())
+    assert files and {stat.S_IMODE(p.stat().st_mode) for p in files} == {0o604}
+
+
 def test_silent_sources_are_flagged() -> None:
     from dataclasses import replace
 
@@ -163,6 +205,8 @@ def test_silent_sources_are_flagged() -> None:
     assert not is_silent(new, now)
     digest = build_digest(date(2026, 11, 26), BAKU, now, [], [busy])
     assert digest.sources[0].silent and to_json(digest)["sources"][0]["silent"] is True
-    assert "silent: nothing new since 2026-11-25 02:00" in to_markdown(digest)
+    assert "- **Trend News Agency (English)**: nothing new since 2026-11-25 02:00" in to_markdown(
+        digest
+    )
     html = render_html(digest, "ru")
     assert "Молчат дольше обычного" in html and "ничего нового с 2026-11-25 02:00" in html

@@ -9,6 +9,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,3 +110,54 @@ def test_failed_delivery_keeps_the_files_and_exits_1(
     assert "delivery failed: e-mail:" in err and "delivery failed: webhook:" in err
     assert len(list((tmp_path / "reports").glob("*.json"))) == 1
     assert (tmp_path / "reports" / "index.html").exists()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.usefixtures("one_minute")
+def test_a_day_no_source_could_be_checked_says_so_everywhere(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """Every source unreachable: no format may read like a quiet news day."""
+    server.route("/hook", lambda _r: Reply(200, b"ok"))
+    collector = Collector()
+    controller = _start(collector)
+    sources = [
+        {"name": "Refused A", "url": f"http://127.0.0.1:{_closed_port()}/rss"},
+        {"name": "Refused B", "url": f"http://127.0.0.1:{_closed_port()}/rss"},
+        {"name": "Moved", "url": server.url("/gone.xml")},
+        {"name": "Paused", "url": server.url("/paused.xml"), "enabled": False},
+    ]
+    try:
+        extra = delivery(controller.port, server.url("/hook")).replace("locale: az", "locale: en")
+        config = write_config(tmp_path, sources, extra)
+        # Every source failed: the run exits 1 (for cron's mail), and still writes and sends.
+        assert cli.main(["--config", str(config), "run"]) == 1
+    finally:
+        controller.stop()
+    ((_sender, _recipients, content),) = collector.received
+    message = email.message_from_bytes(content, policy=email.policy.default)
+    assert message["Subject"].endswith("— no source could be checked")
+    (data_path,) = (tmp_path / "reports").glob("????-??-??.json")
+    data = json.loads(data_path.read_text(encoding="utf-8"))
+    coverage = data["coverage"]
+    assert {k: coverage[k] for k in ("sources", "ok", "failed", "silent")} == {
+        "sources": 3, "ok": 0, "failed": 3, "silent": 0,
+    }  # fmt: skip
+    assert [(c["cause"], c["count"]) for c in coverage["causes"]] == [("refused", 2), ("moved", 1)]
+    assert "Paused" not in [s["name"] for s in data["sources"]]
+    quiet_day = "No film-cooperation stories were found"
+    html = data_path.with_suffix(".html").read_text(encoding="utf-8")
+    markdown = data_path.with_suffix(".md").read_text(encoding="utf-8")
+    mailed = message.get_body(("html",)).get_content()
+    for text in (html, markdown, mailed):
+        assert "No source could be checked (3 tried)" in text and quiet_day not in text
+        assert "connection refused: the site is down" in text
+        assert "the feed has moved" in text
+    posted = json.loads(next(r for r in server.requests if r.path == "/hook").body)["text"]
+    assert posted.split("\n")[1].startswith("⚠ No source could be checked (3 tried)")
+    assert "• connection refused" in posted and "Refused A, Refused B" in posted

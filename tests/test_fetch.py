@@ -294,10 +294,21 @@ def test_retry_after_too_long_fails_at_once() -> None:
     assert len(rec.requests) == 1
 
 
+def _caused(exc: Exception, cause: BaseException) -> Exception:
+    """``exc`` as httpx raises it: from the OS error (a DNS or a refusal) underneath."""
+    exc.__cause__ = cause
+    return exc
+
+
 @pytest.mark.parametrize(
     ("exc", "code"),
     [
         (httpx.ConnectError("refused"), "fetch.connect"),
+        (_caused(httpx.ConnectError("no name"), socket.gaierror(-2, "unknown")), "fetch.dns"),
+        (
+            _caused(httpx.ConnectError("refused"), ConnectionRefusedError(111, "no")),
+            "fetch.refused",
+        ),
         (httpx.ConnectTimeout("slow"), "fetch.timeout"),
         (httpx.ReadTimeout("slow"), "fetch.timeout"),
         (httpx.ReadError("reset"), "fetch.network"),
@@ -697,8 +708,13 @@ def test_real_connection_refused() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     err = real_error(f"http://127.0.0.1:{port}/feed.xml")
-    assert err.code == "fetch.connect"
-    assert str(port) in err.message
+    assert err.code == "fetch.refused"
+    assert str(port) in err.message and "connection refused" in err.message
+
+
+def test_real_tls_handshake_with_a_plain_server(server: LocalServer) -> None:
+    err = real_error(server.url("/feed.xml").replace("http://", "https://"))
+    assert err.code == "fetch.tls"
 
 
 def test_real_gzip_response_decoded(server: LocalServer) -> None:

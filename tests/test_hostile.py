@@ -110,7 +110,7 @@ EXPECTED: dict[str, str] = {
     "drip": "fetch.timeout",
     "reset_mid_body": "fetch.network",
     "broken_chunking": "fetch.network",
-    "refused": "fetch.connect",
+    "refused": "fetch.refused",
     "http_500": "fetch.http_500",
     "http_503_retry_after_1": "fetch.http_503",
     "http_503_retry_after_9999": "fetch.http_503",

@@ -184,18 +184,18 @@ def test_story_parts_in_the_page() -> None:
     )  # fmt: skip
     html = render_html(digest(dated))
     assert '<a href="https://news.example/3">Story 3</a>' in html
-    assert "Caspian Wire · ru · " in html
+    assert "Caspian Wire · Russian · " in html
     assert '<time datetime="2026-11-26T12:30:00+04:00">12:30</time> (fetched)' in html
     assert ">festival / market</span>" in html and ">Türkiye</span>" in html
     assert "One sentence. Two sentences." in html
     assert "A <mark>co-production</mark> was signed (3)." in html
     assert (
-        'also in: <a href="https://ru.news.example/3" title="RU">ru</a>'
-        ' · <a href="https://az.example/3" title="AZ">az</a>'
+        'also in: <a href="https://ru.news.example/3" title="Russian">RU (ru)</a>'
+        ' · <a href="https://az.example/3" title="Azerbaijani">AZ (az)</a>'
     ) in html
     assert (
         "1 story" in html
-        and "Languages: ru 1" in html
+        and "Languages: Russian 1" in html
         and "Countries: Azerbaijan 1 · Türkiye 1" in html
     )
     assert "(fetched)" not in render_html(digest(story(4)))

@@ -65,6 +65,8 @@ def test_bad_addresses_are_hard(code: str) -> None:
         "fetch.http_502",
         "fetch.http_503",
         "fetch.timeout",
+        "fetch.dns",
+        "fetch.refused",
         "fetch.connect",
         "fetch.network",
         "internal.error",

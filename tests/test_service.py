@@ -3,6 +3,7 @@ stopped with signals."""
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import signal
@@ -14,6 +15,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from monitor import cli
 from monitor.localserver import LocalServer, Reply
 from tests.simulation import simulated
 from tests.sites import write_config
@@ -54,6 +58,41 @@ def test_a_simulated_day(server: LocalServer, tmp_path: Path) -> None:
     # The digest once, at 08:00 in Baku (04:00 UTC), covering the day before.
     assert [(d.at, d.detail.split()[0]) for d in digests] == [(at(8), "2026-11-25")]
     assert (tmp_path / "reports" / "2026-11-25.json").exists()
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.levelname} {record.name}: {record.getMessage()}")
+
+
+def test_a_day_of_service_logs_what_happened_and_little_else(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """At the default level, with the reload check every 5 s as in service: the cycles and the
+    digest, not the scheduler's every step (once ~35,000 lines a day)."""
+    config = write_config(tmp_path, outlets(server), SCHEDULE)
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level, {n: logging.getLogger(n).level for n in cli._CHATTY}
+    collect = _Lines()
+    try:
+        cli._setup_logging(0, env={})
+        root.addHandler(collect)
+        with simulated(config, at(0), rng=random.Random(7), reload_every=5.0) as sim:
+            sim.run_until(at(24))
+    finally:
+        root.handlers[:], level, chatty = saved
+        root.setLevel(level)
+        for name, value in chatty.items():
+            logging.getLogger(name).setLevel(value)
+    lines = collect.lines
+    cycles = [line for line in lines if "monitor.service: fetch:" in line]
+    assert 90 <= len(cycles) <= len(lines) <= 300  # one line per cycle, plus a few
+    assert sum("monitor.service: digest:" in line for line in lines) == 1
+    assert not [line for line in lines if "apscheduler" in line or "reload" in line]
 
 
 def test_jitter_spreads_sources_that_share_an_interval(server: LocalServer, tmp_path: Path) -> None:
@@ -204,6 +243,61 @@ def test_sigterm_lets_the_running_cycle_finish(server: LocalServer, tmp_path: Pa
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert [r[0] for r in db.execute("SELECT status FROM runs")] == ["ok"]
         assert db.execute("SELECT count(*) FROM articles").fetchone() == (2,)
+
+
+def _stalled_outlet(server: LocalServer) -> str:
+    """An outlet whose second article page answers only after 30 s: a cycle stays busy."""
+    url = serve_outlet(server, "w", [EN_COOP, EN_OTHER], "en")
+    server.route(f"/w/articles/{EN_OTHER.slug}.html", lambda _r: Reply(delay=30))
+    return url
+
+
+@pytest.mark.parametrize("command", ["run", "serve"])
+def test_a_second_interrupt_stops_at_once(
+    server: LocalServer, tmp_path: Path, command: str
+) -> None:
+    """The first Ctrl-C says what it waits for; the second does not wait. What was stored is
+    kept and the database is sound."""
+    url = _stalled_outlet(server)
+    config = write_config(tmp_path, [{"name": "Wire", "url": url}]).as_posix()
+    config_path = Path(config)
+    config_path.write_text(
+        config_path.read_text(encoding="utf-8").replace("timeout: 3s", "timeout: 60s"),
+        encoding="utf-8",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "--config", config, command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        _wait_for(lambda: server.hits(f"/w/articles/{EN_OTHER.slug}.html") > 0)
+        process.send_signal(signal.SIGINT)
+        time.sleep(1.0)
+        if command == "serve":
+            assert process.poll() is None  # the running cycle waits for the stalled page
+        started = time.monotonic()
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        # Reaped first: extraction workers leave when their parent is gone, and a zombie is
+        # not gone; they hold the output pipe open until then.
+        process.wait(timeout=10)
+        assert time.monotonic() - started < 5
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, output
+    if command == "run":
+        # A cancelled request ends at once; what cannot be cancelled is waited for, and said.
+        assert "stopping: waiting for the requests under way" in output
+    else:
+        assert "stopping once the running cycle ends" in output
+        assert "received again: stopping at once" in output
+    with sqlite3.connect(tmp_path / "storage" / "monitor.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
 def test_sighup_with_a_bad_edit_keeps_the_service(server: LocalServer, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from monitor import __version__
 from monitor.errors import DeliveryError
+from monitor.labels import labels_for
 from monitor.localserver import LocalServer, Reply, Request
 from monitor.webhook import USER_AGENT, chat_payload, post_digest, redact
 
@@ -55,7 +56,11 @@ DIGEST: dict[str, Any] = {
         {"name": "Kino GE", "status": "error", "error": "fetch.timeout"},
         {"name": "Paused", "status": "skipped", "error": None},
     ],
-}
+    "coverage": {
+        "sources": 4, "ok": 2, "failed": 1, "unchecked": 1, "silent": 0,
+        "causes": [{"cause": "timeout", "count": 1, "sources": ["Kino GE"]}],
+    },
+}  # fmt: skip
 
 
 def _record(status: int = 200, body: bytes = b"ok") -> Any:
@@ -153,17 +158,19 @@ def test_redact_keeps_only_scheme_host_and_port(url: str, shown: str) -> None:
 def test_chat_text_has_date_counts_and_linked_headlines() -> None:
     payload = chat_payload(DIGEST, max_stories=2)
     lines = payload["text"].split("\n")
-    assert lines[0] == "Film cooperation digest, 2026-11-26"
-    assert lines[1] == "3 stories · 2 of 4 sources checked, 1 failed"
-    assert lines[2] == "Failed: Kino GE (fetch.timeout)"
-    assert lines[4] == (
+    assert lines[0] == "Film cooperation digest — 2026-11-26"
+    # Half the field unseen: said before the stories, with the cause and its likely fix.
+    assert lines[1].startswith("⚠ Only 2 of 4 sources could be checked")
+    assert lines[2] == "3 stories · 2 of 4 sources checked"
+    assert lines[3].startswith("• no answer in time") and lines[3].endswith(" — 1: Kino GE")
+    assert lines[5] == (
         "• <https://caspian.example/ru/41873?a=1&b=2%7Cx|Киноагентства шести стран обсудили в Баку"
         " совместное производство> — Caspian Wire (Русская служба) (ru) · AZ, TR, UZ"
         " · also in 1 more"
     )
     # No link without a URL; Slack's reserved characters escaped in feed text.
-    assert lines[5] == "• Türkiye &lt;ve&gt; Azerbaycan &amp; ortak film — Anka Haber (tr) · TR, AZ"
-    assert lines[6] == "…and 1 more in the full digest."
+    assert lines[6] == "• Türkiye &lt;ve&gt; Azerbaycan &amp; ortak film — Anka Haber (tr) · TR, AZ"
+    assert lines[7] == "… (+1)"
     assert [s["title"] for s in payload["stories"]] == [
         DIGEST["stories"][0]["title"],
         DIGEST["stories"][1]["title"],
@@ -174,7 +181,19 @@ def test_chat_text_has_date_counts_and_linked_headlines() -> None:
 
 def test_chat_payload_of_an_empty_day() -> None:
     payload = chat_payload({"date": "2026-11-27", "stories": [], "sources": []})
-    assert payload == {"text": "Film cooperation digest, 2026-11-27\n0 stories", "stories": []}
+    assert payload == {"text": "Film cooperation digest — 2026-11-27\n0 stories", "stories": []}
+
+
+def test_chat_payload_of_a_blind_day_in_russian() -> None:
+    blind = {
+        "date": "2026-11-27", "stories": [],
+        "coverage": {"sources": 36, "ok": 0, "failed": 36, "silent": 0,
+                     "causes": [{"cause": "dns", "count": 36, "sources": ["Trend", "Report"]}]},
+    }  # fmt: skip
+    lines = chat_payload(blind, labels_for("ru"))["text"].split("\n")
+    assert lines[1].startswith("⚠ Ни один источник не удалось проверить (попыток: 36)")
+    assert lines[2] == "0 сюжетов · проверено источников: 0 из 36"
+    assert lines[3].startswith("• имена сайтов не разрешаются (DNS)")
 
 
 def test_long_titles_are_clipped() -> None:
