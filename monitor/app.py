@@ -74,7 +74,8 @@ def summary(report: RunReport) -> str:
     return (
         f"{plural(len(report.outcomes), 'source')}: {counts[SourceStatus.OK]} ok, "
         f"{counts[SourceStatus.NOT_MODIFIED]} unchanged, {counts[SourceStatus.ERROR]} failed, "
-        f"{counts[SourceStatus.SKIPPED]} not due or disabled; {report.new_items} new articles, "
+        f"{counts[SourceStatus.SKIPPED]} not due or disabled; "
+        f"{plural(report.new_items, 'new article')}, "
         f"{report.tagged} tagged; {seconds:.1f} s"
     )
 

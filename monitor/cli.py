@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from monitor import __version__
-from monitor.config import ENV_VAR, Config, find_config, load_config
+from monitor.config import ENV_VAR, Config, find_config, load_config, nothing_to_check
 from monitor.errors import (
     ConfigError,
     DeliveryError,
@@ -37,6 +37,7 @@ from monitor.errors import (
 from monitor.interrupt import EXIT_INTERRUPTED, interruptible
 from monitor.lock import cycle_lock, lock_path
 from monitor.models import SourceOutcome, SourceStatus, Tagging
+from monitor.text import plural
 
 # Each command imports what it uses: `monitor digest` need not load httpx, trafilatura and the
 # tagger, and extraction workers never import this module at all (see monitor/entry.py).
@@ -106,7 +107,8 @@ def _parser() -> argparse.ArgumentParser:
         "FIRST_LAST, so no digest replaces another period's.",
     )  # fmt: skip
     when = digest.add_mutually_exclusive_group()
-    when.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the day (default: today)")
+    when.add_argument("--date", type=_date, metavar="YYYY-MM-DD",
+                      help="the day: a date, today or yesterday (default: today)")  # fmt: skip
     when.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="first day of a period")
     when.add_argument("--weekly", action="store_true",
                       help="the seven days that end with --until (default: yesterday)")  # fmt: skip
@@ -149,6 +151,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     trial.add_argument("--language", help="for a URL: the feed's language")
 
+    init = commands.add_parser(
+        "init", parents=[common], help="write a first sources.yaml and its folders",
+        description="Write DIR/sources.yaml (commented: every key explained) with the shipped "
+        "outlets disabled, except those chosen with --enable or all with --all, and create the "
+        "storage and reports folders (in DIR, or in --data). An existing sources.yaml is kept "
+        "unless --force.",
+    )  # fmt: skip
+    init.add_argument("folder", nargs="?", type=Path, default=Path("."), metavar="DIR",
+                      help="where sources.yaml goes (default: the current folder)")  # fmt: skip
+    init.add_argument("--data", type=Path, metavar="DIR",
+                      help="where storage/ and reports/ go (default: DIR), e.g. /var/lib/film-monitor")  # fmt: skip
+    init.add_argument("--enable", action="append", default=[], metavar="NAME|CC",
+                      help="keep this shipped outlet (or every outlet of a country code) enabled; "
+                      "repeatable")  # fmt: skip
+    init.add_argument("--all", action="store_true", help="keep every shipped outlet enabled")
+    init.add_argument("--force", action="store_true", help="replace an existing sources.yaml")
+
     tag = commands.add_parser(
         "tag", parents=[common], help="tag articles given as JSON Lines",
         description="Read JSON Lines with title and text (optional: id, lang, lead) from FILE or "
@@ -173,24 +192,54 @@ def _parser() -> argparse.ArgumentParser:
 
 def _period(args: argparse.Namespace, today: date) -> tuple[date, date | None]:
     """The days a ``digest`` command covers: (first, last), last None for a single day."""
+    until, since, day = (_day(getattr(args, k), today) for k in ("until", "since", "date"))
     if args.weekly:
-        last = args.until or today - timedelta(days=1)
+        last = until or today - timedelta(days=1)
         return last - timedelta(days=6), last
-    if args.since:
-        last = args.until or today
-        if last < args.since:
+    if since:
+        last = until or today
+        if last < since:
             raise ConfigError([Problem("command line", None, "--until", "is before --since")])
-        return args.since, last
-    if args.until:
+        return since, last
+    if until:
         raise ConfigError([Problem("command line", None, "--until", "needs --since or --weekly")])
-    return args.date or today, None
+    return day or today, None
 
 
-def _date(text: str) -> date:
+_RELATIVE_DAYS = {"today": 0, "yesterday": -1}
+
+
+def _date(text: str) -> date | int:
+    """A day: ISO, or "today" / "yesterday" (an offset, resolved in the configured time zone)."""
+    if text.strip().lower() in _RELATIVE_DAYS:
+        return _RELATIVE_DAYS[text.strip().lower()]
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-26") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date like 2026-11-26 (or today, yesterday)"
+        ) from None
+
+
+def _day(value: date | int | None, today: date) -> date | None:
+    return today + timedelta(days=value) if isinstance(value, int) else value
+
+
+def _init(args: argparse.Namespace) -> int:
+    from monitor.init_cmd import init
+
+    done = init(args.folder, args.data, args.enable, args.all, args.force)
+    print(f"wrote {done.config}")
+    for folder in done.folders:
+        print(f"created {folder}/")
+    chosen = len(done.enabled)
+    print(f"{plural(done.shipped, 'shipped outlet')}, {chosen} enabled"
+          + (f": {', '.join(done.enabled)}" if 0 < chosen <= 10 else ""))  # fmt: skip
+    config = f" --config {done.config}" if done.config.parent.resolve() != Path.cwd() else ""
+    print("next: edit it, or add a source with: monitor" + config + " sources add URL;")
+    print("      then check it with: monitor" + config + " sources validate; and run: monitor"
+          + config + " run")  # fmt: skip
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -203,6 +252,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _tag(_tagger(getattr(args, "config", None)), args.file, sys.stdout)
         if args.command == "eval":
             return _eval(_tagger(getattr(args, "config", None)), args.files, args.json, sys.stdout)
+        if args.command == "init":
+            return _init(args)
         path = find_config(getattr(args, "config", None))
         if args.command == "sources" and args.sources_command == "validate":
             from monitor import sources_cmd
@@ -274,6 +325,8 @@ def _run(config: Config, args: argparse.Namespace, verbosity: int) -> int:
     from monitor.tag import load_tagger
 
     tagger = load_tagger(config.topic_files)  # a bad rule file stops us before anything is written
+    if not any(s.enabled for s in config.sources):
+        print(f"monitor: {nothing_to_check(config)}", file=sys.stderr)
     waiting = (
         "waiting for the requests under way and the pages being extracted to end "
         f"(at most {config.fetch.total_timeout:g} s)"

@@ -389,7 +389,12 @@ class _ConfigModel(BaseModel):
     fetch: _FetchModel = Field(default_factory=_FetchModel)
     schedule: _ScheduleModel = Field(default_factory=_ScheduleModel)
     digest: _DigestModel = Field(default_factory=_DigestModel)
-    sources: list[_SourceModel] = Field(min_length=1)
+    sources: list[_SourceModel]  # may be empty ("sources:" or "sources: []"): a first file
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _no_sources_yet(cls, value: object) -> object:
+        return [] if value is None else value
 
     @field_validator("timezone")
     @classmethod
@@ -430,6 +435,17 @@ class Config:
         if self.storage_url.startswith(prefix) and self.storage_url != prefix + ":memory:":
             return Path(self.storage_url[len(prefix) :])
         return None
+
+
+def nothing_to_check(config: Config) -> str:
+    """What a cycle says when no source is enabled: a first configuration, or every outlet
+    paused."""
+    paused = len(config.sources)
+    return (
+        f"nothing to check: {config.path} has no enabled source"
+        + (f" ({paused} disabled: delete their `enabled: false`)" if paused else "")
+        + "; add one with: monitor sources add URL"
+    )
 
 
 def find_config(explicit: str | os.PathLike[str] | None, env: dict[str, str] | None = None) -> Path:

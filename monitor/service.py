@@ -41,7 +41,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from monitor import app
-from monitor.config import Config, load_config
+from monitor.config import Config, load_config, nothing_to_check
 from monitor.errors import ConfigError, MonitorError, Problem
 from monitor.interrupt import EXIT_INTERRUPTED
 from monitor.lock import cycle_lock, lock_path
@@ -154,6 +154,8 @@ class Service:
                     self.config.digest.time,
                     self.config.timezone.key,
                 )
+                if not any(s.enabled for s in self.config.sources):
+                    log.warning("%s", nothing_to_check(self.config))
                 self.scheduler.start()  # blocks until stop() shuts it down
             finally:
                 try:

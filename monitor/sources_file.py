@@ -55,21 +55,19 @@ def append_source(path: Path, entry: Mapping[str, object]) -> int:
     if not isinstance(document, dict):
         raise ConfigError([Problem(file, 1, "", "expected a mapping with a 'sources' list")])
     sources = document.get("sources")
+    if sources is None and "sources" in document:
+        sources = []  # "sources:" with nothing yet: the first entry starts the list
     if not isinstance(sources, list):
         if "sources" not in document:
             where, what = line_of(document, ()), "no 'sources' list in the file's top-level mapping"
-        elif sources is None:
-            where, what = (
-                line_of(document, ("sources",)),
-                "is empty; write the first source by hand",
-            )
         else:
             where, what = line_of(document, ("sources",)), "is not a list of sources"
         raise ConfigError([Problem(file, where, "sources", what)])
     _refuse_duplicates(file, document, sources, ordered)
 
     text = path.read_bytes().decode("utf-8")
-    new_text, line, added = _splice(text, ordered)
+    splice = _splice if sources else _splice_first
+    new_text, line, added = splice(text, ordered)
     _check_result(file, new_text, len(sources), ordered, line)
     _write_checked(path, new_text, len(sources), line, added)
     return line
@@ -218,6 +216,22 @@ def _splice(text: str, entry: Mapping[str, object]) -> tuple[str, int, int]:
     block = ([""] if _separated(text, items) else []) + body
     line = head.count("\n") + len(block) - len(body) + 1
     return head + newline.join(block) + newline + tail, line, len(block)
+
+
+def _splice_first(text: str, entry: Mapping[str, object]) -> tuple[str, int, int]:
+    """The first entry of an empty list ("sources:", "sources: []"), as a block list under the
+    key, whatever comment followed it kept on the key's line."""
+    root = YAML(typ="rt").compose(text)
+    key = next(k for k, _ in root.value if isinstance(k, ScalarNode) and k.value == "sources")
+    newline = "\r\n" if "\r\n" in text else "\n"
+    lines = text.split(newline)
+    index = key.start_mark.line
+    comment = lines[index].partition("#")[2]
+    lines[index] = "sources:" + (f"  #{comment}" if comment else "")
+    dumped = _dump(entry, flow=False).split("\n")
+    block = ["  - " + dumped[0]] + ["    " + line for line in dumped[1:]]
+    lines[index + 1 : index + 1] = block
+    return newline.join(lines), index + 2, len(block)
 
 
 def _splice_flow(text: str, seq: SequenceNode, entry: Mapping[str, object]) -> tuple[str, int, int]:

@@ -97,7 +97,7 @@ def test_every_problem_reported_with_line_and_field(tmp_path: Path) -> None:
         ("sources:\n  - name: a\n    name: b\n", ":3: invalid YAML: found duplicate key"),
         ("- just a list\n", ":1: expected a mapping"),
         ("", "sources: required field is missing"),
-        ("sources: []\n", "sources: List should have at least 1 item"),
+        ("sources: {name: a}\n", "sources: Input should be a valid list"),
         (
             "storage: x.db\nsources:\n  - {name: a, url: 'http://a/'}\ntopics: [missing.yaml]\n",
             ":4: topics: topic file(s) not found",

@@ -418,6 +418,12 @@ def test_digest_for_a_given_date(server: LocalServer, tmp_path: Path) -> None:
     assert run(config, "digest", "--date", day) == 0
     digest = json.loads((tmp_path / "reports" / f"{day}.json").read_text(encoding="utf-8"))
     assert [s["title"] for s in digest["stories"]] == [EN_COOP.title]
+    (tmp_path / "reports" / f"{day}.json").unlink()
+    # "yesterday" is yesterday in the configured time zone (Asia/Baku), not the machine's.
+    today_baku = datetime.now(UTC).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Baku")).date()
+    assert run(config, "digest", "--date", "yesterday") == 0
+    named = (today_baku - timedelta(days=1)).isoformat()
+    assert (tmp_path / "reports" / f"{named}.json").exists()
     with pytest.raises(SystemExit) as info:
         run(config, "digest", "--date", "26-11-2026")
     assert info.value.code == 2

@@ -151,10 +151,22 @@ def test_missing_sources_list_refused(tmp_path: Path) -> None:
     assert "no 'sources' list" in problem.message
 
 
-def test_empty_or_wrong_sources_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "empty", ["sources:\n", "sources: []\n", "sources:   # ours\n", "sources:\n\n# end\n"]
+)
+def test_the_first_source_starts_the_list(tmp_path: Path, empty: str) -> None:
     path = tmp_path / "sources.yaml"
-    path.write_text("timezone: UTC\nsources:\n", encoding="utf-8")
-    assert refused(path, NEW).problems[0].line == 2
+    path.write_text(f"timezone: UTC\n{empty}", encoding="utf-8")
+    assert append_source(path, NEW) == 3
+    assert [s.name for s in load_config(path).sources] == [NEW["name"]]
+    assert path.read_text(encoding="utf-8").startswith("timezone: UTC\nsources:")
+    if "# ours" in empty:
+        assert "sources:  # ours\n  - name: " in path.read_text(encoding="utf-8")
+    assert append_source(path, {**NEW, "name": "Other", "url": "https://o.example/rss"}) > 3
+
+
+def test_wrong_sources_refused(tmp_path: Path) -> None:
+    path = tmp_path / "sources.yaml"
     path.write_text("sources: https://a.example/rss\n", encoding="utf-8")
     assert "not a list" in refused(path, NEW).problems[0].message
     path.write_text("- name: A\n", encoding="utf-8")
