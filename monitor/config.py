@@ -35,7 +35,7 @@ from monitor.render import GroupBy
 from monitor.schedule import SchedulePolicy, digest_trigger
 from monitor.urls import is_http_url
 from monitor.webhook import Webhook
-from monitor.yamlfile import line_of, read_yaml, validate
+from monitor.yamlfile import field_name, line_of, read_yaml, validate
 
 UTC_ZONE = ZoneInfo("UTC")
 ENV_VAR = "MONITOR_CONFIG"
@@ -539,7 +539,7 @@ def _duplicates(document: Any, path: Path) -> list[Problem]:
                     Problem(
                         str(path),
                         line_of(document, ("sources", i, key_name)),
-                        f"sources.{i}.{key_name}",
+                        field_name(document, ("sources", i, key_name)),
                         f"duplicate source {key_name} (first used at line {first})",
                     )
                 )

@@ -28,9 +28,12 @@ class Problem:
     line: int | None
     field: str
     message: str
+    column: int | None = None  # where the YAML parser stopped, for syntax errors
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        if self.line is not None and self.column is not None:
+            where += f":{self.column}"
         return (
             f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
         )

@@ -29,7 +29,7 @@ from ruamel.yaml.scalarstring import SingleQuotedScalarString
 from monitor.config import load_config
 from monitor.errors import ConfigError, Problem
 from monitor.urls import canonical_url
-from monitor.yamlfile import line_of, read_yaml
+from monitor.yamlfile import field_name, line_of, read_yaml
 
 __all__ = ["append_source", "suggest_name"]
 
@@ -154,7 +154,7 @@ def _refuse_duplicates(
                 Problem(
                     file,
                     line_of(document, ("sources", i, "name")),
-                    f"sources.{i}.name",
+                    field_name(document, ("sources", i, "name")),
                     f"a source named {other_name.strip()!r} already exists",
                 )
             )
@@ -165,7 +165,7 @@ def _refuse_duplicates(
                 Problem(
                     file,
                     line_of(document, ("sources", i, "url")),
-                    f"sources.{i}.url",
+                    field_name(document, ("sources", i, "url")),
                     f"{str(entry['url'])!r} is already watched as {str(other_name)!r}",
                 )
             )
@@ -338,7 +338,8 @@ def _write_checked(path: Path, text: str, index: int, line: int, added: int) -> 
 
 def _relocate(problem: Problem, file: str, index: int, line: int, added: int) -> Problem:
     """A problem of the would-be file, told in terms of the real, unchanged file."""
-    if problem.field == f"sources.{index}" or problem.field.startswith(f"sources.{index}."):
+    new_entry = problem.line is not None and line <= problem.line < line + max(added, 1)
+    if new_entry or problem.field.startswith(f"sources[entry {index + 1}]"):
         return Problem(file, None, problem.field, f"{problem.message} (in the new entry)")
     if problem.line is not None and problem.line >= line and added:
         return Problem(file, problem.line - added, problem.field, problem.message)

@@ -79,22 +79,22 @@ def test_every_problem_reported_with_line_and_field(tmp_path: Path) -> None:
     )
     assert problems(path) == [
         f"{path}:1: timezone: 'Europe/Atlantis' is not an IANA time zone (e.g. Asia/Baku, UTC)",
-        f"{path}:4: sources.0.url: 'notaurl' is not an http(s) URL",
-        f"{path}:5: sources.0.colour: unknown key",
-        f"{path}:6: sources.1.name: duplicate source name (first used at line 3)",
-        f"{path}:8: sources.1.country: 'XX' is not an ISO 3166-1 alpha-2 country code (e.g. AZ, TR)",
-        f"{path}:9: sources.1.language: 'zz' is not an ISO 639 language code (e.g. en, ru, az)",
-        f"{path}:10: sources.1.interval: 15 has no unit; write e.g. 30m, 2h or 1d",
-        f"{path}:11: sources.2.name: required field is missing",
-        f"{path}:11: sources.2.url: duplicate source url (first used at line 7)",
+        f"{path}:4: sources[\"A\"].url: 'notaurl' is not an http(s) URL",
+        f'{path}:5: sources["A"].colour: unknown key',
+        f'{path}:6: sources["a"].name: duplicate source name (first used at line 3)',
+        f"{path}:8: sources[\"a\"].country: 'XX' is not an ISO 3166-1 alpha-2 country code (e.g. AZ, TR)",
+        f"{path}:9: sources[\"a\"].language: 'zz' is not an ISO 639 language code (e.g. en, ru, az)",
+        f'{path}:10: sources["a"].interval: 15 has no unit; write e.g. 30m, 2h or 1d',
+        f"{path}:11: sources[entry 3].name: required field is missing",
+        f"{path}:11: sources[entry 3].url: duplicate source url (first used at line 7)",
     ]
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("sources: [\n", ":2: invalid YAML"),
-        ("sources:\n  - name: a\n    name: b\n", ":3: invalid YAML: found duplicate key"),
+        ("sources: [\n", ":2:1: the file ends before the [ or { opened"),
+        ("sources:\n  - name: a\n    name: b\n", ":3:5: 'name' is written twice in the same entry"),
         ("- just a list\n", ":1: expected a mapping"),
         ("", "sources: required field is missing"),
         ("sources: {name: a}\n", "sources: Input should be a valid list"),
@@ -119,7 +119,7 @@ def test_yaml_1_1_traps_are_not_applied(tmp_path: Path) -> None:
         tmp_path, "sources:\n  - name: no\n    url: http://a.example/\n    interval: 22:45\n"
     )
     assert problems(path) == [
-        f"{path}:4: sources.0.interval: '22:45' is not a duration; write e.g. 30m, 2h, 1h30m or 1d"
+        f"{path}:4: sources[\"no\"].interval: '22:45' is not a duration; write e.g. 30m, 2h, 1h30m or 1d"
     ]
 
 
@@ -217,10 +217,52 @@ def test_digest_delivery_settings(tmp_path: Path) -> None:
         ),
         (
             ("https://chat.example.org/hooks/secret-token", "ftp://chat"),
-            ":13: digest.webhooks.0.url: is not an http(s) URL",
+            ":13: digest.webhooks[entry 1].url: is not an http(s) URL",
         ),
     ],
 )
 def test_digest_settings_problems(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
     (message,) = problems(write(tmp_path, DIGEST.replace(*change)))
     assert expected in message
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "words"),
+    [
+        (  # a tab
+            "sources:\n\t- name: A\n    url: https://a.example/rss\n",
+            ":2:1:",
+            "a tab character: YAML indents with spaces only",
+        ),
+        (  # "url:https://..." reads as one word
+            "sources:\n  - name: A\n    url:https://a.example/rss\n    language: en\n",
+            ":3:",
+            "a space is missing after 'url:'; write 'url: value'",
+        ),
+        (  # ": " inside an unquoted value
+            "sources:\n  - name: Trend: English\n    url: https://a.example/rss\n",
+            ":2:16:",
+            "the value of 'name' contains ': '; put the value in quotes: name: \"Trend: English\"",
+        ),
+        (  # "mapping values are not allowed here": a key indented under another's value
+            "sources:\n  - name: A\n     url: https://a.example/rss\n",
+            ":3:9:",
+            "this line is indented further than the key above it",
+        ),
+        (  # "expected <block end>, but found '<block mapping start>'"
+            "sources:\n  - name: A\n    url: https://a.example/rss\n   language: en\n",
+            ":4:4:",
+            "this line's indentation (column 4) does not match the lines above it",
+        ),
+        (
+            'sources:\n  - name: "Trend\n    url: https://a.example/rss\n',
+            ":2:11:",
+            "a quote opened here is never closed",
+        ),
+    ],
+    ids=["tab", "no-space-after-colon", "colon-in-value", "over-indented", "misaligned", "quote"],
+)
+def test_yaml_mistakes_are_explained(tmp_path: Path, text: str, where: str, words: str) -> None:
+    (message,) = problems(write(tmp_path, text))
+    assert message.startswith(f"{tmp_path / 'sources.yaml'}{where} ")
+    assert words in message

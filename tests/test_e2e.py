@@ -391,9 +391,9 @@ def test_bad_configuration_writes_nothing(
     assert run(config, "run") == 2
     err = capsys.readouterr().err
     assert f"{config}:1: timezone: 'Mars/Olympus' is not an IANA time zone" in err
-    assert f"{config}:4: sources.0.url:" in err
-    assert f"{config}:5: sources.0.colour: unknown key" in err
-    assert f"{config}:6: sources.1.name: duplicate source name (first used at line 3)" in err
+    assert f'{config}:4: sources["One"].url:' in err
+    assert f'{config}:5: sources["One"].colour: unknown key' in err
+    assert f'{config}:6: sources["One"].name: duplicate source name (first used at line 3)' in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sources.yaml"]
 
 

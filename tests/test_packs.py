@@ -74,7 +74,7 @@ def test_a_user_pack_adds_terms_and_country_names(tmp_path: Path) -> None:
         ),
         (
             EXTRA_PACK.replace("[kinematics*]", "[k*]"),
-            ":5: topics.film_cooperation.concepts.film.0:",
+            ":5: topics.film_cooperation.concepts.film[entry 1]:",
         ),
         (EXTRA_PACK + "colour: red\n", ":10: colour: unknown key"),
     ],

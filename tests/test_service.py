@@ -339,7 +339,7 @@ def test_serve_refuses_a_bad_configuration(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 2
-    assert "sources.yaml:3: sources.0.url" in result.stderr
+    assert 'sources.yaml:3: sources["X"].url' in result.stderr
     assert not (tmp_path / "storage").exists()
 
 

@@ -293,17 +293,17 @@ GOOD = {"name": "Good", "url": "http://127.0.0.1:9/rss.xml"}
     [
         (
             {"name": "Listing", "url": "http://127.0.0.1:9/news/", "kind": "html"},
-            "sources.1",
+            'sources["Listing"]',
             "kind html needs a 'selector'",
         ),
         (
             {"name": "Listing", "url": "http://127.0.0.1:9/rss", "selector": '"h3 a"'},
-            "sources.1",
+            'sources["Listing"]',
             "'selector' and 'pattern' are for kind html only",
         ),
         (
             {"name": "Listing", "url": "http://127.0.0.1:9/s", "kind": "sitemap", "pattern": "x"},
-            "sources.1",
+            'sources["Listing"]',
             "'selector' and 'pattern' are for kind html only",
         ),
         (
@@ -313,7 +313,7 @@ GOOD = {"name": "Good", "url": "http://127.0.0.1:9/rss.xml"}
                 "kind": "html",
                 "selector": '"h3..title a"',
             },
-            "sources.1.selector",
+            'sources["Listing"].selector',
             "invalid CSS selector 'h3..title a'",
         ),
         (
@@ -323,12 +323,12 @@ GOOD = {"name": "Good", "url": "http://127.0.0.1:9/rss.xml"}
                 "kind": "html",
                 "pattern": "'(unclosed'",
             },
-            "sources.1.pattern",
+            'sources["Listing"].pattern',
             "invalid URL pattern '(unclosed'",
         ),
         (
             {"name": "Listing", "url": "http://127.0.0.1:9/news/", "kind": "rss"},
-            "sources.1.kind",
+            'sources["Listing"].kind',
             "'feed', 'sitemap' or 'html'",
         ),
     ],
@@ -354,7 +354,7 @@ def test_configuration_mistakes_stop_the_run_with_file_and_line(
     key = field.rsplit(".", 1)[-1]
     line = (
         entry
-        if key == "1"
+        if key == 'sources["Listing"]'
         else next(i for i, text in enumerate(lines, 1) if text.startswith(f"    {key}:"))
     )
     assert run_all(config) == 2

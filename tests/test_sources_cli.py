@@ -111,11 +111,11 @@ def test_validate_reports_every_problem_with_file_and_line(
     assert "valid" not in captured.out
     errors = [e for e in captured.err.splitlines() if e.startswith("error: ")]
     assert errors == [
-        f"error: {config}:{line_of('    language: english')}: sources.0.language: "
+        f'error: {config}:{line_of("    language: english")}: sources["Wire"].language: '
         "'english' is not an ISO 639 language code (e.g. en, ru, az)",
-        f"error: {config}:{line_of('    interval: 30')}: sources.1.interval: "
+        f'error: {config}:{line_of("    interval: 30")}: sources["Other"].interval: '
         "30 has no unit; write e.g. 30m, 2h or 1d",
-        f"error: {config}:{line_of('    colour: blue')}: sources.2.colour: unknown key",
+        f'error: {config}:{line_of("    colour: blue")}: sources["Third"].colour: unknown key',
     ]
 
 

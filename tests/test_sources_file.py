@@ -127,7 +127,7 @@ def test_duplicate_name_refused_with_its_line(sources: Path) -> None:
     error = refused(sources, {"name": "  dawn ", "url": "https://new.example/feed"})
     [problem] = error.problems
     assert problem.file == str(sources)
-    assert problem.field == f"sources.{index_of(sources, 'Dawn')}.name"
+    assert problem.field == 'sources["Dawn"].name'  # named as the file names it
     assert line_at(sources, problem.line or 0) == "  - name: Dawn"
     assert "already exists" in problem.message
 
@@ -137,7 +137,7 @@ def test_duplicate_url_refused_by_canonical_form(sources: Path) -> None:
         sources, {"name": "Dawn again", "url": "HTTPS://www.Dawn.com:443/feeds/home?utm_source=x"}
     )
     [problem] = error.problems
-    assert problem.field == f"sources.{index_of(sources, 'Dawn')}.url"
+    assert problem.field == 'sources["Dawn"].url'
     assert line_at(sources, problem.line or 0) == "    url: https://www.dawn.com/feeds/home"
     assert "Dawn" in problem.message
     assert str(problem).startswith(f"{sources}:{problem.line}: ")
@@ -183,11 +183,10 @@ def test_missing_file_refused(tmp_path: Path) -> None:
 
 
 def test_invalid_entry_refused_and_file_unchanged(sources: Path) -> None:
-    new = len(load_config(sources).sources)
     error = refused(sources, {**NEW, "language": "xx", "interval": "soon"})
     assert {p.field for p in error.problems} == {
-        f"sources.{new}.language",
-        f"sources.{new}.interval",
+        f'sources["{NEW["name"]}"].language',
+        f'sources["{NEW["name"]}"].interval',
     }
     assert all(p.line is None and "new entry" in p.message for p in error.problems)
 
@@ -200,7 +199,7 @@ def test_already_invalid_file_refused_with_its_own_lines(tmp_path: Path) -> None
         encoding="utf-8",
     )
     problems = refused(path, NEW).problems
-    assert {(p.line, p.field) for p in problems} == {(4, "sources.0.country"), (5, "timezone")}
+    assert {(p.line, p.field) for p in problems} == {(4, 'sources["A"].country'), (5, "timezone")}
 
 
 def test_file_mode_kept(sources: Path) -> None:
