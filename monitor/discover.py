@@ -151,8 +151,9 @@ def feed_links(html: bytes | str, base_url: str) -> list[str]:
 async def discover_feeds(url: str, fetcher: Fetcher, *, limit: int = 5) -> list[FoundFeed]:
     """The feeds of the site at ``url`` with at least one item, best first, at most ``limit``.
 
-    When ``url`` is itself a feed, that feed alone. Otherwise the feeds the page declares, then
-    ``COMMON_FEED_PATHS`` on the page's origin if fewer than ``limit`` were found. A candidate
+    When ``url`` is itself a feed, that feed alone. Otherwise the feeds the page declares; only
+    when none of them works, ``COMMON_FEED_PATHS`` on the page's origin (a dozen guessed
+    requests to a site that said where its feed is would be impolite, and slow). A candidate
     that fails to fetch or parse is skipped; a failure to fetch ``url`` itself is raised
     (``FetchError``). No feed found gives an empty list.
     """
@@ -181,7 +182,7 @@ async def discover_feeds(url: str, fetcher: Fetcher, *, limit: int = 5) -> list[
     found: list[FoundFeed] = []
     seen: set[str] = set()  # final URLs: /feed and /feed/ are one feed
     for stage in (declared, [g for g in guessed if g not in tried]):
-        if len(found) >= limit:
+        if found:
             break
         for result in await _check_all(stage, fetcher, now, private_ok):
             if result is not None and result[0] not in seen:

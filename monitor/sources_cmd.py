@@ -18,7 +18,7 @@ from monitor.models import FeedItem, ParsedFeed, Source, SourceHealth, SourceSta
 from monitor.pipeline import choose_text, read_source
 from monitor.robots import Robots
 from monitor.schedule import failure_class
-from monitor.sources_file import append_source, suggest_name
+from monitor.sources_file import append_source, entry_yaml, suggest_name
 from monitor.store import Store
 from monitor.tag import Tagger, TagInput, load_tagger
 from monitor.text import plural
@@ -139,6 +139,7 @@ class AddOptions:
 def add(config: Config, url: str, options: AddOptions, out: TextIO) -> int:
     """Find the feeds of ``url``, append the chosen one to the configuration file. Returns the
     exit status: 0 added (or shown with ``dry_run``), 1 no feed found."""
+    url = with_scheme(url)
     found = asyncio.run(_discover(config, url))
     if not found:
         out.write(
@@ -162,10 +163,12 @@ def add(config: Config, url: str, options: AddOptions, out: TextIO) -> int:
     }
     if options.interval:
         entry["interval"] = options.interval
+    # Every check of a real addition (codes, duplicates, the whole file loading), then either
+    # the entry shown or the file changed.
+    line = append_source(config.path, entry, dry_run=options.dry_run)
     if options.dry_run:
-        out.write(f"would add: {entry}\n")
+        out.write(f"would add at {config.path}:{line} (nothing written):\n{entry_yaml(entry)}")
         return 0
-    line = append_source(config.path, entry)
     out.write(f"added {entry['name']!r} at {config.path}:{line}\n")
     if not entry["language"] or not entry["country"]:
         out.write("set its language and country there (or pass --language and --country)\n")
@@ -175,6 +178,12 @@ def add(config: Config, url: str, options: AddOptions, out: TextIO) -> int:
 async def _discover(config: Config, url: str) -> list[FoundFeed]:
     async with Fetcher(config.fetch) as fetcher:
         return await discover_feeds(url, fetcher)
+
+
+def with_scheme(url: str) -> str:
+    """``oxu.az`` or ``oxu.az/rss`` as a person types it: https, as every outlet serves today."""
+    text = url.strip()
+    return text if "://" in text else f"https://{text.lstrip('/')}"
 
 
 def _cli_problem(field: str, message: str) -> Problem:
@@ -218,6 +227,11 @@ def test(config: Config, source: Source, tagger: Tagger, out: TextIO, *, items: 
         feed, tried = asyncio.run(_try(config, source, tagger, items))
     except SourceError as exc:
         out.write(f"{source.name}: {exc.code}: {exc.message}\n")
+        if exc.code == "parse.not_a_feed" and source.kind == "feed":
+            out.write(
+                f"{source.url} is a web page, not a feed: to find the feeds it declares and add "
+                f"one, run: monitor sources add {source.url}\n"
+            )
         return 1
     out.write(f"{source.name}: {feed.version}, {len(feed.items)} items")
     out.write(f" ({feed.warning})\n" if feed.warning else "\n")

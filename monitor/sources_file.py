@@ -31,7 +31,7 @@ from monitor.errors import ConfigError, Problem
 from monitor.urls import canonical_url
 from monitor.yamlfile import field_name, line_of, read_yaml
 
-__all__ = ["append_source", "suggest_name"]
+__all__ = ["append_source", "entry_yaml", "suggest_name"]
 
 _KEY_ORDER = ("name", "url", "language", "country")
 # Strings YAML 1.2 (our loader) reads as strings but YAML 1.1 tools and readers take for
@@ -39,13 +39,20 @@ _KEY_ORDER = ("name", "url", "language", "country")
 _AMBIGUOUS = re.compile(r"(?i:y|n|yes|no|on|off|true|false|null|~)")
 
 
-def append_source(path: Path, entry: Mapping[str, object]) -> int:
+def entry_yaml(entry: Mapping[str, object]) -> str:
+    """The entry as ``append_source`` writes it, for showing before it is written."""
+    lines = _dump(_ordered(entry), flow=False).split("\n")
+    return "\n".join(["  - " + lines[0], *("    " + line for line in lines[1:])]) + "\n"
+
+
+def append_source(path: Path, entry: Mapping[str, object], *, dry_run: bool = False) -> int:
     """Append ``entry`` to the ``sources:`` list of ``path``; the 1-based line of the new entry.
 
     Keys are written in the order name, url, language, country, then the others as given; keys
     whose value is None are left out. Raises ConfigError, with the file untouched, when the file
     is missing or has no ``sources:`` list, when a source with the same name (ignoring case) or
-    the same canonical URL is already there, or when the result would not load.
+    the same canonical URL is already there, or when the result would not load. With
+    ``dry_run`` every check is made and nothing is written.
     """
     ordered = _ordered(entry)
     document = read_yaml(path)  # ConfigError for a missing or unreadable file, or bad YAML
@@ -69,7 +76,7 @@ def append_source(path: Path, entry: Mapping[str, object]) -> int:
     splice = _splice if sources else _splice_first
     new_text, line, added = splice(text, ordered)
     _check_result(file, new_text, len(sources), ordered, line)
-    _write_checked(path, new_text, len(sources), line, added)
+    _write_checked(path, new_text, len(sources), line, added, dry_run=dry_run)
     return line
 
 
@@ -312,9 +319,12 @@ def _check_result(
         )
 
 
-def _write_checked(path: Path, text: str, index: int, line: int, added: int) -> None:
+def _write_checked(
+    path: Path, text: str, index: int, line: int, added: int, *, dry_run: bool = False
+) -> None:
     """Write via a temporary file in the same folder, validated with ``load_config`` before it
-    replaces ``path``; a symlink is followed so that the link itself stays."""
+    replaces ``path`` (unless ``dry_run``); a symlink is followed so that the link itself
+    stays."""
     target = Path(os.path.realpath(path))
     mode = stat.S_IMODE(target.stat().st_mode)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -329,6 +339,9 @@ def _write_checked(path: Path, text: str, index: int, line: int, added: int) -> 
         except ConfigError as exc:
             problems = [_relocate(p, str(path), index, line, added) for p in exc.problems]
             raise ConfigError(problems) from None
+        if dry_run:
+            tmp.unlink()
+            return
         os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:

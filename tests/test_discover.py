@@ -183,17 +183,23 @@ def test_broken_candidates_are_skipped(server: LocalServer) -> None:
     assert server.hits("/error.xml") == 3  # retried by the normal policy, then given up
 
 
-def test_declared_before_guessed_and_limit(server: LocalServer) -> None:
+def test_declared_feeds_are_used_without_guessing(server: LocalServer) -> None:
     server.route("/", static(homepage("/b.xml", "/a.xml"), HTML))
     server.route("/a.xml", static(feed(server, "A")))
     server.route("/b.xml", static(feed(server, "B")))
     server.route("/atom.xml", static(feed(server, "Guessed")))
     found = discover(server.url("/"))
-    assert [f.title for f in found] == ["B", "A", "Guessed"]
+    assert [f.title for f in found] == ["B", "A"]
+    # The site said where its feeds are: not one guessed address asked.
+    assert sorted(r.path for r in server.requests) == ["/", "/a.xml", "/b.xml"]
+    assert [f.title for f in discover(server.url("/"), limit=1)] == ["B"]
 
-    server.requests.clear()
-    assert [f.title for f in discover(server.url("/"), limit=2)] == ["B", "A"]
-    assert server.hits("/atom.xml") == 0  # enough declared feeds: no guessing
+
+def test_guessed_addresses_only_when_no_declared_feed_works(server: LocalServer) -> None:
+    server.route("/", static(homepage("/gone.xml"), HTML))
+    server.route("/atom.xml", static(feed(server, "Guessed")))
+    assert [f.title for f in discover(server.url("/"))] == ["Guessed"]
+    assert server.hits("/gone.xml") == 1
 
 
 def test_redirects_to_one_feed_count_once(server: LocalServer) -> None:

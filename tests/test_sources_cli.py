@@ -336,11 +336,53 @@ def test_add_dry_run_changes_nothing(
     config.write_text(COMMENTED, encoding="utf-8")
     before = sorted(p.name for p in tmp_path.iterdir())
 
-    assert monitor(config, "sources", "add", server.url("/"), "--dry-run") == 0
+    assert monitor(config, "sources", "add", server.url("/"), "--dry-run", "--country", "ge") == 0
     out = capsys.readouterr().out
-    assert "would add:" in out and server.url("/feeds/main.xml") in out
+    assert "(nothing written):\n  - name: Kino Wire\n" in out
+    assert f"    url: {server.url('/feeds/main.xml')}\n    language: en\n    country: GE\n" in out
     assert config.read_text(encoding="utf-8") == COMMENTED
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (["--country", "XX"], "'XX' is not an ISO 3166-1 alpha-2 country code"),
+        (["--name", "wire en"], "a source named 'Wire EN' already exists"),
+        (["--interval", "soon"], "is not a duration"),
+    ],
+)
+def test_add_dry_run_refuses_what_the_real_command_refuses(
+    server: LocalServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    words: str,
+) -> None:
+    serve_homepage(server, declared=True)
+    config = tmp_path / "sources.yaml"
+    config.write_text(COMMENTED, encoding="utf-8")
+    for dry in (["--dry-run"], []):
+        assert monitor(config, "sources", "add", server.url("/"), *extra, *dry) == 2
+        assert words in capsys.readouterr().err
+    assert config.read_text(encoding="utf-8") == COMMENTED
+
+
+def test_a_web_address_without_a_scheme_means_https() -> None:
+    from monitor.sources_cmd import with_scheme
+
+    assert with_scheme("oxu.az") == "https://oxu.az"
+    assert with_scheme(" oxu.az/rss ") == "https://oxu.az/rss"
+    assert with_scheme("http://127.0.0.1:8080/") == "http://127.0.0.1:8080/"
+
+
+def test_trying_a_home_page_suggests_adding_it(
+    server: LocalServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve_homepage(server, declared=True)
+    config = write_config(tmp_path, [{"name": "Other", "url": "http://127.0.0.1:9/rss.xml"}])
+    assert monitor(config, "sources", "test", server.url("/")) == 1
+    assert f"run: monitor sources add {server.url('/')}" in capsys.readouterr().out
 
 
 def test_add_refuses_a_feed_already_watched(
