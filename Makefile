@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test demo lint install install-test browser clean
+.PHONY: run test demo lint install install-test browser wheel clean
 
 run: $(VENV)/.installed
 	$(BIN)/monitor run
@@ -41,5 +41,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+# The installable package for a server (deploy/README.md): dist/film_coop_monitor-VERSION-py3-none-any.whl
+wheel: $(VENV)/.installed
+	rm -rf build
+	$(BIN)/python -m pip wheel --quiet --no-deps -w dist .
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

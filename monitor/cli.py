@@ -151,6 +151,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     trial.add_argument("--language", help="for a URL: the feed's language")
 
+    storage = commands.add_parser("storage", parents=[common], help="look after the database")
+    storage_commands = storage.add_subparsers(
+        dest="storage_command", metavar="COMMAND", required=True
+    )
+    backup = storage_commands.add_parser(
+        "backup", parents=[common], help="a consistent copy of the SQLite database, while in use",
+        description="Copy the SQLite database with SQLite's online backup: the service may go on "
+        "writing meanwhile. TARGET is a file, or a folder to put monitor-DATE-TIME.db in. The "
+        "copy is checked before it replaces TARGET. (A database server is backed up with its own "
+        "tools, e.g. pg_dump.)",
+    )  # fmt: skip
+    backup.add_argument("target", type=Path, metavar="TARGET")
+
     init = commands.add_parser(
         "init", parents=[common], help="write a first sources.yaml and its folders",
         description="Write DIR/sources.yaml (commented: every key explained) with the shipped "
@@ -267,6 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(path)
         if args.command == "run":
             return _run(config, args, verbosity)
+        if args.command == "storage":
+            return _storage(config, args)
         if args.command == "digest":
             first, last = _period(args, datetime.now(UTC).astimezone(config.timezone).date())
             return _digest(config, first, last)
@@ -379,6 +394,18 @@ def _digest(config: Config, day: date, last: date | None) -> int:
 
     with Store(config.storage_url) as store:
         return _print(app.write_digest(config, store, day, last))
+
+
+def _storage(config: Config, args: argparse.Namespace) -> int:
+    from monitor.backup import backup_sqlite
+
+    if config.sqlite_path is None:
+        raise StorageError(
+            "storage is a database server: back it up with its own tools (e.g. pg_dump)"
+        )
+    done = backup_sqlite(config.sqlite_path, args.target)
+    print(f"{done.path}: {done.bytes / 1e6:.1f} MB, {plural(done.articles, 'article')}, checked")
+    return EXIT_OK
 
 
 def _sources(config: Config, args: argparse.Namespace) -> int:

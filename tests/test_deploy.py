@@ -20,6 +20,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from monitor import cli
 from monitor.config import load_config
+from monitor.init_cmd import configuration, sample_text
 from monitor.lock import lock_path
 from monitor.service import STOP_TIMEOUT
 
@@ -28,9 +29,12 @@ DEPLOY = REPO / "deploy"
 SYSTEMD = DEPLOY / "systemd"
 CRONTAB = DEPLOY / "crontab.example"
 
-INSTALL_DIR = PurePosixPath("/opt/film-monitor")  # where the project is copied on a server
-VENV_MONITOR = str(INSTALL_DIR / ".venv/bin/monitor")
+PROGRAM = PurePosixPath("/opt/film-monitor")  # the venv the wheel is installed in
+VENV_MONITOR = str(PROGRAM / "bin/monitor")
+CONFIG = PurePosixPath("/etc/film-monitor/sources.yaml")  # written by monitor init
+DATA = PurePosixPath("/var/lib/film-monitor")  # storage and reports
 USER = "film-monitor"
+LOGROTATE = DEPLOY / "logrotate" / "film-monitor"
 
 SERVE = "film-monitor.service"
 RUN = "film-monitor-run.service"
@@ -166,16 +170,16 @@ def test_unit_parses_with_its_sections(name: str, sections: set[str]) -> None:
 def test_service_runs_as_its_user_with_absolute_paths(name: str) -> None:
     values = unit(name)
     assert one(values, "Service", "User") == USER
-    assert one(values, "Service", "WorkingDirectory") == str(INSTALL_DIR)
-    config = environment(values)["MONITOR_CONFIG"]
-    assert PurePosixPath(config).is_absolute()
+    assert one(values, "Service", "WorkingDirectory") == str(DATA)
+    assert PurePosixPath(environment(values)["MONITOR_CONFIG"]) == CONFIG
+    assert one(values, "Service", "UMask") == "0022"  # digests readable by a web server
     for key in ("ExecStart", "ExecReload", "ExecStop"):
         for line in values["Service"].get(key, []):
             assert PurePosixPath(command(line)[0]).is_absolute(), f"{key}={line}"
 
 
 @pytest.mark.parametrize("name", [SERVE, RUN])
-def test_service_is_hardened_but_can_write_storage_and_reports(name: str) -> None:
+def test_service_is_hardened_but_can_write_storage_and_reports(name: str, tmp_path: Path) -> None:
     values = unit(name)
     for key, expected in {
         "NoNewPrivileges": "yes",
@@ -185,20 +189,24 @@ def test_service_is_hardened_but_can_write_storage_and_reports(name: str) -> Non
     }.items():
         assert one(values, "Service", key) == expected, key
     writable = [PurePosixPath(p.lstrip("-")) for p in words(values, "Service", "ReadWritePaths")]
+    writable += [PurePosixPath("/var/lib") / d for d in words(values, "Service", "StateDirectory")]
     assert writable and all(p.is_absolute() for p in writable)
 
-    # The project's sources.yaml, as deployed to /opt/film-monitor: every folder the monitor
-    # writes to (database and its lock, reports) must be writable under ProtectSystem=strict.
-    config_path = PurePosixPath(environment(values)["MONITOR_CONFIG"])
-    assert config_path.parent == INSTALL_DIR, "the paths below assume sources.yaml is deployed"
-    config = load_config(REPO / "sources.yaml")
+    # The configuration `monitor init /etc/film-monitor --data /var/lib/film-monitor` writes:
+    # every folder the monitor writes to (database and its lock, reports) must be writable
+    # under ProtectSystem=strict.
+    text, _, _ = configuration(
+        sample_text(), f"{DATA}/storage/monitor.db", f"{DATA}/reports/", every=True
+    )
+    config_file = tmp_path / "sources.yaml"
+    config_file.write_text(text, encoding="utf-8")
+    config = load_config(config_file)
+    assert config.sqlite_path is not None
     folders = [config.reports_dir, lock_path(config.sqlite_path, config.reports_dir).parent]
-    if config.sqlite_path is not None:
-        folders.append(config.sqlite_path.parent)
+    folders.append(config.sqlite_path.parent)
     for folder in folders:
-        deployed = INSTALL_DIR / folder.relative_to(REPO) if folder.is_relative_to(REPO) else folder
-        assert any(PurePosixPath(deployed).is_relative_to(p) for p in writable), (
-            f"{deployed} is not in ReadWritePaths={' '.join(map(str, writable))}"
+        assert any(PurePosixPath(folder).is_relative_to(p) for p in writable), (
+            f"{folder} is not in ReadWritePaths/StateDirectory={' '.join(map(str, writable))}"
         )
 
 
@@ -362,3 +370,20 @@ def test_crontab_command_runs_the_monitor_with_its_output_logged() -> None:
     assert monitor_args(monitor[:redirect])[0] == "run"
     assert monitor[redirect] == ">>" and PurePosixPath(monitor[redirect + 1]).is_absolute()
     assert "2>&1" in monitor[redirect:]
+
+
+# -- the logrotate file --------------------------------------------------------------------
+
+
+def test_logrotate_rotates_the_log_the_crontab_writes() -> None:
+    """What the crontab appends to is what logrotate rotates, as the monitor's user, without
+    cutting a run's output in two (copytruncate)."""
+    _, (job,) = _template()
+    log = shlex.split(job.split(maxsplit=5)[5].split(">>", 1)[1])[0]
+    text = LOGROTATE.read_text(encoding="utf-8")
+    body = [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
+    assert body[0] == f"{log} {{" and body[-1] == "}"
+    directives = {line.split()[0]: line.split()[1:] for line in body[1:-1]}
+    assert directives["su"] == [USER, USER]
+    assert {"copytruncate", "missingok", "notifempty", "compress"} <= set(directives)
+    assert int(directives["rotate"][0]) >= 4

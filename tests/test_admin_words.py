@@ -1,0 +1,82 @@
+"""What an admin reads on the terminal and in the log: counts, ages, one line for a new
+database, and -v that does not drown the monitor's lines in the libraries'."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor import cli
+from monitor.app import summary
+from monitor.models import RunReport, SourceOutcome, SourceStatus
+from monitor.sources_cmd import _ago
+from monitor.store import Store
+from monitor.text import plural
+
+NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+
+
+def test_counts_read_as_english() -> None:
+    assert (plural(0, "source"), plural(1, "source"), plural(2, "source")) == (
+        "0 sources",
+        "1 source",
+        "2 sources",
+    )
+    report = RunReport(
+        run_id=1,
+        started_at=NOW,
+        finished_at=NOW + timedelta(seconds=2),
+        outcomes=(SourceOutcome("A", "https://a.example/", SourceStatus.OK, new_items=1),),
+    )
+    assert summary(report).startswith("1 source: 1 ok, 0 unchanged, 0 failed")
+    assert "; 1 new article, 0 tagged;" in summary(report)
+
+
+def test_a_moment_ago_is_just_now() -> None:
+    assert _ago(NOW - timedelta(seconds=20), NOW) == "just now"
+    assert _ago(NOW - timedelta(minutes=12), NOW) == "12m ago"
+    assert _ago(None, NOW) == "never"
+
+
+def test_a_new_database_says_so_in_one_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="monitor.store")
+    with Store(f"sqlite:///{tmp_path / 'monitor.db'}"):
+        pass
+    lines = [r.getMessage() for r in caplog.records if r.name == "monitor.store"]
+    assert len(lines) == 1 and lines[0].startswith("creating storage ")
+    caplog.clear()
+    with Store(f"sqlite:///{tmp_path / 'monitor.db'}"):
+        pass
+    assert not [r for r in caplog.records if r.name == "monitor.store"]  # up to date: silent
+
+
+@pytest.mark.parametrize(
+    ("verbosity", "monitor_level", "library_level"),
+    [(0, logging.INFO, logging.WARNING), (1, logging.DEBUG, logging.WARNING),
+     (2, logging.DEBUG, logging.NOTSET), (-1, logging.WARNING, logging.WARNING)],
+)  # fmt: skip
+def test_v_is_the_monitors_detail_and_vv_every_librarys(
+    verbosity: int, monitor_level: int, library_level: int
+) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level, {n: logging.getLogger(n).level for n in cli._CHATTY}
+    try:
+        cli._setup_logging(verbosity, env={})
+        assert root.level == monitor_level
+        for name in ("httpcore", "httpx", "apscheduler"):
+            assert logging.getLogger(name).level == library_level, name
+        line = root.handlers[0].format(logging.makeLogRecord({"msg": "x", "levelname": "INFO"}))
+        assert line.split(" ", 1)[0].endswith("Z")  # UTC, whatever the machine's zone
+        cli._setup_logging(0, env={"JOURNAL_STREAM": "8:1234"})
+        bare = root.handlers[0].format(logging.makeLogRecord({"msg": "x", "levelname": "INFO"}))
+        assert bare.startswith("INFO ")  # the journal stamps the time itself
+    finally:
+        root.handlers[:], level, chatty = saved
+        root.setLevel(level)
+        for name, value in chatty.items():
+            logging.getLogger(name).setLevel(value)
