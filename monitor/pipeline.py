@@ -165,6 +165,15 @@ class ProcessExtractor:
                 pool.shutdown(wait=True, cancel_futures=True)
         self._pool, self._worn = None, []
 
+    def abandon(self) -> None:
+        """Stop now: the workers are killed, not waited for (a page in lxml cannot be
+        interrupted, and a stopping service has seconds, not the page's two minutes). The pages
+        they held are not stored; the next cycle fetches them again."""
+        for pool in [*self._worn, self._pool]:
+            if pool is not None:
+                self._discard(pool, kill=True)
+        self._pool, self._worn = None, []
+
     def __enter__(self) -> ProcessExtractor:
         return self
 

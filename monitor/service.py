@@ -12,9 +12,10 @@ Three jobs, each with at most one instance and missed runs coalesced into one:
 - ``reload`` rereads ``sources.yaml`` when it changes (checked every few seconds) or on SIGHUP.
   A bad edit is reported with every problem and the running configuration stays.
 
-SIGTERM or SIGINT stop the service: no new job starts, a running cycle has ``stop_timeout``
-seconds to finish and is then cancelled (a second signal cancels at once). Cancelling is safe:
-every article is stored in its own transaction and a feed's state only after its articles.
+SIGTERM or SIGINT stop the service within ``stop_timeout`` seconds (container runtimes kill
+after 10 to 30): no new job starts, a running cycle is cancelled at once, and a second signal
+exits at once. Cancelling is safe: articles are stored in short transactions and a feed's state
+only after its articles, so the next start fetches what was cut and skips what was stored.
 One service per storage: it holds the same lock as ``monitor run`` for as long as it runs.
 """
 
@@ -56,7 +57,7 @@ log = logging.getLogger(__name__)
 SIGNAL_SLICE = 0.2  # seconds: how soon a signal is acted on while a cycle is waited for
 
 RELOAD_EVERY = 5.0  # seconds between checks of sources.yaml
-STOP_TIMEOUT = 60.0  # seconds a running cycle may take to finish after SIGTERM
+STOP_TIMEOUT = 5.0  # seconds from SIGTERM to exit, a cancelled cycle's unwinding included
 # How often the fetch job looks for due sources. A tick rather than a job rescheduled to the
 # next due time: a job cannot safely reschedule itself while APScheduler is running it.
 FETCH_TICK = 60.0
@@ -206,11 +207,12 @@ class Service:
             log.info(
                 "%s received: stopping%s; send it again to stop at once",
                 name,
-                f" once the running cycle ends (at most {self._stop_timeout:.0f} s)"
+                ": the running cycle is cancelled, what it stored is kept and the next start "
+                "resumes it"
                 if busy
                 else "",
             )
-            self.stop()
+            self.stop(cancel=True)
 
         def on_hup(_signum: int, _frame: FrameType | None) -> None:
             log.info("SIGHUP received: reloading %s", self.path)
@@ -231,11 +233,20 @@ class Service:
             signal.signal(signum, handler)
 
     def _finish_in_flight(self) -> None:
-        if self._wait_cycle(self._stop_timeout):
-            return
-        log.warning("the running cycle did not finish in %.0f s: cancelling it", self._stop_timeout)
-        self._cancel_cycle()
-        self._wait_cycle(30)
+        """Wait for the cancelled cycle to unwind, within the stop's time; then leave the pages
+        being extracted (the workers are stopped, not waited for). A cycle still not unwound
+        (a request in the resolver, a write) is left too: what it stored is kept."""
+        unwound = self._wait_cycle(self._stop_timeout)
+        if isinstance(self._extractor, ProcessExtractor):
+            self._extractor.abandon()
+        if not unwound:
+            log.warning(
+                "the cancelled cycle did not end within %.0f s: exiting now; the next start "
+                "resumes it",
+                self._stop_timeout,
+            )
+            logging.shutdown()
+            os._exit(0)
 
     def _wait_cycle(self, timeout: float) -> bool:
         """Wait for the running cycle in short slices: a signal the kernel hands to another

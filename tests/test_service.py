@@ -15,10 +15,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from monitor import cli
 from monitor.localserver import LocalServer, Reply
+from monitor.service import STOP_TIMEOUT
 from tests.simulation import simulated
 from tests.sites import write_config
 from tests.test_e2e import AZ_COOP, EN_COOP, EN_OTHER, RU_OTHER, serve_outlet
@@ -212,15 +211,23 @@ def _wait_for(predicate: object, timeout: float = 30.0) -> None:
     raise AssertionError("timed out")
 
 
-def test_sigterm_lets_the_running_cycle_finish(server: LocalServer, tmp_path: Path) -> None:
+def test_sigterm_stops_within_5_s_and_the_next_start_resumes(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """A page that stalls 30 s holds the cycle: SIGTERM cancels it and the service exits 0
+    within 5 s, keeping what was stored; the next start stores the rest, nothing twice."""
+    stalled = {"yes": True}
+
+    def page(_request: object) -> Reply:
+        if stalled["yes"]:
+            time.sleep(30)
+        return Reply(200, b"<html><body><p>A page at last.</p></body></html>", "text/html")
+
     url = serve_outlet(server, "w", [EN_COOP, EN_OTHER], "en")
-
-    def slow(_request: object) -> Reply:
-        time.sleep(1.5)
-        return Reply(200, b"<html><body><p>Slow page.</p></body></html>", "text/html")
-
-    server.route(f"/w/articles/{EN_OTHER.slug}.html", slow)
+    server.route(f"/w/articles/{EN_OTHER.slug}.html", page)
     config = write_config(tmp_path, [{"name": "Wire", "url": url}])
+    text = config.read_text(encoding="utf-8").replace("timeout: 3s", "timeout: 60s")
+    config.write_text(text, encoding="utf-8")
     process = _serve(config)
     try:
         _wait_for(lambda: server.hits(f"/w/articles/{EN_OTHER.slug}.html") > 0)
@@ -232,17 +239,36 @@ def test_sigterm_lets_the_running_cycle_finish(server: LocalServer, tmp_path: Pa
             check=False,
         )
         assert run.returncode == 75
+        started = time.monotonic()
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=60)
+        process.wait(timeout=STOP_TIMEOUT + 5)  # reaped first: see test_a_second_interrupt...
+        stopped_in = time.monotonic() - started
+        output, _ = process.communicate(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0, output
-    assert "SIGTERM received" in output and "stopped" in output
-    with sqlite3.connect(tmp_path / "storage" / "monitor.db") as db:
+    assert stopped_in < STOP_TIMEOUT, output
+    assert "SIGTERM received: stopping: the running cycle is cancelled" in output
+    database = tmp_path / "storage" / "monitor.db"
+    with sqlite3.connect(database) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        assert [r[0] for r in db.execute("SELECT status FROM runs")] == ["ok"]
+        assert db.execute("SELECT count(*) FROM articles").fetchone() == (1,)
+    # The next start (a run here) resumes: the cut article is stored, the other not twice.
+    stalled["yes"] = False
+    again = subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(config), "run", "--all"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert again.returncode == 0, again.stderr
+    with sqlite3.connect(database) as db:
         assert db.execute("SELECT count(*) FROM articles").fetchone() == (2,)
+        assert db.execute("SELECT count(DISTINCT url) FROM articles").fetchone() == (2,)
+        statuses = [r[0] for r in db.execute("SELECT status FROM runs ORDER BY id")]
+    assert statuses[0] == "interrupted" and statuses[-1] == "ok"
 
 
 def _stalled_outlet(server: LocalServer) -> str:
@@ -252,12 +278,10 @@ def _stalled_outlet(server: LocalServer) -> str:
     return url
 
 
-@pytest.mark.parametrize("command", ["run", "serve"])
-def test_a_second_interrupt_stops_at_once(
-    server: LocalServer, tmp_path: Path, command: str
-) -> None:
+def test_a_second_interrupt_stops_a_run_at_once(server: LocalServer, tmp_path: Path) -> None:
     """The first Ctrl-C says what it waits for; the second does not wait. What was stored is
-    kept and the database is sound."""
+    kept and the database is sound. (`monitor serve` cancels its cycle at the first signal:
+    test_sigterm_stops_within_5_s_and_the_next_start_resumes.)"""
     url = _stalled_outlet(server)
     config = write_config(tmp_path, [{"name": "Wire", "url": url}]).as_posix()
     config_path = Path(config)
@@ -266,7 +290,7 @@ def test_a_second_interrupt_stops_at_once(
         encoding="utf-8",
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "--config", config, command],
+        [sys.executable, "-m", "monitor", "--config", config, "run"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -276,8 +300,6 @@ def test_a_second_interrupt_stops_at_once(
         _wait_for(lambda: server.hits(f"/w/articles/{EN_OTHER.slug}.html") > 0)
         process.send_signal(signal.SIGINT)
         time.sleep(1.0)
-        if command == "serve":
-            assert process.poll() is None  # the running cycle waits for the stalled page
         started = time.monotonic()
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
@@ -290,12 +312,8 @@ def test_a_second_interrupt_stops_at_once(
         if process.poll() is None:
             process.kill()
     assert process.returncode == 130, output
-    if command == "run":
-        # A cancelled request ends at once; what cannot be cancelled is waited for, and said.
-        assert "stopping: waiting for the requests under way" in output
-    else:
-        assert "stopping once the running cycle ends" in output
-        assert "received again: stopping at once" in output
+    # A cancelled request ends at once; what cannot be cancelled is waited for, and said.
+    assert "stopping: waiting for the requests under way" in output
     with sqlite3.connect(tmp_path / "storage" / "monitor.db") as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
