@@ -9,11 +9,10 @@ all sources could not be checked, and the failures summarised by cause with the 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
+from monitor.codes import Cause, lookup
 from monitor.labels import Labels
 from monitor.models import SourceHealth, SourceStatus
 
@@ -22,55 +21,10 @@ from monitor.models import SourceHealth, SourceStatus
 BANNER_SHARE = 0.25
 
 
-class Cause(StrEnum):
-    """Why sources failed, grouped by what the reader (or the admin) can do about it."""
-
-    DNS = "dns"  # host names do not resolve: this machine is offline, or its DNS is
-    REFUSED = "refused"  # connection refused: the site is down, or a firewall rejects us
-    TIMEOUT = "timeout"  # no answer in time: slow network, or a firewall that drops
-    TLS = "tls"  # certificate or handshake
-    NETWORK = "network"  # the connection broke otherwise
-    BLOCKED = "blocked"  # HTTP 401/403/451: the site refuses the monitor
-    MOVED = "moved"  # HTTP 404/410: the feed's address changed
-    SERVER = "server"  # HTTP 429/5xx: the site's server is overloaded or failing
-    HTTP = "http"  # another HTTP status
-    NOT_A_FEED = "not_a_feed"  # the address answers, but not with a feed or a sitemap
-    POLICY = "policy"  # robots.txt or a private address: the monitor chose not to fetch
-    OTHER = "other"
-
-
-_HTTP_STATUS = re.compile(r"^fetch\.http_(\d{3})$")
-_BY_CODE = {
-    "fetch.dns": Cause.DNS,
-    "fetch.refused": Cause.REFUSED,
-    "fetch.timeout": Cause.TIMEOUT,
-    "fetch.tls": Cause.TLS,
-    "fetch.connect": Cause.NETWORK,
-    "fetch.network": Cause.NETWORK,
-    "fetch.robots_disallowed": Cause.POLICY,
-    "fetch.private_address": Cause.POLICY,
-}
-
-
 def cause_of(code: str | None) -> Cause:
     """The cause of a stable error code (``fetch.dns``, ``fetch.http_404``, ``parse.empty``)."""
-    if not code:
-        return Cause.OTHER
-    status = _HTTP_STATUS.match(code)
-    if status:
-        value = int(status.group(1))
-        if value in (401, 403, 451):
-            return Cause.BLOCKED
-        if value in (404, 410):
-            return Cause.MOVED
-        if value == 429 or value >= 500:
-            return Cause.SERVER
-        return Cause.HTTP
-    if code in _BY_CODE:
-        return _BY_CODE[code]
-    if code.startswith("parse."):
-        return Cause.NOT_A_FEED
-    return Cause.OTHER
+    entry = lookup(code)
+    return entry.cause if entry is not None else Cause.OTHER
 
 
 @dataclass(frozen=True)

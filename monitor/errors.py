@@ -61,7 +61,15 @@ class SourceError(MonitorError):
 
 
 class FetchError(SourceError):
-    """HTTP-level failure: time-out, refused connection, bad status, body too large, ..."""
+    """HTTP-level failure: time-out, refused connection, bad status, body too large, ...
+    ``status`` is the HTTP status of a ``fetch.http_<status>`` failure (see monitor.codes)."""
+
+    def __init__(self, code: str, message: str, status: int | None = None) -> None:
+        super().__init__(code, message)
+        self.status = status
+
+    def __reduce__(self) -> tuple[type[SourceError], tuple[str, str, int | None]]:  # type: ignore[override]
+        return (type(self), (self.code, self.message, self.status))
 
 
 class ParseError(SourceError):

@@ -40,6 +40,7 @@ from typing import NoReturn
 import httpx
 
 from monitor import __version__
+from monitor.codes import http_code
 from monitor.errors import FetchError
 from monitor.models import Fetched, Validators
 
@@ -196,7 +197,9 @@ class Fetcher:
                 if attempt >= self.policy.retries:
                     if attempt:
                         raise FetchError(
-                            error.code, f"{error.message} (gave up after {attempt + 1} attempts)"
+                            error.code,
+                            f"{error.message} (gave up after {attempt + 1} attempts)",
+                            status=error.status,
                         ) from None
                     raise error from None
                 wait = temporary.retry_after
@@ -207,6 +210,7 @@ class Fetcher:
                         error.code,
                         f"{error.message}; server asks to retry after {wait:.0f} s, more than "
                         f"the {self.policy.max_retry_after:.0f} s we wait",
+                        status=error.status,
                     ) from None
                 attempt += 1
                 log.debug("%s: %s; retry %d in %.1f s", url, error.code, attempt, wait)
@@ -311,7 +315,9 @@ class Fetcher:
             return status, headers, b""
         if not 200 <= status < 300:
             error = FetchError(
-                f"fetch.http_{status}", f"{url}: server answered {status} {response.reason_phrase}"
+                http_code(status),
+                f"{url}: server answered {status} {response.reason_phrase}",
+                status=status,
             )
             if status in _RETRY_STATUSES:
                 raise _Temporary(error, _retry_after(headers.get("retry-after")))

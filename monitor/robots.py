@@ -90,8 +90,7 @@ class Robots:
                 f"{origin}/robots.txt", accept=ROBOTS_ACCEPT, private_ok=private_ok
             )
         except FetchError as exc:
-            status = exc.code.removeprefix("fetch.http_")
-            if status.isdigit() and 400 <= int(status) < 500:
+            if exc.status is not None and 400 <= exc.status < 500:
                 return _Rules(None, False, now + self._keep)
             log.info(
                 "%s/robots.txt unreadable (%s): its pages are not fetched for now", origin, exc

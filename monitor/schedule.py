@@ -29,27 +29,14 @@ import random
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
-from enum import StrEnum
 
 from apscheduler.triggers.cron import CronTrigger
+
+from monitor.codes import FailureClass, lookup
 
 HISTORY_DAYS = 7  # publishing rate measured over this many days
 MIN_HISTORY = timedelta(days=2)  # adapt only once a source has been watched this long
 
-
-class FailureClass(StrEnum):
-    TEMPORARY = "temporary"
-    SOFT = "soft"
-    HARD = "hard"
-
-
-_HARD_STATUSES = frozenset({401, 403, 404, 410, 451})
-_TEMPORARY_CODES = frozenset(
-    {"fetch.timeout", "fetch.dns", "fetch.refused", "fetch.connect", "fetch.network",
-     "internal.error"}
-)  # fmt: skip
-_HARD_CODES = frozenset({"fetch.bad_url", "fetch.bad_scheme", "fetch.bad_redirect"})
-_STATUS_CODE = re.compile(r"^fetch\.http_(\d{3})$")
 
 # (factor per failure, first exponent offset, cap)
 _BACKOFF: dict[FailureClass, tuple[float, int, timedelta]] = {
@@ -60,20 +47,12 @@ _BACKOFF: dict[FailureClass, tuple[float, int, timedelta]] = {
 
 
 def failure_class(code: str | None) -> FailureClass:
-    """The back-off class of a stable error code (see the module docstring)."""
+    """The back-off class of a stable error code (the catalogue in ``monitor.codes``): no code
+    is the network's fault, an unknown one an answer that was not usable."""
     if not code:
         return FailureClass.TEMPORARY
-    status = _STATUS_CODE.match(code)
-    if status:
-        value = int(status.group(1))
-        if value == 429 or value >= 500:
-            return FailureClass.TEMPORARY
-        return FailureClass.HARD if value in _HARD_STATUSES else FailureClass.SOFT
-    if code in _TEMPORARY_CODES:
-        return FailureClass.TEMPORARY
-    if code in _HARD_CODES:
-        return FailureClass.HARD
-    return FailureClass.SOFT
+    entry = lookup(code)
+    return entry.backoff if entry is not None else FailureClass.SOFT
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.coverage import Cause, banner, cause_of, coverage_of, subject
+from monitor.codes import Cause
+from monitor.coverage import banner, cause_of, coverage_of, subject
 from monitor.digest import build_digest, to_json, to_markdown
 from monitor.labels import LABELS, labels_for
 from monitor.models import SourceHealth, SourceStatus

@@ -24,11 +24,11 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
+from monitor.codes import FailureClass
 from monitor.config import Config, load_config, parse_duration
 from monitor.errors import ConfigError
 from monitor.models import Tagging
 from monitor.schedule import (
-    FailureClass,
     History,
     SchedulePolicy,
     adaptive_interval,

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from monitor.codes import FailureClass
 from monitor.schedule import (
-    FailureClass,
     History,
     SchedulePolicy,
     adaptive_interval,
