@@ -34,7 +34,7 @@ from monitor.errors import SourceError
 from monitor.fetch import PAGE_ACCEPT, Fetcher
 from monitor.models import Fetched
 from monitor.parse import parse_feed
-from monitor.urls import canonical_url, is_http_url
+from monitor.urls import canonical_http, canonical_or_same
 
 __all__ = ["COMMON_FEED_PATHS", "FoundFeed", "discover_feeds", "feed_links"]
 
@@ -113,7 +113,7 @@ def feed_links(html: bytes | str, base_url: str) -> list[str]:
         return []
     base = base_url
     for href in root.xpath("//base/@href")[:1]:
-        resolved = _absolute(str(href), base_url)
+        resolved = canonical_http(str(href), base_url)
         if resolved is not None:
             base = resolved
     page_host = urlsplit(base_url).hostname or ""
@@ -124,13 +124,13 @@ def feed_links(html: bytes | str, base_url: str) -> list[str]:
         if "alternate" not in rel and "feed" not in rel:
             continue
         kind = (link.get("type") or "").split(";")[0].strip().lower()
-        url = _absolute(link.get("href"), base)
+        url = canonical_http(link.get("href"), base)
         if url is None:
             continue
         if kind in _FEED_TYPES or (kind in _XML_TYPES and _looks_like_feed_url(url)):
             found.append((url, 0, _is_comments(url, link.get("title"))))
     for anchor in root.iter("a"):
-        url = _absolute(anchor.get("href"), base)
+        url = canonical_http(anchor.get("href"), base)
         if url is None or _EMBEDDED_URL.search(url.split("://", 1)[1]):
             continue
         # An RSS icon often has no text, only a title or the image's alt.
@@ -140,7 +140,7 @@ def feed_links(html: bytes | str, base_url: str) -> list[str]:
         if _looks_like_feed_url(url) or _FEEDISH_TEXT.search(text):
             found.append((url, 1, _is_comments(url, None)))
 
-    self_url = _canonical(base_url)
+    self_url = canonical_or_same(base_url)
     ranked = sorted(
         found,
         key=lambda f: (f[2], f[1], not _same_site(urlsplit(f[0]).hostname or "", page_host)),
@@ -176,8 +176,8 @@ async def discover_feeds(url: str, fetcher: Fetcher, *, limit: int = 5) -> list[
     declared = declared[:_MAX_DECLARED]
     parts = urlsplit(page.final_url)
     origin = f"{parts.scheme}://{parts.netloc}"
-    guessed = [_canonical(origin + path) for path in COMMON_FEED_PATHS]
-    tried = set(declared) | {_canonical(page.final_url)}
+    guessed = [canonical_or_same(origin + path) for path in COMMON_FEED_PATHS]
+    tried = set(declared) | {canonical_or_same(page.final_url)}
 
     found: list[FoundFeed] = []
     seen: set[str] = set()  # final URLs: /feed and /feed/ are one feed
@@ -200,7 +200,7 @@ def _trafilatura_links(html: bytes, base_url: str) -> list[str]:
     except Exception:  # a second opinion: its failure must not cost the first
         log.debug("trafilatura's feed finder failed on %s", base_url, exc_info=True)
         return []
-    return [_canonical(u) for u in found if u.startswith(("http://", "https://"))]
+    return [canonical_or_same(u) for u in found if u.startswith(("http://", "https://"))]
 
 
 async def _check_all(
@@ -231,7 +231,9 @@ async def _check(
     if not parsed.items:
         log.debug("%s: feed has no items", url)
         return None
-    return _canonical(fetched.final_url), _found(url, fetched, parsed.title, len(parsed.items))
+    return canonical_or_same(fetched.final_url), _found(
+        url, fetched, parsed.title, len(parsed.items)
+    )
 
 
 def _found(url: str, fetched: Fetched, title: str, items: int) -> FoundFeed:
@@ -240,7 +242,7 @@ def _found(url: str, fetched: Fetched, title: str, items: int) -> FoundFeed:
     final = fetched.final_url
     same = _same_site(urlsplit(final).hostname or "", urlsplit(url).hostname or "")
     return FoundFeed(
-        url=_canonical(final if same else url),
+        url=canonical_or_same(final if same else url),
         title=title,
         items=items,
         language=_declared_language(fetched.body, fetched.headers),
@@ -279,24 +281,6 @@ def _parse_html(html: bytes | str) -> Any:
         return lxml.html.document_fromstring(data, parser=lxml.html.HTMLParser(encoding=encoding))
     except (etree.ParserError, ValueError):
         return None
-
-
-def _absolute(href: str | None, base: str) -> str | None:
-    """``href`` resolved against ``base`` and made canonical; None unless it is http(s)."""
-    if not href or not href.strip():
-        return None
-    try:
-        url = canonical_url(href.strip(), base)
-    except ValueError:
-        return None
-    return url if is_http_url(url) else None
-
-
-def _canonical(url: str) -> str:
-    try:
-        return canonical_url(url)
-    except ValueError:
-        return url
 
 
 def _looks_like_feed_url(url: str) -> bool:

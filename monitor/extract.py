@@ -7,7 +7,6 @@ cycle's CPU cost and trafilatura is not safe to run in several threads at once.
 from __future__ import annotations
 
 import os
-import re
 import threading
 import time as clock
 from configparser import ConfigParser
@@ -16,12 +15,12 @@ from datetime import UTC, datetime, time
 import trafilatura
 from trafilatura.settings import Document, use_config
 
+from monitor.content import declared_charset
 from monitor.errors import ExtractError
 from monitor.models import PageText
 from monitor.text import squash
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml", "text/plain")
-_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 # Shorter than this is a cookie notice or a teaser, not an article.
 MIN_TEXT_CHARS = 80
 
@@ -45,13 +44,13 @@ _DATE_PARAMS = {
 }
 
 
-def decode_html(body: bytes, content_type: str | None) -> str | bytes:
+def _as_declared(body: bytes, content_type: str | None) -> str | bytes:
     """Text decoded with the charset from Content-Type; otherwise the bytes, left to trafilatura
-    (it reads ``<meta charset>`` and guesses)."""
-    match = _CHARSET.search(content_type or "")
-    if match:
+    (it reads ``<meta charset>`` and, without one, guesses better than a fixed UTF-8)."""
+    charset = declared_charset(content_type)
+    if charset:
         try:
-            return body.decode(match.group(1), errors="replace")
+            return body.decode(charset, errors="replace")
         except LookupError:
             pass
     return body
@@ -68,7 +67,7 @@ def extract_page(body: bytes, url: str, content_type: str | None = None) -> Page
         raise ExtractError("extract.not_html", f"page is {kind}, not HTML")
     try:
         document = trafilatura.bare_extraction(
-            decode_html(body, content_type),
+            _as_declared(body, content_type),
             url=url,
             with_metadata=True,
             include_comments=False,

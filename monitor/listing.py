@@ -19,13 +19,12 @@ text, from the article page.
 
 from __future__ import annotations
 
-import codecs
 import re
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from email.utils import parsedate_to_datetime
 from typing import NoReturn, TypeVar
 from urllib.parse import urldefrag, urljoin
@@ -35,24 +34,18 @@ from cssselect import SelectorError
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
+from monitor.content import decode_html, looks_like_html
+from monitor.dates import plausible
 from monitor.errors import ParseError
 from monitor.models import FeedItem, ParsedFeed
 from monitor.text import html_to_text
-from monitor.urls import canonical_url, is_http_url
+from monitor.urls import canonical_http, is_http_url
 
 # sitemaps.org caps a sitemap at 50 MB uncompressed; more is a bomb, not a sitemap.
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
-_EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
-_FUTURE_SLACK = timedelta(days=1)
 _BARE_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ROBOTS_SITEMAP = re.compile(r"^\s*sitemap\s*:\s*(\S+)", re.IGNORECASE)
-_CHARSET = re.compile(rb"charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
-_META_CHARSET = re.compile(rb"<meta\b[^>]*?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
-# The HTML spec looks for <meta charset> in the first 1024 bytes; real pages put comments and
-# inline scripts first, so look further, but not through the whole page.
-_META_SCAN_BYTES = 8192
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))  # fmt: skip
 _T = TypeVar("_T")
 _ENTITY_DECL = re.compile(rb"<!ENTITY\s+(?:%\s+)?([^\s>\"']+)")
 _FEED_ROOTS = {"rss": "an RSS feed", "rdf": "an RSS 1.0 (RDF) feed", "feed": "an Atom feed"}
@@ -176,7 +169,8 @@ def parse_listing(
     regex = _compile_pattern(pattern) if pattern is not None else None
     if not body.strip():
         raise ParseError("parse.empty", "the server sent an empty body")
-    text = _decode_html(body, headers or {})
+    content_type = next((v for k, v in (headers or {}).items() if k.lower() == "content-type"), "")
+    text = decode_html(body, content_type)
     # Parsed from UTF-8 bytes with the encoding forced: lxml refuses str input that carries an
     # XML declaration, and must not re-read a <meta charset> we already applied.
     parser = lxml.html.HTMLParser(encoding="utf-8", no_network=True)
@@ -185,11 +179,11 @@ def parse_listing(
     except etree.ParserError as exc:
         raise ParseError("parse.empty", f"no HTML document in the body: {exc}") from None
     base = _base_url(doc, url)
-    page = _canonical_http(url, None)
+    page = canonical_http(url, None)
     anchors = select(doc) if select is not None else doc.iter("a")
     titles: dict[str, str] = {}
     for anchor in _links(anchors):
-        link = _canonical_http(anchor.get("href", ""), base)
+        link = canonical_http(anchor.get("href", ""), base)
         # A link back to the page itself (#top, #comments, the logo) is never an article.
         if link is None or link == page or (regex is not None and not regex.search(link)):
             continue
@@ -242,7 +236,7 @@ def _sitemap_root(body: bytes) -> etree._Element:
     try:
         root = etree.fromstring(body, _xml_parser())
     except etree.XMLSyntaxError as exc:
-        if _looks_like_html(body):
+        if looks_like_html(body):
             raise ParseError("parse.not_a_sitemap", "found an HTML page, not a sitemap") from None
         raise ParseError(
             "parse.not_a_sitemap", f"found malformed or truncated XML, not a sitemap: {exc}"
@@ -275,11 +269,6 @@ def _xml_parser() -> etree.XMLParser:
     return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
 
 
-def _looks_like_html(body: bytes) -> bool:
-    head = body[:1024].lower()
-    return b"<html" in head or b"<!doctype html" in head
-
-
 def _children(element: etree._Element, name: str) -> Iterator[etree._Element]:
     for child in element:
         if isinstance(child.tag, str) and etree.QName(child).localname == name:
@@ -309,7 +298,7 @@ def _plain_text(element: etree._Element) -> str:
 
 def _url_entry(entry: etree._Element, now: datetime) -> tuple[FeedItem | None, str]:
     language = _text(entry, "news", "publication", "language").lower()
-    link = _canonical_http(_text(entry, "loc"), None)  # absolute only: no base
+    link = canonical_http(_text(entry, "loc"), None)  # absolute only: no base
     if link is None:
         return None, language
     # lastmod is when the page last changed, not when it appeared; for news it is close enough
@@ -374,9 +363,7 @@ def _w3c_date(raw: str, now: datetime) -> datetime | None:
         value = value.astimezone(UTC)
     except (ValueError, OverflowError):
         return None
-    if value < _EARLIEST or value > now + _FUTURE_SLACK:
-        return None
-    return value
+    return plausible(value, now)
 
 
 def _iso_or_rfc822(text: str) -> datetime:
@@ -408,34 +395,9 @@ def _compile_pattern(pattern: str) -> re.Pattern[str]:
         raise ValueError(f"invalid URL pattern '{pattern}': {exc}") from None
 
 
-def _decode_html(body: bytes, headers: Mapping[str, str]) -> str:
-    """Decode as browsers do, in order: byte-order mark, Content-Type, ``<meta>``, UTF-8."""
-    for bom, encoding in _BOMS:
-        if body.startswith(bom):
-            return body[len(bom) :].decode(encoding, errors="replace")
-    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
-    declared = _CHARSET.search(content_type.encode("latin-1", errors="replace"))
-    meta = _META_CHARSET.search(body[:_META_SCAN_BYTES])
-    for match, from_meta in ((declared, False), (meta, True)):
-        if match is None:
-            continue
-        label = match.group(1).decode("ascii", errors="replace").lower()
-        # A <meta> that was readable as ASCII cannot be UTF-16 (the HTML spec reads it as UTF-8);
-        # latin-1 and ASCII labels mean windows-1252 to every browser, and servers rely on that.
-        if from_meta and label.startswith("utf-16"):
-            label = "utf-8"
-        elif label in ("iso-8859-1", "latin1", "latin-1", "us-ascii", "ascii"):
-            label = "windows-1252"
-        try:
-            return body.decode(label, errors="replace")
-        except LookupError:
-            continue
-    return body.decode("utf-8", errors="replace")
-
-
 def _base_url(doc: lxml.html.HtmlElement, url: str) -> str:
     for href in doc.xpath("//base/@href"):
-        resolved = _canonical_http(str(href), url)
+        resolved = canonical_http(str(href), url)
         if resolved is not None:
             return resolved
     return url
@@ -450,14 +412,6 @@ def _links(elements: Iterable[lxml.html.HtmlElement]) -> Iterator[lxml.html.Html
         anchor = next((a for a in element.iter("a") if a.get("href") is not None), None)
         if anchor is not None:
             yield anchor
-
-
-def _canonical_http(href: str, base: str | None) -> str | None:
-    try:
-        link = canonical_url(href, base)
-    except ValueError:
-        return None
-    return link if is_http_url(link) else None
 
 
 def _link_title(anchor: lxml.html.HtmlElement) -> str:

@@ -13,22 +13,22 @@ import io
 import logging
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import dateparser
 import feedparser
 
+from monitor.content import declared_charset
+from monitor.dates import plausible
 from monitor.errors import ParseError
 from monitor.models import FeedItem, ParsedFeed
 from monitor.text import html_to_text, short_title, squash
-from monitor.urls import canonical_url, is_http_url
+from monitor.urls import canonical_http, is_http_url
 
 log = logging.getLogger(__name__)
 
 # Dates outside this window are parse accidents (an epoch read as 1749, a typo'd year).
-_EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
-_FUTURE_SLACK = timedelta(days=2)
 # feedparser reads zone names it does not know (AZT, TRT, ...) as UTC without telling us.
 _KNOWN_ZONES = frozenset(
     [
@@ -97,7 +97,7 @@ def _repair_utf8(body: bytes, content_type: str) -> tuple[bytes, str | None]:
     """A feed declared UTF-8 with a few invalid bytes: those bytes become U+FFFD. Left to
     itself feedparser would read the whole feed as windows-1252 and garble every word."""
     declared = _XML_ENCODING.match(body[:200])
-    charset = content_type.lower().partition("charset=")[2].strip(" \"'")
+    charset = declared_charset(content_type) or ""
     names = {charset, (declared.group(1).decode("ascii").lower() if declared else "")}
     if not names & {"utf-8", "utf8"}:
         return body, None
@@ -127,7 +127,7 @@ def _item(
     link = _link(entry, base)
     guid = squash(entry.get("id", "")) or None
     if not link and guid and is_http_url(guid):
-        link = _canonical_or_none(guid, base)
+        link = canonical_http(guid, base)
     if not title and not summary and not content:
         return None  # nothing a reader could use
     if not link and not guid:
@@ -156,14 +156,6 @@ def _item(
     )
 
 
-def _canonical_or_none(href: str, base: str) -> str | None:
-    try:
-        url = canonical_url(href, base)
-    except ValueError:
-        return None
-    return url if is_http_url(url) else None
-
-
 def _link(entry: Any, base: str) -> str | None:
     """The item's http(s) link, canonical. Other schemes (javascript:, ftp:, file:) are dropped."""
     candidates = [entry.get("link")]
@@ -174,7 +166,7 @@ def _link(entry: Any, base: str) -> str | None:
     ]
     for href in candidates:
         if href:
-            url = _canonical_or_none(href, base)
+            url = canonical_http(href, base)
             if url:
                 return url
     return None
@@ -184,14 +176,14 @@ def _date(
     raw: str | None, parsed: Any, language: str | None, tz: tzinfo, now: datetime
 ) -> datetime | None:
     if raw and raw.strip().isdigit():
-        return _plausible(datetime.fromtimestamp(int(raw.strip()), UTC), now)
+        return plausible(datetime.fromtimestamp(int(raw.strip()), UTC), now)
     zone = _TRAILING_ZONE.search(raw or "")
     trusted = parsed is not None and not (zone and zone.group(1) not in _KNOWN_ZONES)
     if trusted:
-        return _plausible(datetime.fromtimestamp(calendar.timegm(parsed), UTC), now)
+        return plausible(datetime.fromtimestamp(calendar.timegm(parsed), UTC), now)
     if not raw:
         return None
-    return _plausible(fallback_date(raw, language, tz), now)
+    return plausible(fallback_date(raw, language, tz), now)
 
 
 def fallback_date(raw: str, language: str | None, tz: tzinfo) -> datetime | None:
@@ -212,9 +204,3 @@ def fallback_date(raw: str, language: str | None, tz: tzinfo) -> datetime | None
     if result is None and languages:
         result = dateparser.parse(raw, settings=settings)
     return result.astimezone(UTC) if result else None
-
-
-def _plausible(value: datetime | None, now: datetime) -> datetime | None:
-    if value is None or value < _EARLIEST or value > now + _FUTURE_SLACK:
-        return None
-    return value

@@ -24,6 +24,7 @@ from functools import partial
 from typing import Protocol
 from urllib.parse import urljoin
 
+from monitor.content import looks_like_html
 from monitor.errors import ExtractError, FetchError, ParseError, SourceError, StorageError
 from monitor.extract import extract_page, watch_parent
 from monitor.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher
@@ -614,17 +615,10 @@ def _sitemap_feed(fetched: Fetched, now: datetime) -> ParsedFeed:
     try:
         sitemap = parse_sitemap(fetched.body, fetched.final_url, now=now)
     except ParseError:
-        if _looks_like_html(fetched):
+        if looks_like_html(fetched.body, fetched.headers.get("content-type")):
             return ParsedFeed("", (), "site")
         raise
     return ParsedFeed("", sitemap.items, "sitemap", children=sitemap.sitemaps)
-
-
-def _looks_like_html(fetched: Fetched) -> bool:
-    content_type = fetched.headers.get("content-type", "")
-    return "html" in content_type or fetched.body.lstrip()[:15].lower().startswith(
-        (b"<!doctype html", b"<html")
-    )
 
 
 def _news_first(urls: Sequence[str]) -> list[str]:

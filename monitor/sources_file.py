@@ -28,7 +28,7 @@ from ruamel.yaml.scalarstring import SingleQuotedScalarString
 
 from monitor.config import load_config
 from monitor.errors import ConfigError, Problem
-from monitor.urls import canonical_url
+from monitor.urls import canonical_or_same
 from monitor.yamlfile import field_name, line_of, read_yaml
 
 __all__ = ["append_source", "entry_yaml", "suggest_name"]
@@ -150,7 +150,7 @@ def _refuse_duplicates(
     file: str, document: Any, sources: list[Any], entry: Mapping[str, object]
 ) -> None:
     name = str(entry["name"]).casefold()
-    url = _canonical(str(entry["url"]))
+    url = canonical_or_same(str(entry["url"]))
     problems = []
     for i, existing in enumerate(sources):
         if not isinstance(existing, dict):
@@ -167,7 +167,7 @@ def _refuse_duplicates(
             )
         other_url = existing.get("url")
         # Canonical form: http://Example.com:80/feed and http://example.com/feed are one feed.
-        if isinstance(other_url, str) and _canonical(other_url) == url:
+        if isinstance(other_url, str) and canonical_or_same(other_url) == url:
             problems.append(
                 Problem(
                     file,
@@ -178,16 +178,6 @@ def _refuse_duplicates(
             )
     if problems:
         raise ConfigError(problems)
-
-
-def _canonical(url: str) -> str:
-    try:
-        return canonical_url(url)
-    except ValueError:
-        return url.strip()
-
-
-# --- splicing -------------------------------------------------------------------------------
 
 
 def _splice(text: str, entry: Mapping[str, object]) -> tuple[str, int, int]:

@@ -32,6 +32,27 @@ def _is_tracking(name: str) -> bool:
     return lowered in _TRACKING_NAMES or lowered.startswith(_TRACKING_PREFIXES)
 
 
+def canonical_http(href: str | None, base: str | None = None) -> str | None:
+    """``href`` resolved against ``base`` and made canonical when it is an http(s) link; None
+    for anything else (empty, unparsable, javascript:, mailto:, ftp:)."""
+    if not href or not href.strip():
+        return None
+    try:
+        url = canonical_url(href, base)
+    except ValueError:
+        return None
+    return url if is_http_url(url) else None
+
+
+def canonical_or_same(url: str) -> str:
+    """The canonical form of ``url``, or the URL as written (trimmed) when it cannot be parsed:
+    for comparing addresses, where an odd one must still compare equal to itself."""
+    try:
+        return canonical_url(url)
+    except ValueError:
+        return url.strip()
+
+
 def canonical_url(url: str, base: str | None = None) -> str:
     """Absolute URL with lower-case scheme and host, no default port, no fragment and no
     tracking parameters; the path and the remaining query are kept as they were.
