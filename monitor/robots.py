@@ -1,5 +1,9 @@
 """robots.txt for article pages (RFC 9309), read once per site and kept for a day.
 
+Parsed by Protego (the parser Scrapy moved to), which implements RFC 9309 where the standard
+library's RobotFileParser does not: ``*`` and ``$`` in paths, the longest matching rule winning
+(``Disallow: /`` with ``Allow: /news/`` lets the news through), ``Allow`` winning a tie.
+
 Feeds, sitemaps and listing pages are addresses the press office chose to follow, so they are
 fetched as configured; article pages are crawled, so a site's robots.txt decides. Following
 RFC 9309: a robots.txt that does not exist (4xx) allows everything; one that cannot be read
@@ -14,9 +18,8 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.robotparser import RobotFileParser
-
 import httpx
+from protego import Protego
 
 from monitor.errors import FetchError
 from monitor.fetch import Fetcher
@@ -29,7 +32,7 @@ MAX_ROBOTS_BYTES = 512 * 1024  # RFC 9309 asks crawlers to read at least 500 KiB
 
 @dataclass(frozen=True)
 class _Rules:
-    parser: RobotFileParser | None  # None: everything allowed
+    parser: Protego | None  # None: everything allowed
     disallow_all: bool
     expires: float
 
@@ -66,7 +69,7 @@ class Robots:
             rules = await self._load(origin, private_ok)
         if rules.disallow_all:
             return False
-        return rules.parser is None or rules.parser.can_fetch(self._agent, url)
+        return rules.parser is None or bool(rules.parser.can_fetch(url, self._agent))
 
     async def _load(self, origin: str, private_ok: bool) -> _Rules:
         # Pages of one site are fetched side by side: one robots.txt request serves them all.
@@ -97,6 +100,4 @@ class Robots:
             )
             return _Rules(None, True, now + self._retry)
         text = fetched.body[:MAX_ROBOTS_BYTES].decode("utf-8", "replace")
-        parser = RobotFileParser()
-        parser.parse(text.splitlines())
-        return _Rules(parser, False, now + self._keep)
+        return _Rules(Protego.parse(text), False, now + self._keep)
