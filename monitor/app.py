@@ -19,6 +19,7 @@ from monitor.config import Config
 from monitor.deliver import send, write_files
 from monitor.digest import build_digest, day_window, select_stories
 from monitor.models import RunReport, SourceStatus
+from monitor.schedule import is_due
 from monitor.store import Store
 from monitor.text import plural
 
@@ -64,6 +65,13 @@ async def cycle(
             progress=progress,
             robots=Robots(fetcher),
         )
+
+
+def anything_due(config: Config, store: Store, now: datetime | None = None) -> bool:
+    """Whether any enabled source is due for a fetch: what a cycle has to do at all."""
+    enabled = [s.name for s in config.sources if s.enabled]
+    moment = now or utc_now()
+    return any(is_due(when, moment) for when in store.next_due(enabled).values())
 
 
 def summary(report: RunReport) -> str:

@@ -337,9 +337,10 @@ def _run(config: Config, args: argparse.Namespace, verbosity: int) -> int:
     from monitor import app
     from monitor.pipeline import ProcessExtractor
     from monitor.store import Store
-    from monitor.tag import load_tagger
+    from monitor.tag import LazyTagger, load_tagger
 
-    tagger = load_tagger(config.topic_files)  # a bad rule file stops us before anything is written
+    # A bad rule file of the user's stops us before anything is written.
+    tagger: Tagger | None = load_tagger(config.topic_files) if config.topic_files else None
     if not any(s.enabled for s in config.sources):
         print(f"monitor: {nothing_to_check(config)}", file=sys.stderr)
     waiting = (
@@ -352,6 +353,10 @@ def _run(config: Config, args: argparse.Namespace, verbosity: int) -> int:
         Store(config.storage_url) as store,
         ProcessExtractor() as extract,
     ):
+        if tagger is None:
+            # The built-in rules take two seconds to compile: not for a run with nothing due.
+            due = args.all or app.anything_due(config, store)
+            tagger = load_tagger() if due else LazyTagger()
         progress = _Progress(sys.stderr, live=sys.stderr.isatty() and verbosity >= 0)
         report = asyncio.run(app.cycle(config, store, tagger, extract, force=args.all,
                                        progress=progress))  # fmt: skip

@@ -47,7 +47,7 @@ from monitor.errors import ConfigError, MonitorError, Problem
 from monitor.interrupt import EXIT_INTERRUPTED
 from monitor.lock import cycle_lock, lock_path
 from monitor.pipeline import Extractor, ProcessExtractor
-from monitor.schedule import digest_trigger, is_due, last_slot, missed_slot
+from monitor.schedule import digest_trigger, last_slot, missed_slot
 from monitor.store import Store
 from monitor.tag import Tagger, load_tagger
 from monitor.text import plural
@@ -296,9 +296,7 @@ class Service:
         if self._stopping.is_set():
             return
         config, store = self.config, self._require_store()
-        now = app.utc_now()
-        enabled = [s.name for s in config.sources if s.enabled]
-        if not any(is_due(when, now) for when in store.next_due(enabled).values()):
+        if not app.anything_due(config, store):
             return
         self._cycle_done.clear()
         try:

@@ -80,3 +80,33 @@ def test_v_is_the_monitors_detail_and_vv_every_librarys(
         root.setLevel(level)
         for name, value in chatty.items():
             logging.getLogger(name).setLevel(value)
+
+
+def test_the_lazy_tagger_is_built_by_the_first_article() -> None:
+    from monitor.tag import LazyTagger, TagInput
+
+    lazy = LazyTagger()
+    assert not lazy.built  # nothing to tag: nothing compiled
+    tagged = lazy.tag(TagInput("Azerbaijan and Türkiye sign a film co-production agreement", ""))
+    assert lazy.built and tagged.topics == ("film_cooperation",)
+
+
+def test_a_run_with_nothing_due_does_not_build_the_tagger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import monitor.tag
+    from tests.sites import write_config
+
+    built: list[int] = []
+    real = monitor.tag.load_tagger
+
+    def counting(*args: object, **kwargs: object) -> object:
+        built.append(1)
+        return real()
+
+    monkeypatch.setattr(monitor.tag, "load_tagger", counting)
+    config = write_config(tmp_path, [{"name": "A", "url": "http://127.0.0.1:9/rss"}])
+    assert cli.main(["--config", str(config), "run", "--no-digest"]) == 1  # due: fetched, failed
+    assert built == [1]
+    assert cli.main(["--config", str(config), "run", "--no-digest"]) == 0  # backing off
+    assert built == [1]  # nothing due: not built
