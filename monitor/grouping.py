@@ -15,7 +15,8 @@ evidence sentences (and the opening of the article text when the caller passes i
   count when they meet a *name* of the other story and never count against it; two stories in a
   caseless script do not meet by their common words.
 - numbers, with separators and scale words normalised (``5 million``, ``5 млн``, ``5.000``,
-  ``30%``, ``%30``); years (1900–2100) apart.
+  ``30%``, ``%30``), and counts written as words (``шести``); years (1900–2100) apart. The
+  scale and count words are the language packs' ``numbers:``.
 - countries: ``Story.countries`` (the parties'), and every country the story names at all.
 
 Two stories are the same when they share at least :data:`MIN_SPECIFIC` worth of names and
@@ -57,6 +58,7 @@ from functools import cache, cached_property, lru_cache
 from babel import Locale
 
 from monitor.models import AlsoIn, Story
+from monitor.tag.numbers import count_words, scale_words
 from monitor.tag.stages import stages_named
 
 WINDOW = timedelta(hours=36)
@@ -178,66 +180,6 @@ _NUMBER = re.compile(
     r"(\d(?<![\w.,]\d)(?:\d{0,2}(?:[.,  ]\d{3})+(?!\d)|\d*))(?:[.,](\d{1,2})(?!\d))?"
     r"(?:\s*(?P<scale>[^\W\d_]+))?"
 )
-_SCALES = {
-    "thousand": 1e3,
-    "тыс": 1e3,
-    "тысяч": 1e3,
-    "тысячи": 1e3,
-    "bin": 1e3,
-    "ming": 1e3,
-    "million": 1e6,
-    "millions": 1e6,
-    "mln": 1e6,
-    "млн": 1e6,
-    "миллион": 1e6,
-    "миллиона": 1e6,
-    "миллионов": 1e6,
-    "milyon": 1e6,
-    "billion": 1e9,
-    "bn": 1e9,
-    "млрд": 1e9,
-    "миллиард": 1e9,
-    "миллиарда": 1e9,
-    "миллиардов": 1e9,
-    "milyar": 1e9,
-    "milyard": 1e9,
-    "mlrd": 1e9,
-    "ملین": 1e6,
-    "میلیون": 1e6,
-    "مليون": 1e6,
-    "لاکھ": 1e5,
-    "کروڑ": 1e7,
-    "ارب": 1e9,
-    "მილიონი": 1e6,
-}
-
-# Counts written as words, 2..12 (translations write "six", "шести", "altı" where no digit is).
-# Exact forms only: stems would catch пятница or English "on".
-_COUNT_WORDS: dict[str, dict[str, int]] = {
-    "en": dict(zip(["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"],
-                   range(2, 13), strict=True)),
-    "tr": dict(zip(["iki", "üç", "dört", "beş", "altı", "yedi", "sekiz", "dokuz", "on"], range(2, 11), strict=True)),
-    "az": dict(zip(["iki", "üç", "dörd", "beş", "altı", "yeddi", "səkkiz", "doqquz", "on"], range(2, 11),
-                   strict=True)),
-    "ru": {
-        form: n
-        for n, forms in enumerate(
-            [
-                "два две двух двум двумя",
-                "три трех трём трем тремя",
-                "четыре четырех четырём четырьмя",
-                "пять пяти пятью",
-                "шесть шести шестью",
-                "семь семи семью",
-                "восемь восьми восемью",
-                "девять девяти девятью",
-                "десять десяти десятью",
-            ],
-            start=2,
-        )
-        for form in forms.split()
-    },
-}  # fmt: skip
 
 
 def _whole_words(words: Iterable[str]) -> re.Pattern[str]:
@@ -247,7 +189,10 @@ def _whole_words(words: Iterable[str]) -> re.Pattern[str]:
     return re.compile(rf"(?:{alternatives})(?![^\W\d_])")
 
 
-_COUNT_WORD_PATTERNS = {lang: _whole_words(words) for lang, words in _COUNT_WORDS.items()}
+@cache
+def _count_word_patterns() -> dict[str, tuple[Mapping[str, int], re.Pattern[str]]]:
+    """Counts written as words (the packs' ``numbers: counts:``), one pattern per language."""
+    return {lang: (words, _whole_words(words)) for lang, words in count_words().items()}
 
 
 @dataclass(frozen=True)
@@ -601,9 +546,9 @@ def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> 
                 names.add(key)
         for value in _numbers(part):
             (years if value.startswith("y") else numbers).add(value)
-        if lang in _COUNT_WORDS:
-            words = _COUNT_WORDS[lang]
-            numbers.update(str(words[w]) for w in _COUNT_WORD_PATTERNS[lang].findall(part.lower()))
+        if lang in _count_word_patterns():
+            words, pattern = _count_word_patterns()[lang]
+            numbers.update(str(words[w]) for w in pattern.findall(part.lower()))
     lead = f"{story.title}\n{story.summary}"
     return Anchors(
         names=frozenset(names),
@@ -743,8 +688,8 @@ def _numbers(text: str) -> Iterable[str]:
         whole = re.sub(r"\D", "", m.group(1))
         value = float(f"{whole}.{m.group(2)}" if m.group(2) else whole)
         scale = (m.group("scale") or "").lower().rstrip(".")
-        value *= _SCALES.get(scale, 1.0)
-        if value == int(value) and 1900 <= value <= 2100 and scale not in _SCALES:
+        value *= scale_words().get(scale, 1.0)
+        if value == int(value) and 1900 <= value <= 2100 and scale not in scale_words():
             yield f"y{int(value)}"
         elif value:
             yield f"{value:g}" if value != int(value) else str(int(value))

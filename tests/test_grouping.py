@@ -623,6 +623,6 @@ def test_words_numbers_and_count_words_are_found_as_by_the_plain_expressions() -
             w for w in _plain_words(text) if _may_be_name(*w)
         ]
         lowered = text.lower()
-        for lang, words in grouping._COUNT_WORDS.items():
-            found = set(grouping._COUNT_WORD_PATTERNS[lang].findall(lowered))
+        for words, pattern in grouping._count_word_patterns().values():
+            found = set(pattern.findall(lowered))
             assert found == words.keys() & set(re.findall(r"[^\W\d_]+", lowered))

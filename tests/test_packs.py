@@ -77,6 +77,14 @@ def test_a_user_pack_adds_terms_and_country_names(tmp_path: Path) -> None:
             ":5: topics.film_cooperation.concepts.film[entry 1]:",
         ),
         (EXTRA_PACK + "colour: red\n", ":10: colour: unknown key"),
+        (
+            EXTRA_PACK + "numbers: {counts: {one: 1}}\n",
+            ":10: numbers.counts: counts are from 2 to 100: one",
+        ),
+        (
+            EXTRA_PACK + "numbers: {scales: {half: 0.5}}\n",
+            ":10: numbers.scales: a scale multiplies by 10 or more: half",
+        ),
     ],
 )
 def test_pack_problems_name_file_line_and_field(tmp_path: Path, text: str, expected: str) -> None:

@@ -19,6 +19,7 @@ wants a Turkish term opens ``lang/tr.yaml`` and nothing else::
       home: TR                          # see monitor.tag.participants for home and cues
       cues: {own: [iki ülke*], background: [daha önce], roles: [yönetmen*],
              venue_suffixes: [da, de]}
+    numbers: {counts: {iki: 2, üç: 3}, scales: {bin: 1000, milyon: 1000000}}   # grouping
     stages:                             # how a headline names an event's stage (grouping)
       opening: [açılış*, açıldı]
       closing: [kapanış*, ödül töreni*]
@@ -111,11 +112,36 @@ class _PackStages(_Strict):
     closing: list[TermText] = Field(default_factory=list)
 
 
+class _PackNumbers(_Strict):
+    """How the language writes numbers, for the grouping: counts as words (exact forms), and
+    scale words after a number ("5 млн")."""
+
+    counts: dict[str, int] = Field(default_factory=dict)
+    scales: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("counts")
+    @classmethod
+    def _counts(cls, value: dict[str, int]) -> dict[str, int]:
+        wrong = [w for w, n in value.items() if not 2 <= n <= 100]
+        if wrong:
+            raise ValueError(f"counts are from 2 to 100: {', '.join(wrong)}")
+        return value
+
+    @field_validator("scales")
+    @classmethod
+    def _scales(cls, value: dict[str, float]) -> dict[str, float]:
+        wrong = [w for w, n in value.items() if n < 10]
+        if wrong:
+            raise ValueError(f"a scale multiplies by 10 or more: {', '.join(wrong)}")
+        return value
+
+
 class _Pack(_Strict):
     language: str
     topics: dict[str, _PackTopic] = Field(default_factory=dict)
     countries: _PackCountries = Field(default_factory=_PackCountries)
     stages: _PackStages = Field(default_factory=_PackStages)
+    numbers: _PackNumbers = Field(default_factory=_PackNumbers)
 
     @field_validator("language")
     @classmethod
@@ -146,6 +172,8 @@ class LanguagePack:
     home: str | None = None
     cues: PackCues = field(default_factory=PackCues)
     stages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # stage -> terms
+    counts: Mapping[str, int] = field(default_factory=dict)  # "шести" -> 6
+    scales: Mapping[str, float] = field(default_factory=dict)  # "млн" -> 1e6
     # Where each topic and concept/aspect was written, for messages about unknown names.
     lines: Mapping[tuple[str, ...], int | None] = field(default_factory=dict)
 
@@ -194,6 +222,8 @@ def load_pack(path: Path, document: Any = None, *, builtin: bool = False) -> Lan
         home=countries.home,
         cues=countries.cues,
         stages={k: tuple(v) for k, v in model.stages.model_dump().items() if v},
+        counts={w.lower(): n for w, n in model.numbers.counts.items()},
+        scales={w.lower(): n for w, n in model.numbers.scales.items()},
         lines=lines,
     )
 
