@@ -31,9 +31,8 @@ def decode_html(body: bytes, content_type: str | None) -> str:
         if body.startswith(bom):
             return body[len(bom) :].decode(encoding, errors="replace")
     meta = _META_CHARSET.search(body[:_META_SCAN_BYTES])
-    labels = [(declared_charset(content_type), False)]
-    labels.append((meta.group(1).decode("ascii", errors="replace").lower() if meta else None, True))
-    for label, from_meta in labels:
+    in_meta = meta.group(1).decode("ascii", errors="replace").lower() if meta else None
+    for label, from_meta in ((declared_charset(content_type), False), (in_meta, True)):
         if label is None:
             continue
         # A <meta> that was readable as ASCII cannot be UTF-16 (the HTML spec reads it as UTF-8).

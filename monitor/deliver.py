@@ -66,6 +66,7 @@ def write_files(
     replaced by a newer one), then ``index.html`` listing every digest and ``feed.xml`` with
     ``feed_stories``. Each file is written whole or not at all, with ``mode`` (by default what
     the umask allows)."""
+    mode = mode if mode is not None else 0o666 & ~current_umask()  # read once, not per file
     stem = reports_dir / digest.name
     paths = [stem.with_suffix(".json"), stem.with_suffix(".md"), stem.with_suffix(".html")]
     try:

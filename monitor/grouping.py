@@ -546,8 +546,8 @@ def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> 
                 names.add(key)
         for value in _numbers(part):
             (years if value.startswith("y") else numbers).add(value)
-        if lang in _count_word_patterns():
-            words, pattern = _count_word_patterns()[lang]
+        if counting := _count_word_patterns().get(lang):
+            words, pattern = counting
             numbers.update(str(words[w]) for w in pattern.findall(part.lower()))
     lead = f"{story.title}\n{story.summary}"
     return Anchors(
@@ -688,8 +688,9 @@ def _numbers(text: str) -> Iterable[str]:
         whole = re.sub(r"\D", "", m.group(1))
         value = float(f"{whole}.{m.group(2)}" if m.group(2) else whole)
         scale = (m.group("scale") or "").lower().rstrip(".")
-        value *= scale_words().get(scale, 1.0)
-        if value == int(value) and 1900 <= value <= 2100 and scale not in scale_words():
+        multiplier = scale_words().get(scale)
+        value *= multiplier or 1.0
+        if value == int(value) and 1900 <= value <= 2100 and multiplier is None:
             yield f"y{int(value)}"
         elif value:
             yield f"{value:g}" if value != int(value) else str(int(value))

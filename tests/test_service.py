@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -220,9 +221,8 @@ def test_sigterm_stops_within_5_s_and_the_next_start_resumes(
     stalled = {"yes": True}
 
     def page(_request: object) -> Reply:
-        if stalled["yes"]:
-            time.sleep(30)
-        return Reply(200, b"<html><body><p>A page at last.</p></body></html>", "text/html")
+        body = b"<html><body><p>A page at last.</p></body></html>"
+        return Reply(200, body, {"Content-Type": "text/html"}, delay=30 if stalled["yes"] else 0)
 
     url = serve_outlet(server, "w", [EN_COOP, EN_OTHER], "en")
     server.route(f"/w/articles/{EN_OTHER.slug}.html", page)
@@ -306,21 +306,29 @@ def test_a_second_interrupt_stops_a_run_at_once(server: LocalServer, tmp_path: P
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+    lines: list[str] = []
+    assert process.stdout is not None
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout or ()), daemon=True)
+    reader.start()
     try:
         _wait_for(lambda: server.hits(f"/w/articles/{EN_OTHER.slug}.html") > 0)
         process.send_signal(signal.SIGINT)
-        time.sleep(1.0)
+        _wait_for(lambda: any("stopping:" in line for line in lines))
         started = time.monotonic()
-        if process.poll() is None:
+        try:  # a cancelled request ends at once; if the run is still waiting, a second Ctrl-C
+            process.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
             process.send_signal(signal.SIGINT)
         # Reaped first: extraction workers leave when their parent is gone, and a zombie is
         # not gone; they hold the output pipe open until then.
         process.wait(timeout=10)
         assert time.monotonic() - started < 5
-        output, _ = process.communicate(timeout=30)
+        reader.join(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
+        process.stdout.close()
+    output = "".join(lines)
     assert process.returncode == 130, output
     # A cancelled request ends at once; what cannot be cancelled is waited for, and said.
     assert "stopping: waiting for the requests under way" in output

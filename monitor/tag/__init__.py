@@ -26,7 +26,7 @@ from monitor.models import Tagging
 from monitor.tag.countries import load_country_finder
 from monitor.tag.language import LanguageDetector
 from monitor.tag.matcher import compile_topic
-from monitor.tag.packs import builtin_pack_files, is_pack, load_packs
+from monitor.tag.packs import builtin_packs, is_pack, load_packs
 from monitor.tag.participants import load_participant_rules
 from monitor.tag.rules import load_topics
 from monitor.tag.tagger import RuleTagger, TagInput
@@ -75,7 +75,7 @@ def build_tagger(extra_rule_files: Sequence[Path] = ()) -> RuleTagger:
     user_packs: list[Path] = []
     for path in extra_rule_files:
         (user_packs if is_pack(read_yaml(Path(path))) else user_topics).append(Path(path))
-    packs = [*load_packs(builtin_pack_files(), builtin=True), *load_packs(user_packs)]
+    packs = [*builtin_packs(), *load_packs(user_packs)]
     topics = load_topics(user_topics, packs)
     languages = frozenset().union(*(t.languages for t in topics))
     compiled = tuple(compile_topic(t, languages) for t in topics)

@@ -7,22 +7,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cache
 
-from monitor.tag.packs import LanguagePack, builtin_pack_files, load_packs
-
-
-@cache
-def _packs() -> tuple[LanguagePack, ...]:
-    return tuple(load_packs(builtin_pack_files(), builtin=True))
+from monitor.tag.packs import builtin_packs
 
 
 @cache
 def count_words() -> Mapping[str, Mapping[str, int]]:
     """Per language, the exact word forms of counts: {"ru": {"шести": 6, ...}, ...}."""
-    return {p.language: dict(p.counts) for p in _packs() if p.counts}
+    return {p.language: dict(p.counts) for p in builtin_packs() if p.counts}
 
 
 @cache
 def scale_words() -> Mapping[str, float]:
     """Every language's scale words in one table: a translated story may keep the original's
     ("5 mln" in English), so they are looked up whatever the story's language."""
-    return {word: value for p in _packs() for word, value in p.scales.items()}
+    return {word: value for p in builtin_packs() for word, value in p.scales.items()}

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -185,6 +186,13 @@ def is_pack(document: Any) -> bool:
 def builtin_pack_files() -> list[Path]:
     folder = Path(str(resources.files("monitor") / "rules" / "lang"))
     return sorted(folder.glob("*.yaml"))
+
+
+@cache
+def builtin_packs() -> tuple[LanguagePack, ...]:
+    """The packs shipped with the monitor, read once per process (about half a second): the
+    tagger, the grouping's stage words and its number words all use them."""
+    return tuple(load_packs(builtin_pack_files(), builtin=True))
 
 
 def load_pack(path: Path, document: Any = None, *, builtin: bool = False) -> LanguagePack:

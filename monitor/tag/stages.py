@@ -11,14 +11,14 @@ from __future__ import annotations
 from functools import cache
 
 from monitor.tag.normalize import normalize
-from monitor.tag.packs import builtin_pack_files, load_packs
+from monitor.tag.packs import builtin_packs
 from monitor.tag.terms import Lexicon, compile_lexicon, parse_term, variants
 
 
 @cache
 def _lexicons() -> dict[str, Lexicon]:
     out: dict[str, Lexicon] = {}
-    for pack in load_packs(builtin_pack_files(), builtin=True):
+    for pack in builtin_packs():
         entries = [
             (parse_term(spelling, pack.language), stage)
             for stage, terms in pack.stages.items()
