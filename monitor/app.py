@@ -24,7 +24,8 @@ from monitor.store import Store
 from monitor.text import plural
 
 if TYPE_CHECKING:  # the cycle's modules (httpx, trafilatura, the tagger) load only for a cycle
-    from monitor.pipeline import Extractor, Progress
+    from monitor.extractors import Extractor
+    from monitor.pipeline import Progress
     from monitor.tag import Tagger
 
 log = logging.getLogger(__name__)

@@ -335,7 +335,7 @@ def _setup_logging(verbosity: int, env: Mapping[str, str] | None = None) -> None
 
 def _run(config: Config, args: argparse.Namespace, verbosity: int) -> int:
     from monitor import app
-    from monitor.pipeline import ProcessExtractor
+    from monitor.extractors import ProcessExtractor
     from monitor.store import Store
     from monitor.tag import LazyTagger, load_tagger
 

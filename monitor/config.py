@@ -26,11 +26,12 @@ from pydantic import (
     model_validator,
 )
 
+from monitor import kinds
 from monitor.errors import ConfigError, Problem
 from monitor.fetch import FetchPolicy
 from monitor.listing import check_pattern, check_selector
 from monitor.mail import SmtpSettings
-from monitor.models import Source
+from monitor.models import Source, SourceKind
 from monitor.render import GroupBy
 from monitor.schedule import SchedulePolicy, digest_trigger
 from monitor.urls import is_http_url
@@ -78,7 +79,7 @@ class _SourceModel(BaseModel):
     country: str | None = None
     enabled: bool = True
     interval: str = DEFAULT_INTERVAL
-    kind: Literal["feed", "sitemap", "html"] = "feed"
+    kind: SourceKind = SourceKind.FEED
     selector: str | None = None
     pattern: str | None = None
     robots: bool = True
@@ -100,13 +101,9 @@ class _SourceModel(BaseModel):
 
     @model_validator(mode="after")
     def _kind_needs(self) -> _SourceModel:
-        if self.kind == "html" and not (self.selector or self.pattern):
-            raise ValueError(
-                "kind html needs a 'selector' (CSS, e.g. 'h3.title a') or a 'pattern' "
-                "(regular expression of article URLs) to find the article links"
-            )
-        if self.kind != "html" and (self.selector or self.pattern):
-            raise ValueError("'selector' and 'pattern' are for kind html only")
+        problem = kinds.check(self.kind, {"selector": self.selector, "pattern": self.pattern})
+        if problem:
+            raise ValueError(problem)
         return self
 
     @field_validator("url")

@@ -17,6 +17,12 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs
 _WINDOWS_1252 = frozenset({"iso-8859-1", "latin1", "latin-1", "us-ascii", "ascii"})
 _HTML_START = (b"<html", b"<!doctype html")
 
+# What is asked for: a source kind's own document (monitor.kinds), and an article page.
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
+)
+PAGE_ACCEPT = "text/html, application/xhtml+xml, */*;q=0.1"
+
 
 def declared_charset(content_type: str | None) -> str | None:
     """The charset a Content-Type header declares, lower-cased: ``text/html; charset=UTF-8``

@@ -30,8 +30,9 @@ from babel import localedata
 from lxml import etree
 from trafilatura.feeds import FeedParameters, determine_feed
 
+from monitor.content import PAGE_ACCEPT
 from monitor.errors import SourceError
-from monitor.fetch import PAGE_ACCEPT, Fetcher
+from monitor.fetch import Fetcher
 from monitor.models import Fetched
 from monitor.parse import parse_feed
 from monitor.urls import canonical_http, canonical_or_same

@@ -41,17 +41,13 @@ import httpx
 
 from monitor import __version__
 from monitor.codes import http_code
+from monitor.content import FEED_ACCEPT
 from monitor.errors import FetchError
 from monitor.models import Fetched, Validators
 
-__all__ = ["FEED_ACCEPT", "PAGE_ACCEPT", "FetchPolicy", "Fetcher"]
+__all__ = ["FetchPolicy", "Fetcher"]
 
 log = logging.getLogger(__name__)
-
-FEED_ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
-)
-PAGE_ACCEPT = "text/html, application/xhtml+xml, */*;q=0.1"
 
 # Only what _BodyReader decodes; left to itself httpx would also offer br/zstd when installed.
 ACCEPT_ENCODING = "gzip, deflate"

@@ -12,6 +12,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 
+class SourceKind(StrEnum):
+    """What a source's address serves; each kind is read by its module in ``monitor.kinds``."""
+
+    FEED = "feed"  # RSS, Atom or JSON Feed
+    SITEMAP = "sitemap"  # a (news) sitemap, a sitemap index, or the site, to look up in robots.txt
+    HTML = "html"  # a page listing articles, read with a selector or a URL pattern
+
+
 @dataclass(frozen=True)
 class Source:
     """One outlet's feed, as configured in ``sources.yaml``."""
@@ -22,7 +30,7 @@ class Source:
     country: str | None = None
     enabled: bool = True
     interval: timedelta = timedelta(hours=1)  # the first interval; it then adapts (``adaptive``)
-    kind: str = "feed"  # feed | sitemap | html
+    kind: SourceKind = SourceKind.FEED
     selector: str | None = None  # kind html: CSS selector of the article links
     pattern: str | None = None  # kind html: regular expression the article URLs match
     robots: bool = True  # respect robots.txt for article pages

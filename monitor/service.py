@@ -44,9 +44,9 @@ from apscheduler.triggers.cron import CronTrigger
 from monitor import app
 from monitor.config import Config, load_config, nothing_to_check
 from monitor.errors import ConfigError, MonitorError, Problem
+from monitor.extractors import Extractor, ProcessExtractor
 from monitor.interrupt import EXIT_INTERRUPTED
 from monitor.lock import cycle_lock, lock_path
-from monitor.pipeline import Extractor, ProcessExtractor
 from monitor.schedule import digest_trigger, last_slot, missed_slot
 from monitor.store import Store
 from monitor.tag import Tagger, load_tagger

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,11 +12,20 @@ from typing import TextIO
 from monitor.config import Config, load_config
 from monitor.digest import is_silent
 from monitor.discover import FoundFeed, discover_feeds
-from monitor.errors import ConfigError, FetchError, ParseError, Problem, SourceError
-from monitor.extract import extract_page
-from monitor.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher
-from monitor.models import FeedItem, ParsedFeed, Source, SourceHealth, SourceStatus
-from monitor.pipeline import choose_text, read_source
+from monitor.errors import ConfigError, Problem, SourceError
+from monitor.extractors import ThreadExtractor
+from monitor.fetch import Fetcher
+from monitor.item import ItemTools, private_ok, process_item
+from monitor.kinds import read_source, reader
+from monitor.models import (
+    Article,
+    FeedItem,
+    ParsedFeed,
+    Source,
+    SourceHealth,
+    SourceStatus,
+    Tagging,
+)
 from monitor.robots import Robots
 from monitor.schedule import failure_class
 from monitor.sources_file import append_source, entry_yaml, suggest_name
@@ -227,11 +237,9 @@ def test(config: Config, source: Source, tagger: Tagger, out: TextIO, *, items: 
         feed, tried = asyncio.run(_try(config, source, tagger, items))
     except SourceError as exc:
         out.write(f"{source.name}: {exc.code}: {exc.message}\n")
-        if exc.code == "parse.not_a_feed" and source.kind == "feed":
-            out.write(
-                f"{source.url} is a web page, not a feed: to find the feeds it declares and add "
-                f"one, run: monitor sources add {source.url}\n"
-            )
+        advice = reader(source.kind).advice(source, exc.code)
+        if advice:
+            out.write(advice + "\n")
         return 1
     out.write(f"{source.name}: {feed.version}, {len(feed.items)} items")
     out.write(f" ({feed.warning})\n" if feed.warning else "\n")
@@ -256,63 +264,55 @@ async def _try(
     config: Config, source: Source, tagger: Tagger, count: int
 ) -> tuple[ParsedFeed, list[Tried]]:
     async with Fetcher(config.fetch) as fetcher:
-        accept = FEED_ACCEPT if source.kind == "feed" else PAGE_ACCEPT
-        private_ok = await fetcher.is_private(source.url)
-        fetched = await fetcher.fetch(source.url, accept=accept, private_ok=private_ok)
+        private = await private_ok(fetcher, source)
+        fetched = await fetcher.fetch(
+            source.url, accept=reader(source.kind).accept, private_ok=private
+        )
         feed = await read_source(
             fetcher,
             source,
             fetched,
             now=datetime.now(UTC),
             timezone=config.timezone,
-            private_ok=private_ok,
+            private_ok=private,
         )
         latest = sorted(
             feed.items,
             key=lambda i: i.published or datetime.min.replace(tzinfo=UTC),
             reverse=True,
         )[:count]
-        robots = Robots(fetcher)
-        tried = await asyncio.gather(
-            *(_try_item(fetcher, robots, source, tagger, i, private_ok) for i in latest)
-        )
-        return feed, list(tried)
-
-
-async def _try_item(
-    fetcher: Fetcher,
-    robots: Robots,
-    source: Source,
-    tagger: Tagger,
-    item: FeedItem,
-    private_ok: bool,
-) -> Tried:
-    page = None
-    error: str | None = None
-    if not item.url:
-        error = "extract.no_link"
-    elif source.robots and not await robots.allowed(item.url, private_ok=private_ok):
-        error = "fetch.robots_disallowed"
-    else:
-        try:
-            fetched = await fetcher.fetch(item.url, accept=PAGE_ACCEPT, private_ok=private_ok)
-            page = await asyncio.to_thread(
-                extract_page, fetched.body, fetched.final_url, fetched.headers.get("content-type")
+        with ThreadExtractor() as extract:
+            tools = ItemTools(
+                fetcher=fetcher,
+                extract=extract,
+                tag=_in_thread(tagger),
+                clock=lambda: datetime.now(UTC),
+                robots=Robots(fetcher),
             )
-        except (FetchError, ParseError, SourceError) as exc:
-            error = exc.code
-    text, origin = choose_text(item, page)
-    tagging = tagger.tag(TagInput(item.title, text, item.summary, source.language, source.country))
-    evidence = tagging.evidence[0].text if tagging.evidence else None
+            articles = await asyncio.gather(
+                *(process_item(tools, source, item, private=private) for item in latest)
+            )
+        return feed, [_tried(i, a) for i, a in zip(latest, articles, strict=True)]
+
+
+def _in_thread(tagger: Tagger) -> Callable[[TagInput], Awaitable[Tagging]]:
+    async def tag(doc: TagInput) -> Tagging:
+        return await asyncio.to_thread(tagger.tag, doc)
+
+    return tag
+
+
+def _tried(item: FeedItem, article: Article) -> Tried:
+    tagging = article.tagging
     return Tried(
         item=item,
-        text_origin=origin.value,
-        text_chars=len(text),
-        page_error=error,
+        text_origin=article.text_origin.value,
+        text_chars=len(article.text),
+        page_error=article.extract_error,
         topics=tagging.topics,
         score=tagging.score,
         aspects=tagging.aspects,
         countries=tagging.countries,
-        evidence=evidence,
+        evidence=tagging.evidence[0].text if tagging.evidence else None,
         language=tagging.language,
     )

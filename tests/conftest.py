@@ -6,11 +6,12 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import settings
 
-from monitor import pipeline, sources_cmd, tag
+from monitor import extractors, sources_cmd, tag
 from monitor.extract import extract_page
+from monitor.extractors import ThreadExtractor
 from monitor.localserver import LocalServer
 from monitor.tag import TagInput
-from tests.sites import HTML, InlineExtractor, cached_tagger, page
+from tests.sites import HTML, cached_tagger, page
 
 # make test is deterministic: the same examples on every run, so that CI never fails on a
 # draw nobody can reproduce. HYPOTHESIS_PROFILE=explore draws new ones.
@@ -35,7 +36,7 @@ def quick_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     """Extraction in a thread of this process instead of a process pool, and the tagger loaded
     once per session instead of once per command (``run``, ``sources test``/``validate``)."""
     # The CLI imports both inside its commands, from these modules.
-    monkeypatch.setattr(pipeline, "ProcessExtractor", InlineExtractor)
+    monkeypatch.setattr(extractors, "ProcessExtractor", ThreadExtractor)
     monkeypatch.setattr(tag, "load_tagger", cached_tagger)
     monkeypatch.setattr(sources_cmd, "load_tagger", cached_tagger)
     # Warm up what is slow the first time, so that no test's timing depends on its order.

@@ -4,11 +4,9 @@ navigation, sidebars, comments and footers of real news sites; a sources.yaml fo
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import html
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -16,8 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from monitor import cli
-from monitor.extract import extract_page
-from monitor.models import PageText
 from monitor.tag import load_tagger
 
 HTML = "text/html; charset=utf-8"
@@ -115,25 +111,6 @@ def monitor(config: Path, *args: str) -> int:
 def run_all(config: Path) -> int:
     """``monitor run --all --no-digest``: every enabled source, due or not, and no digest."""
     return monitor(config, "run", "--all", "--no-digest")
-
-
-class InlineExtractor:
-    """The pipeline's extractor in one worker thread of the test's own process: like the
-    process pool, it keeps the event loop free while a page is extracted. Stands in for
-    ``cli.ProcessExtractor`` in the ``quick_cli`` fixture (tests/conftest.py)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="extract")
-
-    async def __call__(self, body: bytes, url: str, content_type: str | None) -> PageText:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, extract_page, body, url, content_type)
-
-    def __enter__(self) -> InlineExtractor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._pool.shutdown(wait=True)
 
 
 # The tagger loaded once per rule-file tuple for the whole session (it is pure, so sharing it

@@ -17,8 +17,9 @@ import httpx
 import pytest
 
 from monitor import __version__
+from monitor.content import FEED_ACCEPT, PAGE_ACCEPT
 from monitor.errors import FetchError
-from monitor.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher, FetchPolicy
+from monitor.fetch import Fetcher, FetchPolicy
 from monitor.localserver import LocalServer, Reply, Request, static
 from monitor.models import Fetched, Validators
 

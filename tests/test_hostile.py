@@ -51,7 +51,7 @@ import httpx
 import pytest
 from markupsafe import escape
 
-from monitor import cli
+from monitor import cli, sources_cmd
 from monitor.config import load_config
 from monitor.extract import extract_page
 from monitor.fetch import Fetcher, FetchPolicy
@@ -1235,6 +1235,34 @@ def test_with_robots_on_a_private_link_is_recorded_as_private(
 ) -> None:
     outcome, _ = run_private_cycle(tmp_path, server, FetchPolicy(**QUICK), robots=True)
     assert outcome["rfc1918"][0] == "fetch.private_address"
+
+
+def test_sources_test_reports_a_private_link_as_the_cycle_does(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`monitor sources test` takes the cycle's per-item path: a private link from a public
+    source is `fetch.private_address` there too, even with robots.txt consulted."""
+    links = {link.url: link.name for link in serve_public_source(server)}
+    transport = ForwardingTransport(server)
+    monkeypatch.setattr(
+        sources_cmd,
+        "Fetcher",
+        lambda policy: Fetcher(policy, transport=transport, resolve=_resolve),
+    )
+    config = tmp_path / "sources.yaml"
+    config.write_text(
+        "fetch:\n  timeout: 3s\n  retries: 0\n  host_interval: 0s\n"
+        f"sources:\n  - name: Public\n    url: http://{PUBLIC_HOST}/rss.xml\n",
+        encoding="utf-8",
+    )
+    loaded = load_config(config)
+    _, tried = asyncio.run(
+        sources_cmd._try(loaded, loaded.sources[0], cached_tagger(()), len(links))
+    )
+    errors = {links[t.item.url]: t.page_error for t in tried}
+    assert errors.pop("public") is None
+    assert set(errors.values()) == {"fetch.private_address"}, errors
+    assert {httpx.URL(u).host for u in transport.seen} == {PUBLIC_HOST}
 
 
 def test_private_networks_in_the_configuration_allows_them(

@@ -13,8 +13,9 @@ import pytest
 
 from monitor.cli import _Progress
 from monitor.errors import ExtractError
+from monitor.extractors import ProcessExtractor
+from monitor.item import choose_text
 from monitor.models import FeedItem, PageText, SourceOutcome, SourceStatus, TextOrigin
-from monitor.pipeline import ProcessExtractor, choose_text
 
 PAGE = (
     b"<html><body><article>"

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from monitor import pipeline
+from monitor import extractors
+from monitor.extractors import ThreadExtractor
 from monitor.localserver import Handler, LocalServer, Reply, Request, static
 from monitor.models import PageText
-from tests.sites import HTML, InlineExtractor, Story, page, rows, rss, run_all, write_config
+from tests.sites import HTML, Story, page, rows, rss, run_all, write_config
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("quick_cli", "warm_extraction")]
 
@@ -239,7 +240,7 @@ def test_requests_to_one_host_are_spaced_by_host_interval(
     assert times[-1] - times[0] < 2.0  # spaced, not serialised behind anything else
 
 
-class StallingExtractor(InlineExtractor):
+class StallingExtractor(ThreadExtractor):
     """Holds the event loop for half a second on the first page, as any synchronous step of
     the cycle can: the first language detection loads its model (about 0.5 s), a SQLite write
     waits for another process's lock (up to busy_timeout, 30 s)."""
@@ -256,7 +257,7 @@ class StallingExtractor(InlineExtractor):
 def test_spacing_holds_after_the_event_loop_was_busy(
     server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pipeline, "ProcessExtractor", StallingExtractor)
+    monkeypatch.setattr(extractors, "ProcessExtractor", StallingExtractor)
     monkeypatch.setattr(StallingExtractor, "stalled", False)
     clock = Clock()
     feed = serve_outlet(server, "wire", STORIES, robots_txt("User-agent: *\nAllow: /\n"), clock)
