@@ -29,10 +29,10 @@ from pydantic import (
 from monitor import kinds
 from monitor.errors import ConfigError, Problem
 from monitor.fetch import FetchPolicy
+from monitor.formats import GroupBy
 from monitor.listing import check_pattern, check_selector
 from monitor.mail import SmtpSettings
 from monitor.models import Source, SourceKind
-from monitor.render import GroupBy
 from monitor.schedule import SchedulePolicy, digest_trigger
 from monitor.urls import is_http_url
 from monitor.webhook import Webhook

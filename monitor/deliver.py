@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from monitor import formats
 from monitor.coverage import coverage_of
 from monitor.coverage import subject as coverage_subject
-from monitor.digest import to_json, to_markdown
 from monitor.errors import DeliveryError
+from monitor.formats import GroupBy, View
+from monitor.formats.atom import render_atom
+from monitor.formats.html import render_index
 from monitor.labels import labels_for
 from monitor.mail import SmtpSettings, build_message, send_digest
 from monitor.models import Digest, Story
-from monitor.render import GroupBy, render_atom, render_html, render_index
-from monitor.webhook import Webhook, chat_payload, post_digest
+from monitor.webhook import Webhook, post_digest
 
 FEED_NAME = "feed.xml"
 
@@ -62,18 +63,19 @@ def write_files(
     feed_stories: Sequence[Story] = (),
     mode: int | None = None,
 ) -> list[Path]:
-    """The day's digest as ``reports/YYYY-MM-DD.{json,md,html}`` (the same day's digest is
-    replaced by a newer one), then ``index.html`` listing every digest and ``feed.xml`` with
-    ``feed_stories``. Each file is written whole or not at all, with ``mode`` (by default what
-    the umask allows)."""
+    """The day's digest in every file format (``reports/YYYY-MM-DD.json``, ``.md``, ``.html``;
+    the same day's digest is replaced by a newer one), then ``index.html`` listing every digest
+    and ``feed.xml`` with ``feed_stories``. Each file is written whole or not at all, with
+    ``mode`` (by default what the umask allows)."""
     mode = mode if mode is not None else 0o666 & ~current_umask()  # read once, not per file
+    view = View(locale, group_by)
     stem = reports_dir / digest.name
-    paths = [stem.with_suffix(".json"), stem.with_suffix(".md"), stem.with_suffix(".html")]
+    paths = []
     try:
-        data = json.dumps(to_json(digest), ensure_ascii=False, indent=2) + "\n"
-        write_atomic(paths[0], data, mode)
-        write_atomic(paths[1], to_markdown(digest, locale), mode)
-        write_atomic(paths[2], render_html(digest, locale, group_by), mode)
+        for form in formats.file_formats():
+            path = stem.with_suffix(form.suffix)
+            write_atomic(path, form.render(digest, view), mode)
+            paths.append(path)
         pages = sorted(p for p in reports_dir.glob("????-??-??*.html"))
         index = reports_dir / "index.html"
         write_atomic(
@@ -103,20 +105,19 @@ def send(
     """E-mail and webhooks, each tried on its own. Returns one message per failed channel;
     the files are written before this runs, so a failure here loses nothing."""
     failures = []
+    view = View(locale, group_by)
     if email is not None:
         labels = labels_for(locale)
         title = labels.digest_title.format(date=digest.period)
         subject = coverage_subject(title, coverage_of(digest.sources), labels)
-        message = build_message(subject, render_html(digest, locale, group_by),
-                                to_markdown(digest, locale), email.sender,
-                                email.recipients)  # fmt: skip
+        html, text = (formats.get(name).render(digest, view) for name in ("html", "markdown"))
+        message = build_message(subject, html, text, email.sender, email.recipients)
         try:
             send_digest(email, message, env)
         except DeliveryError as exc:
             failures.append(f"e-mail: {exc}")
-    data = to_json(digest)
     for hook in webhooks:
-        payload = chat_payload(data, labels_for(locale)) if hook.format == "chat" else data
+        payload = formats.get(hook.digest_format).render(digest, view)
         try:
             post_digest(hook.url, payload, timeout=hook.timeout)
         except DeliveryError as exc:

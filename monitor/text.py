@@ -79,6 +79,11 @@ def short_title(title: str, limit: int = MAX_TITLE) -> str:
     return cut.rstrip(",;:-–— ") + "…"
 
 
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, the last one an ellipsis when it was cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def first_sentences(text: str, count: int = 3, max_chars: int = 400) -> str:
     """The opening sentences of a text, for a summary; cut at a word boundary if too long."""
     paragraph = next((p for p in text.split("\n\n") if p.strip()), "").replace("\n", " ")
@@ -92,3 +97,12 @@ def first_sentences(text: str, count: int = 3, max_chars: int = 400) -> str:
 def plural(n: int, word: str) -> str:
     """An English count for the command line and the log: "1 source", "3 sources"."""
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+# Characters XML 1.0 forbids (and HTML treats as parse errors); feeds do carry them.
+_INVALID_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str | None) -> str:
+    """``text`` without the characters XML 1.0 forbids; None as empty."""
+    return _INVALID_CHARS.sub("", text or "")

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from monitor.digest import build_digest
-from monitor.render import render_html
+from monitor.formats.html import render_html
 from tests.test_digest import HEALTH, stored
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -9,10 +9,12 @@ import pytest
 
 from monitor.codes import Cause
 from monitor.coverage import banner, cause_of, coverage_of, subject
-from monitor.digest import build_digest, to_json, to_markdown
+from monitor.digest import build_digest
+from monitor.formats.html import render_html
+from monitor.formats.jsondata import to_json
+from monitor.formats.markdown import to_markdown
 from monitor.labels import LABELS, labels_for
 from monitor.models import SourceHealth, SourceStatus
-from monitor.render import render_html
 
 NOW = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
 EN = labels_for("en")

@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from monitor.deliver import write_files
-from monitor.digest import build_digest, day_window, to_json, to_markdown
+from monitor.digest import build_digest, day_window
+from monitor.formats.jsondata import to_json
+from monitor.formats.markdown import to_markdown
 from monitor.models import Article, Evidence, SourceHealth, SourceStatus, Tagging, TextOrigin
 from monitor.store import StoredArticle
 
@@ -191,7 +193,7 @@ def test_silent_sources_are_flagged() -> None:
     from dataclasses import replace
 
     from monitor.digest import is_silent
-    from monitor.render import render_html
+    from monitor.formats.html import render_html
 
     now = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
     busy = replace(HEALTH[0], recent_items=300, last_item=now - timedelta(hours=30))  # ~10 a day

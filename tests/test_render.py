@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 import feedparser
 import pytest
 
+from monitor.formats.atom import render_atom, story_id
+from monitor.formats.html import highlight, render_html, render_index
 from monitor.labels import LABELS, labels_for
 from monitor.models import AlsoIn, Digest, Evidence, SourceHealth, SourceStatus, Story
-from monitor.render import highlight, render_atom, render_html, render_index, story_id
 
 BAKU = ZoneInfo("Asia/Baku")
 HOSTILE_URL = "javascript:alert(1)"

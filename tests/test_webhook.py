@@ -10,9 +10,10 @@ import pytest
 
 from monitor import __version__
 from monitor.errors import DeliveryError
+from monitor.formats.chat import chat_payload
 from monitor.labels import labels_for
 from monitor.localserver import LocalServer, Reply, Request
-from monitor.webhook import USER_AGENT, chat_payload, post_digest, redact
+from monitor.webhook import USER_AGENT, post_digest, redact
 
 DIGEST: dict[str, Any] = {
     "date": "2026-11-26",
@@ -27,7 +28,13 @@ DIGEST: dict[str, Any] = {
             "published": "2026-11-26T10:12:00+04:00",
             "countries": ["AZ", "TR", "UZ"],
             "aspects": ["co_production", "digital"],
-            "also": [{"url": "https://caspian.example/az/41874", "source": "Caspian Wire (AZ)"}],
+            "also": [
+                {
+                    "url": "https://caspian.example/az/41874",
+                    "source": "Caspian Wire (AZ)",
+                    "language": "az",
+                }
+            ],
         },
         {
             "url": None,
@@ -166,7 +173,7 @@ def test_chat_text_has_date_counts_and_linked_headlines() -> None:
     assert lines[5] == (
         "• <https://caspian.example/ru/41873?a=1&b=2%7Cx|Киноагентства шести стран обсудили в Баку"
         " совместное производство> — Caspian Wire (Русская служба) (ru) · AZ, TR, UZ"
-        " · also in 1 more"
+        " · also in: az"
     )
     # No link without a URL; Slack's reserved characters escaped in feed text.
     assert lines[6] == "• Türkiye &lt;ve&gt; Azerbaycan &amp; ortak film — Anka Haber (tr) · TR, AZ"
@@ -177,6 +184,12 @@ def test_chat_text_has_date_counts_and_linked_headlines() -> None:
     ]
     assert payload["stories"][1]["url"] is None
     json.dumps(payload)  # plain JSON all the way down
+
+
+def test_chat_text_is_in_the_digest_language() -> None:
+    lines = chat_payload(DIGEST, labels_for("az"), max_stories=1)["text"].split("\n")
+    assert lines[0] == "Kino əməkdaşlığı icmalı — 2026-11-26"
+    assert lines[5].endswith(" · digər dillərdə: az")
 
 
 def test_chat_payload_of_an_empty_day() -> None:

@@ -1,22 +1,19 @@
-"""The digest as a self-contained HTML page, as an Atom feed, and the index of all digests.
+"""The digest as a self-contained HTML page, and the index of all digests.
 
-Pure: a ``Digest`` (or its stories) in, text out. Everything that came from a feed is escaped:
+Pure: a ``Digest`` in, text out. Everything that came from a feed is escaped:
 the templates autoescape, and the only markup built here (the highlighted evidence) is assembled
 from escaped pieces. Links are kept only for http(s) URLs.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
-from typing import Literal
 from urllib.parse import urlsplit
-from xml.etree import ElementTree as ET
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -25,22 +22,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from monitor.coverage import banner, cause_lines, coverage_of
+from monitor.formats import DigestFormat, GroupBy, View, best_first, evidence_by_sentence
 from monitor.labels import ASPECT_ORDER, Labels, country_name, labels_for, language_name
 from monitor.models import Digest, SourceHealth, SourceStatus, Story
+from monitor.text import xml_safe as _clean
 from monitor.urls import is_http_url
-
-GroupBy = Literal["aspect", "country"] | None
-
-EVIDENCE_SENTENCES = 3  # evidence sentences shown per story
-ATOM_NS = "http://www.w3.org/2005/Atom"
-_TAG_SCHEME = "tag:film-coop-monitor,2025:"
-
-# Characters XML 1.0 forbids (and HTML treats as parse errors); feeds do carry them.
-_INVALID_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
-
-
-def _clean(text: str | None) -> str:
-    return _INVALID_CHARS.sub("", text or "")
 
 
 @cache
@@ -92,7 +78,7 @@ def highlight(sentence: str, terms: Iterable[str]) -> Markup:
 def _evidence(story: Story) -> list[Markup]:
     """Each evidence sentence once, in order. Every term the story matched is marked in every
     sentence shown: the tagger records a term once, though it may recur in the next sentence."""
-    sentences = list(dict.fromkeys(ev.text for ev in story.evidence))[:EVIDENCE_SENTENCES]
+    sentences = [sentence for sentence, _ in evidence_by_sentence(story)]
     terms = [ev.term for ev in story.evidence]
     return [highlight(text, terms) for text in sentences]
 
@@ -177,10 +163,6 @@ def _story_view(story: Story, labels: Labels, locale: Locale) -> _StoryView:
     )
 
 
-def _best_first(stories: Iterable[Story]) -> list[Story]:
-    return sorted(stories, key=lambda s: (-s.score, -s.published.timestamp(), s.url))
-
-
 def _capitalised(label: str) -> str:
     return label[:1].upper() + label[1:]
 
@@ -189,7 +171,7 @@ def _groups(
     stories: Sequence[Story], group_by: GroupBy, labels: Labels, locale: Locale
 ) -> list[_Group]:
     """Stories under their first (strongest) aspect or country, so each story shows once."""
-    ordered = _best_first(stories)
+    ordered = best_first(stories)
     if group_by is None:
         return (
             [_Group(None, tuple(_story_view(s, labels, locale) for s in ordered))]
@@ -332,82 +314,8 @@ def render_index(
     )
 
 
-# --- the Atom feed ---------------------------------------------------------------------------
+def _render(digest: Digest, view: View) -> str:
+    return render_html(digest, view.locale, view.group_by)
 
 
-def story_id(story: Story, authority: str = "film-coop-monitor") -> str:
-    """A stable Atom id: the story's link, or a tag: URI derived from what identifies it."""
-    if is_http_url(story.url):
-        return story.url
-    basis = story.url or f"{story.source}\n{story.title}"
-    digest = hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
-    return f"tag:{authority},2025:story/{digest}"
-
-
-def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    element = ET.SubElement(parent, tag, {k: _clean(v) for k, v in attrs.items()})
-    if text is not None:
-        element.text = _clean(text)
-    return element
-
-
-def _atom_time(when: datetime) -> str:
-    if when.tzinfo is None:
-        raise ValueError("Atom times must be aware datetimes")
-    return when.isoformat(timespec="seconds")
-
-
-def render_atom(
-    digest_stories: Sequence[Story],
-    feed_url: str,
-    updated: datetime,
-    title: str,
-    locale: str = "en",
-) -> str:
-    """An Atom 1.0 feed of tagged stories, newest first, for a feed reader to subscribe to.
-
-    Built with ElementTree, which escapes text and attributes; characters XML forbids are
-    dropped first so the document always parses.
-    """
-    labels = labels_for(locale)
-    authority = urlsplit(feed_url).hostname or "film-coop-monitor"
-    # Written with a literal xmlns attribute: register_namespace would change global state.
-    feed = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": locale})
-    _sub(feed, "id", feed_url)
-    _sub(feed, "title", title)
-    _sub(feed, "updated", _atom_time(updated))
-    _sub(feed, "link", rel="self", type="application/atom+xml", href=feed_url)
-    _sub(feed, "generator", "film-coop-monitor")
-    for story in sorted(digest_stories, key=lambda s: (-s.published.timestamp(), s.url)):
-        entry = _sub(feed, "entry")
-        _sub(entry, "id", story_id(story, authority))
-        _sub(entry, "title", story.title or story.source)
-        if is_http_url(story.url):
-            _sub(entry, "link", rel="alternate", type="text/html", href=story.url)
-        for also in story.also:
-            if is_http_url(also.url):
-                attrs = {"rel": "related", "type": "text/html", "href": also.url}
-                if also.language:
-                    attrs["hreflang"] = also.language
-                _sub(entry, "link", title=also.source, **attrs)
-        _sub(entry, "published", _atom_time(story.published))
-        _sub(entry, "updated", _atom_time(story.published))
-        author = _sub(entry, "author")
-        _sub(author, "name", story.source)
-        for aspect in story.aspects:
-            _sub(
-                entry,
-                "category",
-                term=aspect,
-                scheme=_TAG_SCHEME + "aspect",
-                label=labels.aspect(aspect),
-            )
-        for country in story.countries:
-            _sub(entry, "category", term=country, scheme=_TAG_SCHEME + "country")
-        summary = story.summary or " ".join(dict.fromkeys(e.text for e in story.evidence))
-        _sub(entry, "summary", summary, type="text")
-        if not is_http_url(story.url):
-            # Atom requires content when an entry has no alternate link.
-            _sub(entry, "content", summary, type="text")
-    ET.indent(feed)
-    return ET.tostring(feed, encoding="unicode", xml_declaration=True) + "\n"
+FORMAT = DigestFormat("html", ".html", "text/html", _render)
