@@ -16,16 +16,17 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from monitor.config import Config
-from monitor.deliver import send, write_files
-from monitor.digest import build_digest, day_window, select_stories
-from monitor.models import RunReport, SourceStatus
+from monitor.models import RunReport, SourceOutcome, SourceStatus
 from monitor.schedule import is_due
-from monitor.store import Store
 from monitor.text import plural
 
-if TYPE_CHECKING:  # the cycle's modules (httpx, trafilatura, the tagger) load only for a cycle
+# The cycle's modules (httpx, trafilatura, the tagger) load only for a cycle, the digest's
+# (grouping, Jinja, babel's data) only for a digest: a run from cron with nothing due needs
+# neither.
+if TYPE_CHECKING:
     from monitor.extractors import Extractor
     from monitor.pipeline import Progress
+    from monitor.store import Store
     from monitor.tag import Tagger
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,34 @@ async def cycle(
             progress=progress,
             robots=Robots(fetcher),
         )
+
+
+def idle_cycle(config: Config, store: Store, clock: Callable[[], datetime] = utc_now) -> RunReport:
+    """The cycle when ``anything_due`` said no: recorded like any other, every source skipped,
+    without loading what a cycle fetches and reads with."""
+    started = clock()
+    run_id = store.start_run(started)
+    outcomes = tuple(SourceOutcome(s.name, s.url, SourceStatus.SKIPPED) for s in config.sources)
+    report = RunReport(run_id, started, clock(), outcomes, tagged=0)
+    store.finish_run(run_id, report.finished_at, status="idle", outcomes=outcomes, tagged=0)
+    return report
+
+
+def digest_is_current(config: Config, store: Store, now: datetime | None = None) -> bool:
+    """Whether today's digest files were written after anything was stored and after the
+    configuration last changed: then a run with nothing due leaves them as they are (and a web
+    server keeps answering 304 for them)."""
+    from monitor.deliver import written_after
+
+    day = (now or utc_now()).astimezone(config.timezone).date()
+    try:
+        changed = config.path.stat().st_mtime
+    except OSError:
+        return False
+    stored = store.last_change()
+    if stored is not None:
+        changed = max(changed, stored.timestamp())
+    return written_after(config.reports_dir, day.isoformat(), changed)
 
 
 def anything_due(config: Config, store: Store, now: datetime | None = None) -> bool:
@@ -109,6 +138,9 @@ def write_digest(
     """Write the digest files of a day (today by default) or of the days ``day``..``last``,
     then, with ``deliver``, send them. ``slot`` is the scheduled time this digest serves; it is
     recorded so that a restarted service knows the slot was served."""
+    from monitor.deliver import send, write_files
+    from monitor.digest import build_digest, day_window, select_stories
+
     now = now or utc_now()
     day = day or now.astimezone(config.timezone).date()
     since, until = day_window(day, config.timezone, last)

@@ -337,10 +337,13 @@ def _run(config: Config, args: argparse.Namespace, verbosity: int) -> int:
     from monitor import app
     from monitor.extractors import ProcessExtractor
     from monitor.store import Store
-    from monitor.tag import LazyTagger, load_tagger
 
     # A bad rule file of the user's stops us before anything is written.
-    tagger: Tagger | None = load_tagger(config.topic_files) if config.topic_files else None
+    tagger: Tagger | None = None
+    if config.topic_files:
+        from monitor.tag import load_tagger
+
+        tagger = load_tagger(config.topic_files)
     if not any(s.enabled for s in config.sources):
         print(f"monitor: {nothing_to_check(config)}", file=sys.stderr)
     waiting = (
@@ -353,18 +356,26 @@ def _run(config: Config, args: argparse.Namespace, verbosity: int) -> int:
         Store(config.storage_url) as store,
         ProcessExtractor() as extract,
     ):
-        if tagger is None:
-            # The built-in rules take two seconds to compile: not for a run with nothing due.
-            due = args.all or app.anything_due(config, store)
-            tagger = load_tagger() if due else LazyTagger()
-        progress = _Progress(sys.stderr, live=sys.stderr.isatty() and verbosity >= 0)
-        report = asyncio.run(app.cycle(config, store, tagger, extract, force=args.all,
-                                       progress=progress))  # fmt: skip
-        progress.finish()
+        idle = not (args.all or app.anything_due(config, store))
+        if not idle:
+            from monitor.tag import load_tagger
+
+            tagger = tagger or load_tagger()
+            progress = _Progress(sys.stderr, live=sys.stderr.isatty() and verbosity >= 0)
+            report = asyncio.run(app.cycle(config, store, tagger, extract, force=args.all,
+                                           progress=progress))  # fmt: skip
+            progress.finish()
+        else:
+            # From cron every few minutes this is the common case: no tagger compiled (two
+            # seconds), no HTTP client, no extractor.
+            report = app.idle_cycle(config, store)
         print(app.summary(report), file=sys.stderr)
         delivery = EXIT_OK
         if not args.no_digest:
-            delivery = _print(app.write_digest(config, store, deliver=False))
+            if idle and app.digest_is_current(config, store):
+                print("today's digest is up to date: nothing was due", file=sys.stderr)
+            else:
+                delivery = _print(app.write_digest(config, store, deliver=False))
             delivery = max(delivery, _scheduled_digest(config, store))
     return EXIT_FAILED if report.all_failed or delivery != EXIT_OK else EXIT_OK
 
@@ -374,13 +385,14 @@ def _scheduled_digest(config: Config, store: Store) -> int:
     it was not sent yet: cron and the service keep the same schedule."""
     from monitor import app
     from monitor.schedule import digest_trigger, missed_slot
-    from monitor.service import scheduled_day
 
     now = datetime.now(UTC)
     trigger = digest_trigger(config.digest.time, config.timezone)
     slot = missed_slot(trigger, now, store.last_digest_slot(), config.schedule.grace)
     if slot is None:
         return EXIT_OK
+    from monitor.service import scheduled_day  # the service's modules, only when one is due
+
     day = scheduled_day(slot, config)
     return _print(app.write_digest(config, store, day, deliver=True, slot=slot, now=now))
 

@@ -28,14 +28,11 @@ from pydantic import (
 
 from monitor import kinds
 from monitor.errors import ConfigError, Problem
-from monitor.fetch import FetchPolicy
 from monitor.formats import GroupBy
-from monitor.listing import check_pattern, check_selector
-from monitor.mail import SmtpSettings
 from monitor.models import Source, SourceKind
 from monitor.schedule import SchedulePolicy, digest_trigger
+from monitor.settings import FetchPolicy, SmtpSettings, Webhook
 from monitor.urls import is_http_url
-from monitor.webhook import Webhook
 from monitor.yamlfile import field_name, line_of, read_yaml, validate
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -89,6 +86,8 @@ class _SourceModel(BaseModel):
     @classmethod
     def _selector(cls, value: str | None) -> str | None:
         if value is not None:
+            from monitor.listing import check_selector  # lxml: only for a listing source
+
             check_selector(value)
         return value
 
@@ -96,6 +95,8 @@ class _SourceModel(BaseModel):
     @classmethod
     def _pattern(cls, value: str | None) -> str | None:
         if value is not None:
+            from monitor.listing import check_pattern
+
             check_pattern(value)
         return value
 

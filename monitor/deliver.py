@@ -1,4 +1,8 @@
-"""Putting a digest where people read it: files in the reports folder, e-mail, webhooks."""
+"""Putting a digest where people read it: files in the reports folder, e-mail, webhooks.
+
+The formats, SMTP and the HTTP client are imported by the function that uses them: a run with
+nothing due asks only ``written_after``.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +10,29 @@ import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor import formats
-from monitor.coverage import coverage_of
-from monitor.coverage import subject as coverage_subject
 from monitor.errors import DeliveryError
 from monitor.formats import GroupBy, View
-from monitor.formats.atom import render_atom
-from monitor.formats.html import render_index
 from monitor.labels import labels_for
-from monitor.mail import SmtpSettings, build_message, send_digest
 from monitor.models import Digest, Story
-from monitor.webhook import Webhook, post_digest
 
-FEED_NAME = "feed.xml"
+if TYPE_CHECKING:
+    from monitor.settings import SmtpSettings, Webhook
+
+FEED_NAME = "feed.xml"  # written last: its time says when the whole set was
+
+
+def written_after(reports_dir: Path, name: str, moment: float) -> bool:
+    """Whether the digest ``name`` and the feed written with it (last) are both newer than
+    ``moment`` (seconds since the epoch)."""
+    try:
+        first = (reports_dir / f"{name}.json").stat().st_mtime
+        last = (reports_dir / FEED_NAME).stat().st_mtime
+    except OSError:
+        return False
+    return first > moment and last >= first
 
 
 def current_umask() -> int:
@@ -67,6 +80,9 @@ def write_files(
     the same day's digest is replaced by a newer one), then ``index.html`` listing every digest
     and ``feed.xml`` with ``feed_stories``. Each file is written whole or not at all, with
     ``mode`` (by default what the umask allows)."""
+    from monitor.formats.atom import render_atom
+    from monitor.formats.html import render_index
+
     mode = mode if mode is not None else 0o666 & ~current_umask()  # read once, not per file
     view = View(locale, group_by)
     stem = reports_dir / digest.name
@@ -104,6 +120,11 @@ def send(
 ) -> list[str]:
     """E-mail and webhooks, each tried on its own. Returns one message per failed channel;
     the files are written before this runs, so a failure here loses nothing."""
+    from monitor.coverage import coverage_of
+    from monitor.coverage import subject as coverage_subject
+    from monitor.mail import build_message, send_digest
+    from monitor.webhook import post_digest
+
     failures = []
     view = View(locale, group_by)
     if email is not None:

@@ -13,8 +13,17 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
 
 from monitor.errors import ExtractError
-from monitor.extract import extract_page, watch_parent
 from monitor.models import PageText
+
+Extract = Callable[[bytes, str, str | None], PageText]
+
+
+def _extract_page() -> Extract:
+    # trafilatura and lxml are imported with the first page, not with the cycle: a run with
+    # nothing due extracts nothing.
+    from monitor.extract import extract_page
+
+    return extract_page
 
 
 class Extractor(Protocol):
@@ -39,7 +48,7 @@ class ProcessExtractor:
         self,
         workers: int | None = None,
         tasks_per_child: int = 1000,
-        function: Callable[[bytes, str, str | None], PageText] = extract_page,
+        function: Extract | None = None,
         page_timeout: float = 120.0,
     ) -> None:
         self._function = function  # module-level, so that it can be sent to the workers
@@ -58,6 +67,8 @@ class ProcessExtractor:
             self._pool.shutdown(wait=False)
             self._worn, self._pool = [self._pool], None
         if self._pool is None:
+            from monitor.extract import watch_parent  # see _extract_page
+
             # forkserver/spawn: forking a process that runs an event loop and threads is unsafe.
             method = (
                 "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
@@ -82,7 +93,8 @@ class ProcessExtractor:
         loop = asyncio.get_running_loop()
         pool = self._executor()
         self._submitted += 1
-        work = loop.run_in_executor(pool, self._function, body, url, content_type)
+        function = self._function or _extract_page()
+        work = loop.run_in_executor(pool, function, body, url, content_type)
         try:
             return await asyncio.wait_for(work, self._page_timeout)
         except BrokenProcessPool:
@@ -131,15 +143,14 @@ class ThreadExtractor:
     """Extraction in one worker thread of this process: a few pages do not pay for starting a
     pool, the event loop stays free, and one thread at a time keeps trafilatura safe."""
 
-    def __init__(
-        self, function: Callable[[bytes, str, str | None], PageText] = extract_page
-    ) -> None:
+    def __init__(self, function: Extract | None = None) -> None:
         self._function = function
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="extract")
 
     async def __call__(self, body: bytes, url: str, content_type: str | None) -> PageText:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._function, body, url, content_type)
+        function = self._function or _extract_page()
+        return await loop.run_in_executor(self._pool, function, body, url, content_type)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -31,7 +31,6 @@ import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -39,13 +38,13 @@ from typing import NoReturn
 
 import httpx
 
-from monitor import __version__
 from monitor.codes import http_code
 from monitor.content import FEED_ACCEPT
 from monitor.errors import FetchError
 from monitor.models import Fetched, Validators
+from monitor.settings import FetchPolicy
 
-__all__ = ["FetchPolicy", "Fetcher"]
+__all__ = ["Fetcher"]
 
 log = logging.getLogger(__name__)
 
@@ -59,39 +58,6 @@ _INFLATE_STEP = 64 * 1024  # most output one zlib call may produce
 
 HostKey = tuple[str, str, int]
 KEEP_ALIVE = 20  # idle connections kept open for the next request to their host
-
-
-@dataclass(frozen=True)
-class FetchPolicy:
-    """Limits for every request a ``Fetcher`` makes."""
-
-    connect_timeout: float = 10.0
-    total_timeout: float = 30.0  # whole request per attempt: connect + headers + body
-    max_body_bytes: int = 8 * 1024 * 1024  # holds for the raw AND the decompressed body
-    max_redirects: int = 5
-    per_host: int = 2  # concurrent requests to one host (scheme+host+port)
-    # Requests in flight at once over all hosts. httpcore rescans its whole queue on every
-    # event, so a cycle that starts a thousand sources at once must queue here, not there.
-    connections: int = 64
-    host_interval: float = 0.0  # seconds between the starts of two requests to one host
-    retries: int = 2  # extra attempts after the first
-    backoff: float = 1.0  # seconds before retry 1; doubled each retry
-    max_retry_after: float = 120.0  # a Retry-After longer than this fails now instead of waiting
-    allow_private: bool = False  # follow links to private, loopback and link-local addresses
-    user_agent: str = (
-        f"film-coop-monitor/{__version__} (news monitor for film-industry cooperation)"
-    )
-
-    def __post_init__(self) -> None:
-        # per_host=0 would block every fetch forever; catch such values where they are made.
-        if min(self.connect_timeout, self.total_timeout) <= 0:
-            raise ValueError("timeouts must be positive")
-        if min(self.max_body_bytes, self.per_host, self.connections) < 1:
-            raise ValueError("max_body_bytes, per_host and connections must be at least 1")
-        if min(self.max_redirects, self.retries) < 0 or min(self.backoff, self.max_retry_after) < 0:
-            raise ValueError("max_redirects, retries, backoff and max_retry_after must be >= 0")
-        if self.host_interval < 0:
-            raise ValueError("host_interval must be >= 0")
 
 
 class _Redirect(Exception):

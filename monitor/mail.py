@@ -12,36 +12,14 @@ import logging
 import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
-from typing import Literal
 
 from monitor.errors import DeliveryError
+from monitor.settings import SmtpSettings
 
 log = logging.getLogger(__name__)
-
-Security = Literal["starttls", "tls", "none"]
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    """Where and how to send. The password is read from the environment variable named by
-    ``password_env`` at send time, so it never sits in ``sources.yaml`` or in this object."""
-
-    host: str
-    sender: str
-    recipients: tuple[str, ...]
-    port: int = 587
-    security: Security = "starttls"
-    user: str | None = None
-    password_env: str | None = None
-    timeout: float = 30.0
-
-    @property
-    def where(self) -> str:
-        return f"{self.host}:{self.port}"
 
 
 def build_message(

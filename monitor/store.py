@@ -42,7 +42,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -120,7 +119,7 @@ runs = Table(
     Column("id", Integer, primary_key=True),
     Column("started_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime),
-    # running -> ok | no_source | interrupted
+    # running -> ok | no_source | interrupted; idle: nothing was due, nothing changed
     Column("status", String(20), nullable=False),
     Column("sources_total", Integer, nullable=False, default=0),
     Column("sources_failed", Integer, nullable=False, default=0),
@@ -482,6 +481,18 @@ class Store:
                 )
             )
 
+    def last_change(self) -> datetime | None:
+        """When the last cycle that checked a source ended (or began, if it was cut short):
+        nothing stored is newer. Idle runs change nothing and do not count."""
+        when = func.coalesce(runs.c.finished_at, runs.c.started_at)
+        with self._tx() as conn:
+            value = conn.scalar(select(func.max(when)).where(runs.c.status != "idle"))
+        if isinstance(value, str):  # SQLite gives coalesce's result as text, not as the type
+            value = datetime.fromisoformat(value)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value if isinstance(value, datetime) else None
+
     def last_digest_slot(self) -> datetime | None:
         """The latest scheduled slot a digest was made for."""
         with self._tx() as conn:
@@ -643,11 +654,16 @@ class Store:
     # -- helpers -----------------------------------------------------------------------------
 
     def _insert(self, table: Table) -> Any:
+        # Each dialect's INSERT (with ON CONFLICT) loaded for the database in use only.
         dialect = self.engine.dialect.name
         if dialect == "sqlite":
-            return sqlite.insert(table)
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            return sqlite_insert(table)
         if dialect == "postgresql":
-            return postgresql.insert(table)
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            return pg_insert(table)
         raise StorageError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
 
 

@@ -5,9 +5,6 @@ from __future__ import annotations
 import html
 import re
 
-import lxml.html
-from lxml import etree
-
 _BLOCK_TAGS = frozenset(
     [
         "p",
@@ -53,6 +50,10 @@ def html_to_text(fragment: str) -> str:
     """
     if not fragment or "<" not in fragment:
         return squash(html.unescape(fragment or ""))
+    # Imported here: the rest of this module serves commands that read no HTML.
+    import lxml.html
+    from lxml import etree
+
     # Control characters (other than tab and newlines) are not text, and lxml refuses them.
     fragment = _CONTROL.sub(" ", fragment)
     try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,21 +22,6 @@ from monitor.text import clip
 
 USER_AGENT = f"film-coop-monitor/{__version__} (digest webhook)"
 _SNIPPET = 300  # characters of an error response worth showing (Slack answers "invalid_payload")
-
-
-@dataclass(frozen=True)
-class Webhook:
-    """A configured webhook: ``format`` "chat" posts a short message, "digest" the whole digest
-    JSON."""
-
-    url: str
-    format: str = "chat"
-    timeout: float = 15.0
-
-    @property
-    def digest_format(self) -> str:
-        """The name of the digest format it posts (``monitor.formats``)."""
-        return "json" if self.format == "digest" else self.format
 
 
 def post_digest(

@@ -4,6 +4,8 @@ database, and -v that does not drown the monitor's lines in the libraries'."""
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -82,15 +84,6 @@ def test_v_is_the_monitors_detail_and_vv_every_librarys(
             logging.getLogger(name).setLevel(value)
 
 
-def test_the_lazy_tagger_is_built_by_the_first_article() -> None:
-    from monitor.tag import LazyTagger, TagInput
-
-    lazy = LazyTagger()
-    assert not lazy.built  # nothing to tag: nothing compiled
-    tagged = lazy.tag(TagInput("Azerbaijan and Türkiye sign a film co-production agreement", ""))
-    assert lazy.built and tagged.topics == ("film_cooperation",)
-
-
 def test_a_run_with_nothing_due_does_not_build_the_tagger(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -110,3 +103,23 @@ def test_a_run_with_nothing_due_does_not_build_the_tagger(
     assert built == [1]
     assert cli.main(["--config", str(config), "run", "--no-digest"]) == 0  # backing off
     assert built == [1]  # nothing due: not built
+
+
+def test_a_run_with_nothing_due_loads_nothing_a_cycle_needs(tmp_path: Path) -> None:
+    """From cron every few minutes, most runs find nothing due: they must not pay for the
+    HTTP client, the extractor, the tagger or the digest's rendering."""
+    from tests.sites import write_config
+
+    config = write_config(tmp_path, [{"name": "A", "url": "http://127.0.0.1:9/rss"}])
+    assert cli.main(["--config", str(config), "run", "--no-digest"]) == 1  # due: failed
+    heavy = ["httpx", "trafilatura", "monitor.pipeline", "monitor.tag", "jinja2", "feedparser"]
+    probe = (
+        "import sys; from monitor import cli; "
+        f"code = cli.main(['--config', {str(config)!r}, 'run', '--no-digest']); "
+        f"print(code, [m for m in {heavy!r} if m in sys.modules])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split("\n")[-2] == "0 []", done.stdout + done.stderr
+    assert "1 source: 0 ok, 0 unchanged, 0 failed, 1 not due or disabled" in done.stderr

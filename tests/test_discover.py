@@ -10,8 +10,9 @@ import pytest
 
 from monitor.discover import COMMON_FEED_PATHS, FoundFeed, discover_feeds, feed_links
 from monitor.errors import FetchError
-from monitor.fetch import Fetcher, FetchPolicy
+from monitor.fetch import Fetcher
 from monitor.localserver import LocalServer, Reply, static
+from monitor.settings import FetchPolicy
 from tests.sites import Story, rss
 
 DATA = Path(__file__).parent / "data" / "discover"

@@ -19,9 +19,10 @@ import pytest
 from monitor import __version__
 from monitor.content import FEED_ACCEPT, PAGE_ACCEPT
 from monitor.errors import FetchError
-from monitor.fetch import Fetcher, FetchPolicy
+from monitor.fetch import Fetcher
 from monitor.localserver import LocalServer, Reply, Request, static
 from monitor.models import Fetched, Validators
+from monitor.settings import FetchPolicy
 
 FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
 URL = "http://feeds.test/feed.xml"

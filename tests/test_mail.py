@@ -17,7 +17,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from monitor.errors import DeliveryError
-from monitor.mail import SmtpSettings, build_message, send_digest
+from monitor.mail import build_message, send_digest
+from monitor.settings import SmtpSettings
 
 SUBJECT = "Kino əməkdaşlığı — дайджест 26.11.2026"
 TEXT = "Altı ölkənin kino agentlikləri Bakıda görüşüb.\nКиноагентства шести стран обсудили…\n"

@@ -8,9 +8,10 @@ import asyncio
 
 import pytest
 
-from monitor.fetch import Fetcher, FetchPolicy
+from monitor.fetch import Fetcher
 from monitor.localserver import LocalServer, Reply, static
 from monitor.robots import Robots
+from monitor.settings import FetchPolicy
 
 QUICK = FetchPolicy(retries=0, total_timeout=3, connect_timeout=2)
 

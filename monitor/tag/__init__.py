@@ -17,7 +17,6 @@ verdict), ``participants`` (which named countries take part), ``tagger`` (the wh
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -43,27 +42,6 @@ def load_tagger(extra_rule_files: Sequence[Path] = ()) -> Tagger:
     """The built-in topic rules (monitor/rules/*.yaml, shipped in the package) plus user files,
     which may add topics or override a built-in one by id. Raises ConfigError with file:line."""
     return build_tagger(extra_rule_files)
-
-
-class LazyTagger:
-    """The built-in tagger, built on the first article to tag: compiling the lexicons of eleven
-    languages takes about two seconds, and a `monitor run` from cron with nothing due tags
-    nothing."""
-
-    def __init__(self) -> None:
-        self._tagger: Tagger | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def built(self) -> bool:
-        return self._tagger is not None
-
-    def tag(self, doc: TagInput) -> Tagging:
-        if self._tagger is None:
-            with self._lock:
-                if self._tagger is None:
-                    self._tagger = build_tagger()
-        return self._tagger.tag(doc)
 
 
 def build_tagger(extra_rule_files: Sequence[Path] = ()) -> RuleTagger:
