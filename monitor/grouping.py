@@ -59,6 +59,7 @@ from babel import Locale
 
 from monitor.models import AlsoIn, Story
 from monitor.tag.numbers import count_words, scale_words
+from monitor.tag.packs import builtin_packs
 from monitor.tag.stages import stages_named
 
 WINDOW = timedelta(hours=36)
@@ -83,10 +84,6 @@ _MIN_SKELETON = 3  # fewest consonants of an Arabic-script word kept
 _MIN_COMMON = 6  # letters a capitalised word shares with a common word to be one
 _VOWELS = str.maketrans("", "", "aeiouvy")
 _ROUNDING = 1e-9  # slack for a sum of floats taken in another order
-
-# Languages whose CLDR country names are dropped from the names (pooled: a Latin text may quote
-# a Russian name). Those of the monitor's rule packs.
-_COUNTRY_LOCALES = ("en", "ru", "az", "tr", "uz", "kk", "ka", "it", "ur", "fa", "ar")
 
 _CYRILLIC = {
     **dict(zip("абвгдезийклмнопрстуфыэ", "abvgdeziyklmnoprstufye", strict=True)),
@@ -644,9 +641,10 @@ def _key(word: str, lang: str) -> str:
 
 @cache
 def _country_keys() -> dict[str, tuple[tuple[str, str], ...]]:
-    """(key, code) of country names in the pooled locales, by their first letters."""
+    """(key, code) of CLDR's country names in the languages of the packs, pooled (a Latin text
+    may quote a Russian name), by their first letters."""
     keys: dict[str, set[tuple[str, str]]] = {}
-    for lang in _COUNTRY_LOCALES:
+    for lang in sorted({p.language for p in builtin_packs()}):
         for code, name in Locale.parse(lang).territories.items():
             if len(code) != 2 or not code.isalpha():
                 continue

@@ -25,7 +25,21 @@ wants a Turkish term opens ``lang/tr.yaml`` and nothing else::
       closing: [kapanış*, ödül töreni*]
 
 Users may list their own packs (or topic files) under ``topics:`` in ``sources.yaml``; a user pack
-adds to the built-in vocabulary of its language.
+adds to the built-in vocabulary of its language. The grouping takes CLDR's country names in every
+language that has a pack.
+
+What a pack cannot say lives with the code that reads text, since it concerns a script or how
+letters are compared rather than one language's words. A language in a script the monitor
+already reads (Latin, Cyrillic, Georgian, Arabic) needs nothing more; otherwise:
+
+- which scripts a language is written in, and letters that rule a language out (Kazakh letters
+  in "Russian" text): ``SCRIPTS`` and ``FOREIGN_LETTERS`` in ``monitor/tag/language.py``;
+- letter rules applied before matching: the dotless I of Turkic languages (``TURKIC_I``), the
+  aspirating heh of Urdu (``ASPIRATING_HEH``), Arabic-script letter variants, and the
+  abbreviations after which a full stop does not end a sentence: ``monitor/tag/normalize.py``;
+- writing a script in Latin letters, so that names meet across scripts in the grouping
+  (Баку ~ Baku ~ ბაქო): the tables at the top of ``monitor/grouping.py``; Uzbek rule terms written
+  in Latin are spelled in Cyrillic too by ``monitor/tag/translit.py``.
 """
 
 from __future__ import annotations
