@@ -54,6 +54,10 @@ async def cycle(
     from monitor.pipeline import CycleOptions, run_cycle
     from monitor.robots import Robots
 
+    # Before the cycle, not on its first article in each language: compiling a language's
+    # lexicons holds the interpreter for up to half a second, and the cycle's requests with it.
+    tagger.prepare({s.language for s in config.sources if s.enabled})
+
     async with Fetcher(config.fetch) as fetcher:
         return await run_cycle(
             config.sources,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -18,6 +19,20 @@ from tests.sites import HTML, cached_tagger, page
 settings.register_profile("default", derandomize=True)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tagger_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The built tagger is kept in a folder of the test session's, not in the user's cache;
+    the commands the tests start inherit it."""
+    folder = tmp_path_factory.mktemp("cache")
+    saved = os.environ.get("MONITOR_CACHE_DIR")
+    os.environ["MONITOR_CACHE_DIR"] = str(folder)
+    yield folder
+    if saved is None:
+        del os.environ["MONITOR_CACHE_DIR"]
+    else:
+        os.environ["MONITOR_CACHE_DIR"] = saved
 
 
 @pytest.fixture

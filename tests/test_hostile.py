@@ -79,7 +79,7 @@ FAULT_KINDS = (
     "broken_chunking",  # Transfer-Encoding: chunked with a chunk size that is not hex
     "refused",  # nothing listens on the port
     "http_500",
-    "http_503_retry_after_1",
+    "http_503_retry_after_2",
     "http_503_retry_after_9999",
     "http_429",
     "http_404",
@@ -113,7 +113,7 @@ EXPECTED: dict[str, str] = {
     "broken_chunking": "fetch.network",
     "refused": "fetch.refused",
     "http_500": "fetch.http_500",
-    "http_503_retry_after_1": "fetch.http_503",
+    "http_503_retry_after_2": "fetch.http_503",
     "http_503_retry_after_9999": "fetch.http_503",
     "http_429": "fetch.http_429",
     "http_404": "fetch.http_404",
@@ -437,14 +437,14 @@ def build_hostile_web(
 
     timed = {
         "http_500": Timed(Reply(500, b"oops", {"Content-Type": "text/plain"})),
-        "http_503_retry_after_1": Timed(Reply(503, b"busy", {"Retry-After": "1"})),
+        "http_503_retry_after_2": Timed(Reply(503, b"busy", {"Retry-After": "2"})),
         "http_503_retry_after_9999": Timed(Reply(503, b"busy", {"Retry-After": "9999"})),
         "http_429": Timed(Reply(429, b"slow down", {"Content-Type": "text/plain"})),
         "http_404": Timed(Reply(404, b"missing", {"Content-Type": "text/plain"})),
         "http_410": Timed(Reply(410, b"gone", {"Content-Type": "text/plain"})),
     }
     for name, handler in timed.items():
-        host = quiet if name == "http_503_retry_after_1" else server
+        host = quiet if name == "http_503_retry_after_2" else server
         host.route(f"/{name}/rss.xml", handler)
         add(name, host.url(f"/{name}/rss.xml"))
 
@@ -836,7 +836,7 @@ def test_sources_status_shows_each_failure(
             assert code in lines[kind], lines[kind]
             assert "failing (" in lines[kind]
     assert "failing (hard)" in lines["http_404"] and "failing (hard)" in lines["http_410"]
-    assert "failing (temporary)" in lines["http_503_retry_after_1"]
+    assert "failing (temporary)" in lines["http_503_retry_after_2"]
 
 
 # --- timing, retries and back-off ---------------------------------------------------------------
@@ -847,8 +847,11 @@ def test_retries_follow_retry_after_and_the_policy(web: HostileWeb) -> None:
     # retries: 1 -> two attempts for what may pass; one for what will not.
     assert len(timed["http_500"].times) == 2
     assert len(timed["http_429"].times) == 2
-    first, second = timed["http_503_retry_after_1"].times
-    assert 0.9 <= second - first < 3.0  # waited the server's 1 s, not the 1 s-doubling back-off
+    first, second = timed["http_503_retry_after_2"].times
+    # Waited the server's 2 s, not the policy's 1 s back-off. The upper bound is loose: this
+    # retry falls in the busiest second of a hostile cycle on a small machine, when the event
+    # loop wakes late (tests/test_fetch.py times Retry-After exactly, on a fake clock).
+    assert 1.9 <= second - first < 6.0
     assert len(timed["http_503_retry_after_9999"].times) == 1  # failed at once, no 2.7 h wait
     assert "9999 s" in web.row("http_503_retry_after_9999")["run_message"]
     assert len(timed["http_404"].times) == 1

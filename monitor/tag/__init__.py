@@ -17,11 +17,12 @@ verdict), ``participants`` (which named countries take part), ``tagger`` (the wh
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
 from monitor.models import Tagging
+from monitor.tag.cache import load_or_build
 from monitor.tag.countries import load_country_finder
 from monitor.tag.language import LanguageDetector
 from monitor.tag.matcher import compile_topic
@@ -35,13 +36,16 @@ __all__ = ["RuleTagger", "TagInput", "Tagger", "load_tagger"]
 
 
 class Tagger(Protocol):
+    def prepare(self, languages: Iterable[str | None]) -> None: ...
     def tag(self, doc: TagInput) -> Tagging: ...
 
 
 def load_tagger(extra_rule_files: Sequence[Path] = ()) -> Tagger:
     """The built-in topic rules (monitor/rules/*.yaml, shipped in the package) plus user files,
-    which may add topics or override a built-in one by id. Raises ConfigError with file:line."""
-    return build_tagger(extra_rule_files)
+    which may add topics or override a built-in one by id. Raises ConfigError with file:line.
+    Read from the cache of built taggers when nothing it depends on changed (``tag.cache``)."""
+    files = [Path(p) for p in extra_rule_files]
+    return load_or_build("tagger", lambda: build_tagger(files), RuleTagger, files)
 
 
 def build_tagger(extra_rule_files: Sequence[Path] = ()) -> RuleTagger:

@@ -22,6 +22,7 @@ pickled, so a tagger sent to a worker process stays small.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 SAMPLE_CHARS = 400  # detection on the start of the text: fast (py3langid walks bytes in Python)
@@ -178,6 +179,15 @@ class LanguageDetector:
 
 
 def _load(languages: tuple[str, ...]) -> Any:
+    from py3langid.langid import LanguageIdentifier
+
+    from monitor.tag.cache import load_or_build
+
+    build = partial(_unpack, languages)
+    return load_or_build("langid", build, LanguageIdentifier, (), *languages)
+
+
+def _unpack(languages: tuple[str, ...]) -> Any:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)

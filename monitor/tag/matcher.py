@@ -110,6 +110,9 @@ class Lexicons:
     union: Lexicon  # every concept's terms in one lexicon, found once per zone
     gate: Lexicon  # the terms of the concepts rules start with: without one, no rule can meet
 
+    def all(self) -> tuple[Lexicon, ...]:
+        return (*(lexicon for _, lexicon in self.concepts), self.aspects, self.union, self.gate)
+
 
 @dataclass(frozen=True)
 class Hit:

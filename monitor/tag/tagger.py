@@ -57,6 +57,19 @@ class RuleTagger:
     def languages(self) -> tuple[str, ...]:
         return self.detector.languages
 
+    def prepare(self, languages: Iterable[str | None]) -> None:
+        """Compile now what tagging texts in ``languages`` needs (each lexicon's regex, the
+        language model) rather than on the first such text, in the middle of a cycle."""
+        self.detector.load()
+        for language in set(languages):
+            lexicons = [self.countries.lexicons.get(language or "", self.countries.fallback)]
+            cues = self.parties.for_language(language).lexicon
+            lexicons += [cues] if cues is not None else []
+            for topic in self.topics:
+                lexicons.extend(topic.lexicons(language).all())
+            for lexicon in lexicons:
+                _ = lexicon.pattern  # compiled once, kept on the lexicon
+
     def tag(self, doc: TagInput) -> Tagging:
         sample = "\n".join(part for part in (doc.title, doc.lead, doc.text) if part)
         language = self.detector.detect(sample, doc.language)
