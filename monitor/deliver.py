@@ -1,7 +1,7 @@
 """Putting a digest where people read it: files in the reports folder, e-mail, webhooks.
 
-The formats, SMTP and the HTTP client are imported by the function that uses them: a run with
-nothing due asks only ``written_after``.
+The formats and the channels (SMTP, the HTTP client) are imported by the function that uses
+them: a run with nothing due asks only ``written_after``.
 """
 
 from __future__ import annotations
@@ -118,29 +118,16 @@ def send(
     webhooks: Sequence[Webhook],
     env: Mapping[str, str],
 ) -> list[str]:
-    """E-mail and webhooks, each tried on its own. Returns one message per failed channel;
-    the files are written before this runs, so a failure here loses nothing."""
-    from monitor.coverage import coverage_of
-    from monitor.coverage import subject as coverage_subject
-    from monitor.mail import build_message, send_digest
-    from monitor.webhook import post_digest
+    """Through every configured channel (``monitor.channels``), each tried on its own. Returns
+    one message per failed channel; the files are written before this runs, so a failure here
+    loses nothing."""
+    from monitor.channels import configured
 
-    failures = []
     view = View(locale, group_by)
-    if email is not None:
-        labels = labels_for(locale)
-        title = labels.digest_title.format(date=digest.period)
-        subject = coverage_subject(title, coverage_of(digest.sources), labels)
-        html, text = (formats.get(name).render(digest, view) for name in ("html", "markdown"))
-        message = build_message(subject, html, text, email.sender, email.recipients)
+    failures = []
+    for channel in configured(email, webhooks):
         try:
-            send_digest(email, message, env)
+            channel.send(digest, view, env)
         except DeliveryError as exc:
-            failures.append(f"e-mail: {exc}")
-    for hook in webhooks:
-        payload = formats.get(hook.digest_format).render(digest, view)
-        try:
-            post_digest(hook.url, payload, timeout=hook.timeout)
-        except DeliveryError as exc:
-            failures.append(f"webhook: {exc}")
+            failures.append(f"{channel.label}: {exc}")
     return failures

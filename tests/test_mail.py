@@ -16,8 +16,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from monitor.channels.email import build_message, send_digest
 from monitor.errors import DeliveryError
-from monitor.mail import build_message, send_digest
 from monitor.settings import SmtpSettings
 
 SUBJECT = "Kino əməkdaşlığı — дайджест 26.11.2026"
@@ -250,7 +250,7 @@ def test_refused_recipient_is_reported(
     controller, handler = smtp
     handler.refuse.add("gone@press.example.az")
     some = _settings(controller, recipients=("gone@press.example.az", "desk@press.example.az"))
-    with caplog.at_level(logging.WARNING, logger="monitor.mail"):
+    with caplog.at_level(logging.WARNING, logger="monitor.channels.email"):
         send_digest(some, _message(some), env={})
     assert "gone@press.example.az (550 5.1.1 no such mailbox)" in caplog.text
     assert [r for _, r, _ in handler.received] == [["desk@press.example.az"]]

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from monitor import __version__
+from monitor.channels.webhook import USER_AGENT, post_digest, redact
 from monitor.errors import DeliveryError
 from monitor.formats.chat import chat_payload
 from monitor.labels import labels_for
 from monitor.localserver import LocalServer, Reply, Request
-from monitor.webhook import USER_AGENT, post_digest, redact
 
 DIGEST: dict[str, Any] = {
     "date": "2026-11-26",

@@ -1,4 +1,4 @@
-"""Sending a digest to a webhook as a JSON POST.
+"""The webhook channel: a digest sent as a JSON POST.
 
 ``post_digest`` sends any JSON payload: the digest's full JSON for other tools, or the chat
 format (``monitor.formats.chat``) for a chat channel (Slack, Mattermost and their
@@ -16,8 +16,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from monitor import __version__
+from monitor import __version__, formats
 from monitor.errors import DeliveryError
+from monitor.formats import View
+from monitor.models import Digest
+from monitor.settings import Webhook
 from monitor.text import clip
 
 USER_AGENT = f"film-coop-monitor/{__version__} (digest webhook)"
@@ -112,3 +115,17 @@ def _describe(exc: httpx.HTTPError) -> str:
     if isinstance(exc, httpx.UnsupportedProtocol):
         return "the URL must start with http:// or https://"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class WebhookChannel:
+    """The digest POSTed to one webhook, in the format it asks for (a chat message or the whole
+    JSON)."""
+
+    label = "webhook"
+
+    def __init__(self, hook: Webhook) -> None:
+        self.hook = hook
+
+    def send(self, digest: Digest, view: View, env: Mapping[str, str]) -> None:
+        payload = formats.get(self.hook.digest_format).render(digest, view)
+        post_digest(self.hook.url, payload, timeout=self.hook.timeout)

@@ -1,4 +1,4 @@
-"""Sending a digest by e-mail.
+"""The e-mail channel: a digest sent as one message over SMTP.
 
 ``build_message`` is pure: it turns an already rendered digest (HTML and plain text) into a
 multipart/alternative message. ``send_digest`` does the SMTP exchange and turns every failure
@@ -16,7 +16,13 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
+from monitor import formats
+from monitor.coverage import coverage_of
+from monitor.coverage import subject as coverage_subject
 from monitor.errors import DeliveryError
+from monitor.formats import View
+from monitor.labels import labels_for
+from monitor.models import Digest
 from monitor.settings import SmtpSettings
 
 log = logging.getLogger(__name__)
@@ -166,3 +172,22 @@ def _describe(exc: BaseException) -> str:
         return f"the server does not support it ({exc})"
     text = str(exc) or type(exc).__name__
     return text
+
+
+class EmailChannel:
+    """The digest as one e-mail: the HTML format with the Markdown as its plain-text part, the
+    subject saying how much of the field was seen."""
+
+    label = "e-mail"
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+
+    def send(self, digest: Digest, view: View, env: Mapping[str, str]) -> None:
+        labels = labels_for(view.locale)
+        title = labels.digest_title.format(date=digest.period)
+        subject = coverage_subject(title, coverage_of(digest.sources), labels)
+        html, text = (formats.get(name).render(digest, view) for name in ("html", "markdown"))
+        settings = self.settings
+        message = build_message(subject, html, text, settings.sender, settings.recipients)
+        send_digest(settings, message, env)
