@@ -30,12 +30,15 @@ def interruptible(waiting_for: str, stream: TextIO | None = None) -> Iterator[No
     out = stream or sys.stderr
     received = False
 
-    def on_interrupt(_signum: int, _frame: FrameType | None) -> None:
+    def at_once(_signum: int, _frame: FrameType | None) -> None:
+        out.write("monitor: stopped at once (what was stored is kept)\n")
+        out.flush()
+        os._exit(EXIT_INTERRUPTED)
+
+    def on_interrupt(signum: int, frame: FrameType | None) -> None:
         nonlocal received
         if received:
-            out.write("monitor: stopped at once (what was stored is kept)\n")
-            out.flush()
-            os._exit(EXIT_INTERRUPTED)
+            at_once(signum, frame)
         received = True
         out.write(f"monitor: stopping: {waiting_for}; press Ctrl-C again to stop at once\n")
         out.flush()
@@ -45,4 +48,7 @@ def interruptible(waiting_for: str, stream: TextIO | None = None) -> Iterator[No
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        # Once stopping, a further Ctrl-C stops at once wherever it lands, also while the
+        # interpreter shuts down: with the default handler restored it would end the process
+        # by the signal (status -2) with a traceback from a finaliser.
+        signal.signal(signal.SIGINT, at_once if received else previous)
