@@ -7,12 +7,12 @@ them: a run with nothing due asks only ``written_after``.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor import formats
+from monitor.atomic import replacing
 from monitor.errors import DeliveryError
 from monitor.formats import GroupBy, View
 from monitor.labels import labels_for
@@ -54,17 +54,8 @@ def write_atomic(path: Path, text: str, mode: int | None = None) -> None:
     gets ``mode``, or what the umask leaves of 0666 like any file a program creates (a
     temporary file is created 0600: left so, no web server or colleague could read it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, mode if mode is not None else 0o666 & ~current_umask())
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(path, mode if mode is not None else 0o666 & ~current_umask()) as handle:
+        handle.write(text.encode("utf-8"))
 
 
 def write_files(

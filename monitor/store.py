@@ -484,13 +484,10 @@ class Store:
     def last_change(self) -> datetime | None:
         """When the last cycle that checked a source ended (or began, if it was cut short):
         nothing stored is newer. Idle runs change nothing and do not count."""
-        when = func.coalesce(runs.c.finished_at, runs.c.started_at)
+        when = func.coalesce(runs.c.finished_at, runs.c.started_at, type_=UTCDateTime)
+        latest = func.max(when, type_=UTCDateTime)
         with self._tx() as conn:
-            value = conn.scalar(select(func.max(when)).where(runs.c.status != "idle"))
-        if isinstance(value, str):  # SQLite gives coalesce's result as text, not as the type
-            value = datetime.fromisoformat(value)
-        if isinstance(value, datetime) and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
+            value = conn.scalar(select(latest).where(runs.c.status != "idle"))
         return value if isinstance(value, datetime) else None
 
     def last_digest_slot(self) -> datetime | None:

@@ -4,6 +4,7 @@ database, and -v that does not drown the monitor's lines in the libraries'."""
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -103,6 +104,25 @@ def test_a_run_with_nothing_due_does_not_build_the_tagger(
     assert built == [1]
     assert cli.main(["--config", str(config), "run", "--no-digest"]) == 0  # backing off
     assert built == [1]  # nothing due: not built
+
+
+def test_a_run_with_nothing_due_leaves_an_up_to_date_digest_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.sites import write_config
+
+    config = write_config(tmp_path, [{"name": "A", "url": "http://127.0.0.1:9/rss"}])
+    assert cli.main(["--config", str(config), "run"]) == 1  # due: failed; the digest written
+    [digest] = (tmp_path / "reports").glob("????-??-??.json")
+    written = digest.stat().st_mtime_ns
+    capsys.readouterr()
+    assert cli.main(["--config", str(config), "run"]) == 0  # nothing due, nothing stored
+    assert "today's digest is up to date" in capsys.readouterr().err
+    assert digest.stat().st_mtime_ns == written
+    os.utime(config)  # the configuration changed (its language, say): written again
+    assert cli.main(["--config", str(config), "run"]) == 0
+    assert "up to date" not in capsys.readouterr().err
+    assert digest.stat().st_mtime_ns > written
 
 
 def test_a_run_with_nothing_due_loads_nothing_a_cycle_needs(tmp_path: Path) -> None:

@@ -67,7 +67,7 @@ def test_every_format_a_person_reads_speaks_the_digest_language(name: str, local
     if name == "chat":
         text = json.loads(text)["text"]
     labels = labels_for(locale)
-    assert labels.digest_title.format(date="") in text or labels.digest_title.split("{")[0] in text
+    assert labels.digest_title.split("{")[0] in text
     assert labels.also_in in text.casefold()
     for other in set(LABELS) - {locale}:
         assert labels_for(other).digest_title.split("—")[0].strip() not in text

@@ -209,6 +209,17 @@ def test_interrupted_runs_are_marked_by_the_next(store: Store) -> None:
     ]
 
 
+def test_the_last_change_is_the_last_cycle_that_checked_a_source(store: Store) -> None:
+    assert store.last_change() is None
+    checked = store.start_run(NOW)
+    store.finish_run(checked, NOW + timedelta(minutes=1), status="ok", outcomes=[], tagged=0)
+    idle = store.start_run(NOW + timedelta(minutes=10))
+    store.finish_run(idle, NOW + timedelta(minutes=10), status="idle", outcomes=[], tagged=0)
+    assert store.last_change() == NOW + timedelta(minutes=1)
+    store.start_run(NOW + timedelta(minutes=20))  # cut short: it may have stored something
+    assert store.last_change() == NOW + timedelta(minutes=20)
+
+
 def test_naive_datetimes_are_refused(store: Store) -> None:
     with pytest.raises(StorageError):
         store.start_run(datetime(2026, 1, 1))

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from monitor.models import Tagging
-from monitor.tag.cache import load_or_build
+from monitor.tag.cache import file_contents, load_or_build, shipped_rules
 from monitor.tag.countries import load_country_finder
 from monitor.tag.language import LanguageDetector
 from monitor.tag.matcher import compile_topic
@@ -45,7 +45,11 @@ def load_tagger(extra_rule_files: Sequence[Path] = ()) -> Tagger:
     which may add topics or override a built-in one by id. Raises ConfigError with file:line.
     Read from the cache of built taggers when nothing it depends on changed (``tag.cache``)."""
     files = [Path(p) for p in extra_rule_files]
-    return load_or_build("tagger", lambda: build_tagger(files), RuleTagger, files)
+
+    def depends_on() -> list[bytes]:
+        return [shipped_rules(), *file_contents(files)]
+
+    return load_or_build("tagger", lambda: build_tagger(files), RuleTagger, depends_on)
 
 
 def build_tagger(extra_rule_files: Sequence[Path] = ()) -> RuleTagger:

@@ -16,20 +16,21 @@ file that cannot be read or written costs a build, never a failure.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
 import pickle
 import stat
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib import metadata, resources
 from pathlib import Path
 from typing import TypeVar
 
 from monitor import __version__
+from monitor.atomic import replacing
 
 log = logging.getLogger(__name__)
 
@@ -53,25 +54,38 @@ def cache_dir(env: dict[str, str] | None = None) -> Path | None:
     return base / APP_DIR
 
 
-def fingerprint(user_files: Sequence[Path], *extra: str) -> str:
-    """A hash of everything a built tagger depends on, and ``extra``."""
+def fingerprint(parts: Iterable[bytes]) -> str:
+    """A hash of ``parts`` and of the versions every cached object depends on."""
     digest = hashlib.sha256()
-    digest.update(f"{__version__}\n{sys.version}\n{extra}\n".encode())
+    digest.update(f"{__version__}\n{sys.version}\n".encode())
     for name in _DEPENDENCIES:
         try:
             digest.update(f"{name} {metadata.version(name)}\n".encode())
         except metadata.PackageNotFoundError:
             digest.update(f"{name} -\n".encode())
-    package = resources.files("monitor")
-    shipped = [package / "rules", package / "tag"]
-    for folder in shipped:
-        for entry in sorted(_files(folder), key=lambda e: e.name):
-            if entry.name.endswith((".yaml", ".py")):
-                digest.update(entry.name.encode() + b"\0" + entry.read_bytes() + b"\0")
-    for path in user_files:
-        resolved = Path(path).resolve()
-        digest.update(str(resolved).encode() + b"\0" + resolved.read_bytes() + b"\0")
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "big") + part)
     return digest.hexdigest()[:32]
+
+
+@functools.cache
+def shipped_rules() -> bytes:
+    """The rule files, language packs and tagger code shipped with the monitor, in one piece:
+    what a built tagger depends on besides the user's files. Read once per process."""
+    package = resources.files("monitor")
+    entries = [e for folder in (package / "rules", package / "tag") for e in _files(folder)]
+    return b"".join(
+        e.name.encode() + b"\0" + e.read_bytes() + b"\0"
+        for e in sorted(entries, key=lambda e: e.name)
+        if e.name.endswith((".yaml", ".py"))
+    )
+
+
+def file_contents(paths: Sequence[Path]) -> Iterator[bytes]:
+    """Each file's resolved path and content. Raises OSError for one that cannot be read."""
+    for path in paths:
+        resolved = Path(path).resolve()
+        yield str(resolved).encode() + b"\0" + resolved.read_bytes()
 
 
 def _files(folder: resources.abc.Traversable) -> list[resources.abc.Traversable]:
@@ -85,20 +99,16 @@ def _files(folder: resources.abc.Traversable) -> list[resources.abc.Traversable]
 
 
 def load_or_build(
-    name: str,
-    build: Callable[[], T],
-    kind: type[T],
-    user_files: Sequence[Path] = (),
-    *extra: str,
+    name: str, build: Callable[[], T], kind: type[T], depends_on: Callable[[], Iterable[bytes]]
 ) -> T:
-    """The cached ``kind`` called ``name`` built from these files and ``extra``, or ``build()``
+    """The cached ``kind`` called ``name`` whose build read ``depends_on()``, or ``build()``
     (then kept for the next run). Whatever ``build`` raises (a ConfigError for a bad user file)
     is raised."""
     folder = cache_dir()
     if folder is None:
         return build()
     try:
-        path = folder / f"{name}-{fingerprint(user_files, *extra)}.pickle"
+        path = folder / f"{name}-{fingerprint(depends_on())}.pickle"
     except OSError:
         return build()  # a user file that cannot be read: the build says so properly
     found = _read(path, kind)
@@ -130,18 +140,10 @@ def _read(path: Path, kind: type[T]) -> T | None:
 def _write(path: Path, value: object) -> None:
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tagger-", dir=path.parent)  # created 0600
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-                # On disk now, before the cycle: left to the kernel, tens of megabytes would be
-                # flushed by the cycle's first database commit, which would wait for them.
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # Synced as it is written, before the cycle: left to the kernel, tens of megabytes would
+        # be flushed by the cycle's first database commit, which would wait for them.
+        with replacing(path) as handle:  # 0600
+            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
     except OSError as exc:
         log.info("the built tagger is not kept in %s: %s", path.parent, exc)
 

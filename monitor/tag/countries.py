@@ -106,9 +106,13 @@ class CountryFinder:
     # reads the same (Georgian რომ "that" is a form of რომი, Rome).
     ignored: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
+    def lexicon(self, language: str | None) -> Lexicon:
+        """The names of ``language``; those of every language for one without a table."""
+        return self.lexicons.get(language or "", self.fallback)
+
     def find(self, text: str, language: str | None) -> list[CountryMention]:
         """Countries in a normalised text, left to right."""
-        lexicon = self.lexicons.get(language or "", self.fallback)
+        lexicon = self.lexicon(language)
         ignored = self.ignored.get(language or "", frozenset())
         mentions = []
         for found in lexicon.find(text):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 SAMPLE_CHARS = 400  # detection on the start of the text: fast (py3langid walks bytes in Python)
@@ -183,8 +184,11 @@ def _load(languages: tuple[str, ...]) -> Any:
 
     from monitor.tag.cache import load_or_build
 
+    def depends_on() -> list[bytes]:  # the languages kept, and how they are unpacked
+        return [" ".join(languages).encode(), Path(__file__).read_bytes()]
+
     build = partial(_unpack, languages)
-    return load_or_build("langid", build, LanguageIdentifier, (), *languages)
+    return load_or_build("langid", build, LanguageIdentifier, depends_on)
 
 
 def _unpack(languages: tuple[str, ...]) -> Any:

@@ -62,7 +62,7 @@ class RuleTagger:
         language model) rather than on the first such text, in the middle of a cycle."""
         self.detector.load()
         for language in set(languages):
-            lexicons = [self.countries.lexicons.get(language or "", self.countries.fallback)]
+            lexicons = [self.countries.lexicon(language)]
             cues = self.parties.for_language(language).lexicon
             lexicons += [cues] if cues is not None else []
             for topic in self.topics:
