@@ -22,9 +22,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import trafilatura
+from trafilatura.metadata import extract_metadata
+from trafilatura.utils import load_html
 
 from monitor.errors import ExtractError
-from monitor.extract import extract_page
+from monitor.extract import extract_page, page_metadata
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared/corpora/article-extraction-benchmark"
 
@@ -47,6 +49,27 @@ def monitor_text(html: bytes, url: str) -> str:
 
 def plain_text(html: bytes, url: str) -> str:
     return trafilatura.extract(html.decode("utf-8", "replace"), url=url) or ""
+
+
+def metadata_differences(pages: list[tuple[bytes, str, str]]) -> int:
+    """Pages whose title, author, date or site name, as the monitor finds them, differ from
+    trafilatura's full ``extract_metadata``."""
+    fields = ("title", "author", "date", "sitename")
+    params = {
+        "extensive_search": False,
+        "original_date": True,
+        "outputformat": "%Y-%m-%dT%H:%M:%S%z",
+    }
+    differ = 0
+    for html, url, _ in pages:
+        if load_html(html) is None:
+            continue
+        ours, theirs = (
+            page_metadata(load_html(html), url),
+            extract_metadata(load_html(html), url, params),
+        )
+        differ += any(getattr(ours, f) != (getattr(theirs, f) or None) for f in fields)
+    return differ
 
 
 def measure(
@@ -80,6 +103,9 @@ def main() -> int:
         monitor_text(warm[0], warm[1])
     plain = measure("trafilatura.extract (defaults)", plain_text, pages)
     ours = measure("monitor extract_page", monitor_text, pages)
+    print(
+        f"metadata: {metadata_differences(pages)} of {len(pages)} pages differ from extract_metadata"
+    )
     drop = plain["f1"] - ours["f1"]
     verdict = "ok" if drop <= 0.01 else "FAIL"
     print(f"F1 difference {ours['f1'] - plain['f1']:+.3f} (target: no drop beyond 0.01): {verdict}")

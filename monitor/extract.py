@@ -6,6 +6,7 @@ cycle's CPU cost and trafilatura is not safe to run in several threads at once.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time as clock
@@ -13,7 +14,19 @@ from configparser import ConfigParser
 from datetime import UTC, datetime, time
 
 import trafilatura
+from htmldate import find_date
+from lxml.html import HtmlElement
+from trafilatura.metadata import (
+    META_URL,
+    examine_meta,
+    extract_author,
+    extract_meta_json,
+    extract_sitename,
+    extract_title,
+    extract_url,
+)
 from trafilatura.settings import Document, use_config
+from trafilatura.utils import load_html
 
 from monitor.content import declared_charset
 from monitor.errors import ExtractError
@@ -36,12 +49,7 @@ def _config() -> ConfigParser:
 
 
 _CONFIG = _config()
-# Only dates the page states (meta tags, time elements), never guesses from loose text.
-_DATE_PARAMS = {
-    "extensive_search": False,
-    "original_date": True,
-    "outputformat": "%Y-%m-%dT%H:%M:%S%z",
-}
+_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 
 
 def _as_declared(body: bytes, content_type: str | None) -> str | bytes:
@@ -66,10 +74,14 @@ def extract_page(body: bytes, url: str, content_type: str | None = None) -> Page
     if kind not in _HTML_TYPES:
         raise ExtractError("extract.not_html", f"page is {kind}, not HTML")
     try:
+        tree = load_html(_as_declared(body, content_type))
+        if tree is None:
+            raise ExtractError("extract.no_text", "no article text found on the page")
+        meta = page_metadata(tree, url)
         document = trafilatura.bare_extraction(
-            _as_declared(body, content_type),
+            tree,
             url=url,
-            with_metadata=True,
+            with_metadata=False,  # page_metadata above: what the monitor keeps, and only that
             include_comments=False,
             include_tables=True,
             deduplicate=False,  # its cache is process-wide: it would drop text seen in other pages
@@ -77,9 +89,10 @@ def extract_page(body: bytes, url: str, content_type: str | None = None) -> Page
             # keeps text F1 (0.956 against 0.955) at half the time (15 ms a page against 28 ms);
             # bench/extraction_quality.py measures both.
             fast=True,
-            date_extraction_params=_DATE_PARAMS,
             config=_CONFIG,
         )
+    except ExtractError:
+        raise
     except Exception as exc:  # trafilatura and lxml raise many types on odd markup
         raise ExtractError("extract.failed", f"{type(exc).__name__}: {exc}") from None
     if not isinstance(document, Document):
@@ -90,11 +103,46 @@ def extract_page(body: bytes, url: str, content_type: str | None = None) -> Page
         raise ExtractError("extract.no_text", "no article text found on the page")
     return PageText(
         text=text,
-        title=(document.title or None),
-        author=(document.author or None),
-        published=_page_date(document.date),
-        sitename=(document.sitename or None),
+        title=meta.title,
+        author=meta.author,
+        published=_page_date(meta.date),
+        sitename=meta.sitename,
     )
+
+
+def page_metadata(tree: HtmlElement, url: str) -> Document:
+    """Title, author, date and site name of a parsed page, found as trafilatura's
+    ``extract_metadata`` finds them, without the categories, tags and licence it also collects:
+    the monitor keeps none of them, and on news pages with large menus they took a quarter of
+    the extraction time (``bench/extraction_quality.py`` times it; ``tests/test_extract.py``
+    checks that the four fields agree with ``extract_metadata`` on real pages)."""
+    meta = examine_meta(tree)
+    if meta.author and " " not in meta.author:
+        meta.author = None  # a single word in a meta tag is a handle, not a byline
+    with contextlib.suppress(Exception):  # malformed JSON-LD: the meta tags stand
+        meta = extract_meta_json(tree, meta)
+    meta.title = meta.title or extract_title(tree)
+    meta.author = meta.author or extract_author(tree)
+    meta.url = meta.url or extract_url(tree, url)
+    # Only dates the page states (meta tags, time elements), never guesses from loose text.
+    meta.date = find_date(
+        tree,
+        url=meta.url,
+        extensive_search=False,
+        original_date=True,
+        outputformat=_DATE_FORMAT,
+    )
+    sitename = (meta.sitename or extract_sitename(tree) or "").lstrip("@")
+    if sitename and "." not in sitename and not sitename[0].isupper():
+        sitename = sitename.title()
+    if not sitename and meta.url and (match := META_URL.match(meta.url)):
+        sitename = match[1]
+    meta.sitename = sitename
+    meta.clean_and_trim()  # entities, spaces and control characters, as extract_metadata does
+    meta.title = meta.title or None
+    meta.author = meta.author or None
+    meta.sitename = meta.sitename or None
+    return meta
 
 
 def _page_date(value: str | None) -> datetime | None:
@@ -103,7 +151,7 @@ def _page_date(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        stamp = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
+        stamp = datetime.strptime(value, _DATE_FORMAT)
     except ValueError:
         stamp = None
     if stamp is not None and stamp.time() != time(0, 0):
