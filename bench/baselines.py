@@ -7,12 +7,15 @@ naive
     is switched off in its default configuration). Imports happen before the clock starts.
 
 ceiling
-    trafilatura's extraction alone, on every core, over pages already in memory: the pages are
-    fetched first (not timed), then a ``ProcessPoolExecutor(os.cpu_count())`` started with
-    ``fork`` (its workers inherit the pages and a warm trafilatura, so nothing but an index and a
-    length crosses a pipe) maps ``monitor.extract.extract_page``, the function the monitor
-    itself runs, over them. No program that extracts every page the way the monitor does can be
-    faster on this machine.
+    Extraction alone, on every core, over pages already in memory: the pages are fetched first
+    (not timed), then a ``ProcessPoolExecutor(os.cpu_count())`` started with ``fork`` (its
+    workers inherit the pages and a warm trafilatura, so nothing but an index and a length
+    crosses a pipe) maps an extraction function over them. Two functions, their rounds
+    alternated so that other load on the machine falls on both alike:
+    ``trafilatura.extract(html)`` with the library's defaults (**the ceiling**: what any program
+    that extracts every page with trafilatura as it comes can reach on this machine) and
+    ``monitor.extract.extract_page``, the monitor's own extraction (the same text, cheaper
+    settings: ``bench/extraction_quality.py`` measures both on real pages).
 
 Both print one JSON object on standard output::
 
@@ -68,16 +71,29 @@ def _get(url: str) -> tuple[bytes, str, str | None]:
         return response.read(), response.geturl(), response.headers.get("Content-Type")
 
 
-def _extract(index: int) -> int:
-    """In a worker: extract page ``index``; the text's length, 0 when there is none."""
+def _plain(body: bytes, url: str, content_type: str | None) -> int:
+    import trafilatura
+
+    return len(trafilatura.extract(body) or "")
+
+
+def _own(body: bytes, url: str, content_type: str | None) -> int:
     from monitor.errors import ExtractError
     from monitor.extract import extract_page
 
-    body, url, content_type = _PAGES[index]
     try:
         return len(extract_page(body, url, content_type).text)
     except ExtractError:
         return 0
+
+
+_FUNCTIONS = {"trafilatura": _plain, "monitor": _own}
+_CHOSEN: list[str] = ["monitor"]  # set in the parent before a pool forks
+
+
+def _extract(index: int) -> int:
+    """In a worker: extract page ``index``; the text's length, 0 when there is none."""
+    return _FUNCTIONS[_CHOSEN[0]](*_PAGES[index])
 
 
 def _ready(_: int) -> int:
@@ -85,39 +101,45 @@ def _ready(_: int) -> int:
 
 
 def ceiling(page_urls: list[str], workers: int | None = None, rounds: int = 3) -> dict[str, Any]:
-    """Extraction of every page, ``rounds`` times with a fresh pool; the fastest round counts
-    (other load on the machine only ever slows a round down)."""
-    from monitor.extract import extract_page
-
+    """Extraction of every page, ``rounds`` times with a fresh pool for each function; the
+    fastest round of each counts (other load on the machine only ever slows a round down).
+    ``seconds`` and ``extract_cpu_seconds`` are plain trafilatura's, ``own_*`` the monitor's."""
     started = time.perf_counter()
     with ThreadPoolExecutor(16) as pool:
         _PAGES[:] = pool.map(_get, page_urls)
     fetch_seconds = time.perf_counter() - started
     # Warm: imports done and trafilatura's lazy set-up paid in the parent, inherited by forks.
-    for body, url, content_type in _PAGES[:3]:
-        extract_page(body, url, content_type)
+    for page in _PAGES[:3]:
+        for function in _FUNCTIONS.values():
+            function(*page)
     workers = workers or os.cpu_count() or 1
     context = multiprocessing.get_context("fork")
     chunk = max(1, min(8, len(_PAGES) // (workers * 16)))
-    results: list[tuple[float, float]] = []  # (seconds, CPU seconds) of each round
-    lengths: list[int] = []
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in _FUNCTIONS}
+    lengths: dict[str, list[int]] = {}
     for _ in range(max(1, rounds)):
-        before = os.times()
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            # Every worker started and waiting before the clock starts.
-            list(pool.map(_ready, range(workers * 4)))
-            started = time.perf_counter()
-            lengths = list(pool.map(_extract, range(len(_PAGES)), chunksize=chunk))
-            seconds = time.perf_counter() - started
-        after = os.times()  # the workers have exited: their CPU is in the children's times
-        results.append((seconds, sum(after[:4]) - sum(before[:4])))
-    seconds, cpu = min(results)
+        for name in _FUNCTIONS:
+            _CHOSEN[0] = name
+            before = os.times()
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                # Every worker started and waiting before the clock starts.
+                list(pool.map(_ready, range(workers * 4)))
+                started = time.perf_counter()
+                lengths[name] = list(pool.map(_extract, range(len(_PAGES)), chunksize=chunk))
+                seconds = time.perf_counter() - started
+            after = os.times()  # the workers have exited: their CPU is in the children's times
+            results[name].append((seconds, sum(after[:4]) - sum(before[:4])))
+    (seconds, cpu), (own_seconds, own_cpu) = min(results["trafilatura"]), min(results["monitor"])
     return {
         "seconds": seconds,
         "extract_cpu_seconds": cpu,
-        "rounds": [round(s, 2) for s, _ in results],
+        "rounds": [round(s, 2) for s, _ in results["trafilatura"]],
+        "extracted": sum(1 for n in lengths["trafilatura"] if n),
+        "own_seconds": own_seconds,
+        "own_cpu_seconds": own_cpu,
+        "own_rounds": [round(s, 2) for s, _ in results["monitor"]],
+        "own_extracted": sum(1 for n in lengths["monitor"] if n),
         "pages": len(_PAGES),
-        "extracted": sum(1 for n in lengths if n),
         "workers": workers,
         "bytes": sum(len(body) for body, _, _ in _PAGES),
         "fetch_seconds": fetch_seconds,

@@ -6,8 +6,9 @@
 
 Scenarios (see bench/README.md for what each row means):
 
-1. ceiling: ``monitor.extract.extract_page`` over every page, already in memory, on all cores
-   (three rounds, the fastest counts);
+1. ceiling: ``trafilatura.extract`` with its defaults over every page, already in memory, on all
+   cores, and beside it the monitor's own ``extract_page`` the same way (three rounds each,
+   alternated, the fastest counts);
 2. for each latency: the naive script (on ``--naive-sample`` outlets, its rate extrapolated), the
    monitor's cold cycle (empty database; ``--repeat`` times, the fastest counts) and its warm
    cycle (nothing changed: every feed 304), with the monitor's default fetch settings; when a
@@ -170,8 +171,10 @@ def baseline_load(result: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class Ceiling:
-    rate: float  # pages per second
+    rate: float  # pages per second, plain trafilatura.extract: the targets' reference
     cpu_seconds: float  # CPU of its extraction (workers and parent, timed part only)
+    own_rate: float  # the same with the monitor's extract_page
+    own_cpu_seconds: float
 
 
 def cycle_scenarios(
@@ -257,6 +260,10 @@ def cycle_scenarios(
                 f"{cold.tagged} tagged; requests {counts}"
             )
             row.notes.append(load_note(cold, server_cpu))
+            row.notes.append(
+                f"against the monitor's own extraction alone ({ceiling.own_rate:.1f} pages/s): "
+                f"{rate / ceiling.own_rate:.0%}, by CPU {ceiling.own_cpu_seconds / cycle_cpu:.0%}"
+            )
             row.notes.append(
                 f"CPU ratio: the ceiling's {ceiling.cpu_seconds:.1f} s of extraction over the "
                 f"cycle's {cycle_cpu:.1f} s (monitor tree minus {startup_cpu:.1f} s of start-up "
@@ -552,26 +559,49 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with NewsWeb(args.outlets, args.items, seed=args.seed) as web:
             result = run_ceiling(web.page_urls())
-            ceiling = Ceiling(result["pages"] / result["seconds"], result["extract_cpu_seconds"])
+            pages = result["pages"]
+            ceiling = Ceiling(
+                pages / result["seconds"],
+                result["extract_cpu_seconds"],
+                pages / result["own_seconds"],
+                result["own_cpu_seconds"],
+            )
             row = Row(
-                f"ceiling: extract_page x {result['workers']} processes, pages in memory",
+                f"ceiling: trafilatura.extract x {result['workers']} processes, pages in memory",
                 "—",
-                str(result["pages"]),
+                str(pages),
                 result["seconds"],
                 rate=ceiling.rate,
                 ratio="100%",
             )
             row.notes.append(
-                f"{result['extracted']} of {result['pages']} pages gave text; "
-                f"{result['bytes'] / result['pages'] / 1024:.0f} KB a page on average; "
+                f"{result['extracted']} of {pages} pages gave text; "
+                f"{result['bytes'] / pages / 1024:.0f} KB a page on average; "
                 f"{ceiling.cpu_seconds:.1f} s of CPU for the extraction "
-                f"({ceiling.cpu_seconds / result['pages'] * 1000:.1f} ms a page); rounds "
+                f"({ceiling.cpu_seconds / pages * 1000:.1f} ms a page); rounds "
                 + ", ".join(f"{r:.1f} s" for r in result["rounds"])
                 + " (the fastest counts)"
             )
             row.notes.append(baseline_load(result))
             rows.append(row)
             progress(row)
+            own = Row(
+                f"own extraction alone: extract_page x {result['workers']} processes",
+                "—",
+                str(pages),
+                result["own_seconds"],
+                rate=ceiling.own_rate,
+                ratio=f"{ceiling.own_rate / ceiling.rate:.0%}",
+            )
+            own.notes.append(
+                f"{result['own_extracted']} of {pages} pages gave text; "
+                f"{ceiling.own_cpu_seconds:.1f} s of CPU "
+                f"({ceiling.own_cpu_seconds / pages * 1000:.1f} ms a page); rounds "
+                + ", ".join(f"{r:.1f} s" for r in result["own_rounds"])
+                + ", alternated with the ceiling's"
+            )
+            rows.append(own)
+            progress(own)
             cycle_scenarios(args, web, work, ceiling, rows, colds)
         if "big" not in args.skip:
             big_scenario(args, work, rows, colds)
