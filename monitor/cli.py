@@ -1,4 +1,5 @@
-"""Command line: ``monitor [--config PATH] run | serve | digest | sources … | tag | eval``.
+"""Command line: ``monitor [--config PATH] run | serve | digest | sources … | users … |
+feedback export | tag | eval``.
 
 ``tag`` and ``eval`` run the tagger alone (no fetching, no database): with the configuration's
 topic files when there is a configuration file, with the built-in rules when there is none.
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 from monitor import __version__
 from monitor.config import ENV_VAR, Config, find_config, load_config, nothing_to_check
 from monitor.errors import (
+    AccountError,
     ConfigError,
     DeliveryError,
     Problem,
@@ -190,6 +192,46 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     tag.add_argument("file", nargs="?", type=Path, metavar="FILE", help="default: standard input")
 
+    users = commands.add_parser(
+        "users", parents=[common], help="accounts of the workspace and their API tokens"
+    )
+    users_commands = users.add_subparsers(dest="users_command", metavar="COMMAND", required=True)
+    user_add = users_commands.add_parser(
+        "add", parents=[common], help="add a user (the password is asked for)",
+        description="Add a user of the workspace. Readers browse, search and give feedback; "
+        "admins also see the sources. The password (at least 10 characters) is asked for twice, "
+        "or read from the first line of standard input with --password-stdin.",
+    )  # fmt: skip
+    user_add.add_argument("name", metavar="NAME")
+    user_add.add_argument("--role", choices=("admin", "reader"), default="reader",
+                          help="default: reader")  # fmt: skip
+    user_add.add_argument("--password-stdin", action="store_true",
+                          help="read the password from standard input")  # fmt: skip
+    users_commands.add_parser("list", parents=[common], help="the users, their roles and tokens")
+    user_remove = users_commands.add_parser(
+        "remove", parents=[common], help="remove a user with their tokens and feedback"
+    )
+    user_remove.add_argument("name", metavar="NAME")
+    user_token = users_commands.add_parser(
+        "token", parents=[common], help="print a new API token for a user (shown once)"
+    )
+    user_token.add_argument("name", metavar="NAME")
+
+    feedback = commands.add_parser("feedback", parents=[common], help="the office's judgements")
+    feedback_commands = feedback.add_subparsers(
+        dest="feedback_command", metavar="COMMAND", required=True
+    )
+    export = feedback_commands.add_parser(
+        "export", parents=[common], help="the judged stories as labeled JSON Lines",
+        description="Write every story the office judged (relevant or not) as a labeled line in "
+        "the format monitor eval reads: measure the tagger on the office's own labels with "
+        "monitor feedback export -o office.jsonl; monitor eval office.jsonl",
+    )  # fmt: skip
+    export.add_argument("--since", type=_date, metavar="YYYY-MM-DD",
+                        help="only judgements made on or after this day")  # fmt: skip
+    export.add_argument("-o", "--output", type=Path, metavar="FILE",
+                        help="write to FILE (default: standard output)")  # fmt: skip
+
     evaluation = commands.add_parser(
         "eval", parents=[common], help="measure the tagger on labeled JSON Lines",
         description="Tag labeled lines (id, lang, title, text, label, borderline, aspects, "
@@ -285,6 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "digest":
             first, last = _period(args, datetime.now(UTC).astimezone(config.timezone).date())
             return _digest(config, first, last)
+        if args.command in ("users", "feedback"):
+            return _workspace(config, args)
         return _sources(config, args)
     except ConfigError as exc:
         for problem in exc.problems:
@@ -293,6 +337,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunLockedError as exc:
         print(f"monitor: {exc}", file=sys.stderr)
         return EXIT_LOCKED
+    except AccountError as exc:
+        print(f"monitor: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except (StorageError, DeliveryError, SourceError) as exc:
         print(f"monitor: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -422,6 +469,26 @@ def _storage(config: Config, args: argparse.Namespace) -> int:
         )
     done = backup_sqlite(config.sqlite_path, args.target)
     print(f"{done.path}: {done.bytes / 1e6:.1f} MB, {plural(done.articles, 'article')}, checked")
+    return EXIT_OK
+
+
+def _workspace(config: Config, args: argparse.Namespace) -> int:
+    from monitor import workspace_cmd
+
+    if args.command == "feedback":
+        today = datetime.now(UTC).astimezone(config.timezone).date()
+        workspace_cmd.feedback_export(config, _day(args.since, today), args.output, sys.stdout)
+        return EXIT_OK
+    command = args.users_command
+    if command == "add":
+        password = workspace_cmd.read_password(args.password_stdin)
+        workspace_cmd.users_add(config, args.name, args.role, password, sys.stdout)
+    elif command == "list":
+        workspace_cmd.users_list(config, sys.stdout)
+    elif command == "remove":
+        workspace_cmd.users_remove(config, args.name, sys.stdout)
+    else:
+        workspace_cmd.users_token(config, args.name, sys.stdout)
     return EXIT_OK
 
 

@@ -90,3 +90,8 @@ class RunLockedError(MonitorError):
 
 class DeliveryError(MonitorError):
     """A digest could not be written or delivered."""
+
+
+class AccountError(MonitorError):
+    """A workspace account could not be created, changed or used as asked (a bad name, role or
+    password, an unknown or duplicate user)."""

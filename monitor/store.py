@@ -2,7 +2,9 @@
 
 Tables: ``sources`` (fetch state, health and when each is due), ``articles``, ``tags``, ``runs``
 and ``run_sources`` (a log of every cycle), ``digests`` (digests delivered on schedule),
-``schema_version`` (applied migrations).
+``users``, ``api_tokens`` and ``feedback`` (the workspace's accounts and the office's judgements),
+``schema_version`` (applied migrations). On SQLite, ``articles_fts`` indexes the articles' titles
+and texts for the archive search (``monitor.search``), kept in step by triggers.
 
 Crash safety comes from the order of writes, each in its own short transaction: an article and
 its tags together; a source's validators and body hash only after all its new articles. A cycle
@@ -22,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Engine,
@@ -37,6 +40,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    exists,
     func,
     inspect,
     select,
@@ -45,7 +49,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from monitor.errors import StorageError
+from monitor.errors import AccountError, StorageError
 from monitor.models import (
     Article,
     Evidence,
@@ -62,6 +66,7 @@ from monitor.schedule import HISTORY_DAYS, History
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
+_READING = "monitor_reading"  # execution option: a read-only transaction (see _on_begin)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -188,6 +193,56 @@ digests = Table(
 )
 
 
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(10), nullable=False),  # admin | reader
+    Column("password_hash", Text, nullable=False),  # Argon2id, see monitor.accounts
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256: never the token
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("relevant", Boolean, nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("judged_at", UTCDateTime, nullable=False),
+    Index("ix_feedback_judged_at", "judged_at"),
+)
+
+# SQLite's full-text index over titles and texts. The trigram tokenizer matches any three
+# letters in a row, so a query finds its word inside inflected forms (film -> filmlər, фильм ->
+# фильмов, კინო -> კინოს) in every script, where a word tokenizer matches whole words only.
+_FTS_SQLITE = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5("
+    "title, text, content='articles', content_rowid='id', tokenize='trigram')",
+    "CREATE TRIGGER IF NOT EXISTS articles_fts_insert AFTER INSERT ON articles BEGIN "
+    "INSERT INTO articles_fts(rowid, title, text) VALUES (new.id, new.title, new.text); END",
+    "CREATE TRIGGER IF NOT EXISTS articles_fts_delete AFTER DELETE ON articles BEGIN "
+    "INSERT INTO articles_fts(articles_fts, rowid, title, text) "
+    "VALUES ('delete', old.id, old.title, old.text); END",
+    "CREATE TRIGGER IF NOT EXISTS articles_fts_update AFTER UPDATE OF title, text ON articles "
+    "BEGIN INSERT INTO articles_fts(articles_fts, rowid, title, text) "
+    "VALUES ('delete', old.id, old.title, old.text); "
+    "INSERT INTO articles_fts(rowid, title, text) VALUES (new.id, new.title, new.text); END",
+    "INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')",
+)
+
+
 def _migrate_v1(conn: Connection) -> None:
     # create_all builds the tables as now defined, so a new database gets the later columns
     # here already; the migrations after this one add only what is missing.
@@ -211,8 +266,22 @@ def _migrate_v3(conn: Connection) -> None:
     )
 
 
+def _migrate_v4(conn: Connection) -> None:
+    """The workspace: accounts, API tokens, the office's feedback, and on SQLite the archive's
+    full-text index, filled with the articles already stored."""
+    metadata.create_all(conn, tables=[users, api_tokens, feedback])
+    if conn.dialect.name == "sqlite":
+        for statement in _FTS_SQLITE:
+            conn.exec_driver_sql(statement)
+
+
 # Append a function for each schema change; never edit a released one.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_migrate_v1, _migrate_v2, _migrate_v3)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
+    _migrate_v1,
+    _migrate_v2,
+    _migrate_v3,
+    _migrate_v4,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -256,6 +325,18 @@ class Store:
         try:
             with self.engine.begin() as conn:
                 yield conn
+        except SQLAlchemyError as exc:
+            raise StorageError(f"storage {_safe(self.url)}: {exc}") from exc
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A transaction that only reads: on SQLite it takes no write lock, so the workspace's
+        pages never hold up a cycle, nor wait for one."""
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(**{_READING: True})
+                with conn.begin():
+                    yield conn
         except SQLAlchemyError as exc:
             raise StorageError(f"storage {_safe(self.url)}: {exc}") from exc
 
@@ -585,12 +666,19 @@ class Store:
         return int(article_id)
 
     def tagged_between(self, since: datetime, until: datetime) -> list[StoredArticle]:
-        """Tagged articles dated in [since, until), best score first."""
+        """Tagged articles dated in [since, until), best score first; none that the office
+        marked not relevant."""
         query = (
             select(articles, sources.c.name.label("source_name"), tags)
             .join(sources, sources.c.id == articles.c.source_id)
             .join(tags, tags.c.article_id == articles.c.id)
             .where(articles.c.dated_at >= since, articles.c.dated_at < until)
+            # A story someone in the office marked not relevant leaves every later digest.
+            .where(
+                ~exists().where(
+                    feedback.c.article_id == articles.c.id, feedback.c.relevant.is_(False)
+                )
+            )
             .order_by(tags.c.score.desc(), articles.c.dated_at.desc(), articles.c.id)
         )
         with self._tx() as conn:
@@ -606,6 +694,142 @@ class Store:
     def count_articles(self) -> int:
         with self._tx() as conn:
             return int(conn.scalar(select(func.count()).select_from(articles)) or 0)
+
+    # -- accounts and feedback (the workspace) ------------------------------------------------
+
+    def add_user(self, name: str, role: str, password_hash: str, now: datetime) -> int:
+        with self._tx() as conn:
+            if conn.scalar(select(users.c.id).where(users.c.name == name)) is not None:
+                raise AccountError(f"user {name!r} exists already")
+            return int(
+                conn.execute(
+                    users.insert()
+                    .returning(users.c.id)
+                    .values(name=name, role=role, password_hash=password_hash, created_at=now)
+                ).scalar_one()
+            )
+
+    def remove_user(self, name: str) -> None:
+        """The user, their tokens and their feedback."""
+        with self._tx() as conn:
+            if not conn.execute(users.delete().where(users.c.name == name)).rowcount:
+                raise AccountError(f"no user {name!r}")
+
+    def users(self) -> list[dict[str, Any]]:
+        """Each user with the number of their tokens, by name."""
+        tokens = (
+            select(func.count())
+            .where(api_tokens.c.user_id == users.c.id)
+            .scalar_subquery()
+            .label("tokens")
+        )
+        with self.reading() as conn:
+            rows = conn.execute(
+                select(users.c.id, users.c.name, users.c.role, users.c.created_at, tokens).order_by(
+                    users.c.name
+                )
+            ).all()
+        return [dict(row._mapping) for row in rows]
+
+    def user_login(self, name: str) -> dict[str, Any] | None:
+        """The row a sign-in checks (with the password hash), or None."""
+        with self.reading() as conn:
+            row = conn.execute(select(users).where(users.c.name == name)).first()
+        return dict(row._mapping) if row else None
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                update(users).where(users.c.id == user_id).values(password_hash=password_hash)
+            )
+
+    def add_token(self, name: str, token_hash: str, now: datetime) -> None:
+        with self._tx() as conn:
+            user_id = conn.scalar(select(users.c.id).where(users.c.name == name))
+            if user_id is None:
+                raise AccountError(f"no user {name!r}")
+            conn.execute(
+                api_tokens.insert().values(user_id=user_id, token_hash=token_hash, created_at=now)
+            )
+
+    def user_by_token(self, token_hash: str, now: datetime) -> dict[str, Any] | None:
+        """The user a token belongs to (its last use recorded), or None."""
+        with self._tx() as conn:
+            row = conn.execute(
+                select(users.c.id, users.c.name, users.c.role, users.c.created_at)
+                .join(api_tokens, api_tokens.c.user_id == users.c.id)
+                .where(api_tokens.c.token_hash == token_hash)
+            ).first()
+            if row is None:
+                return None
+            conn.execute(
+                update(api_tokens)
+                .where(api_tokens.c.token_hash == token_hash)
+                .values(last_used_at=now)
+            )
+        return dict(row._mapping)
+
+    def set_feedback(
+        self, article_id: int, user_id: int, relevant: bool, note: str, now: datetime
+    ) -> None:
+        """A user's judgement of an article; a second one replaces the first."""
+        with self._tx() as conn:
+            if conn.scalar(select(articles.c.id).where(articles.c.id == article_id)) is None:
+                raise AccountError(f"no article {article_id}")
+            statement = self._insert(feedback).values(
+                article_id=article_id, user_id=user_id, relevant=relevant, note=note, judged_at=now
+            )
+            conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[feedback.c.article_id, feedback.c.user_id],
+                    set_={"relevant": relevant, "note": note, "judged_at": now},
+                )
+            )
+
+    def judgements(self, article_ids: Sequence[int]) -> dict[int, bool]:
+        """Per judged article: False when anyone said not relevant, else True."""
+        if not article_ids:
+            return {}
+        with self.reading() as conn:
+            rows = conn.execute(
+                select(feedback.c.article_id, feedback.c.relevant).where(
+                    feedback.c.article_id.in_(article_ids)
+                )
+            ).all()
+        verdict: dict[int, bool] = {}
+        for article_id, relevant in rows:
+            verdict[article_id] = verdict.get(article_id, True) and bool(relevant)
+        return verdict
+
+    def feedback_since(self, since: datetime | None) -> list[dict[str, Any]]:
+        """Every judgement (judged at or after ``since``), with its article and the tags it
+        had, oldest first."""
+        query = (
+            select(
+                feedback.c.relevant,
+                feedback.c.note,
+                feedback.c.judged_at,
+                users.c.name.label("user"),
+                articles.c.id.label("article_id"),
+                articles.c.url,
+                articles.c.title,
+                articles.c.text,
+                articles.c.language,
+                sources.c.name.label("source"),
+                tags.c.topic,
+                tags.c.aspects,
+                tags.c.countries,
+            )
+            .join(users, users.c.id == feedback.c.user_id)
+            .join(articles, articles.c.id == feedback.c.article_id)
+            .join(sources, sources.c.id == articles.c.source_id)
+            .outerjoin(tags, tags.c.article_id == articles.c.id)
+            .order_by(feedback.c.judged_at, articles.c.id, users.c.name)
+        )
+        if since is not None:
+            query = query.where(feedback.c.judged_at >= since)
+        with self.reading() as conn:
+            return [dict(row._mapping) for row in conn.execute(query).all()]
 
     # -- runs --------------------------------------------------------------------------------
 
@@ -726,8 +950,10 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # Take the write lock at the start: a deferred transaction that upgrades to writing can
-        # fail at once with "database is locked" instead of waiting for busy_timeout.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # fail at once with "database is locked" instead of waiting for busy_timeout. Reads
+        # (Store.reading) begin deferred: in WAL mode they never wait for a writer.
+        reading = conn.get_execution_options().get(_READING, False)
+        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 def _safe(url: str) -> str:

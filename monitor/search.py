@@ -1,0 +1,234 @@
+"""The archive search: stored articles by words and filters, a page at a time, with the matched
+passage marked. Pure query building here; the store runs it.
+
+Words are matched inside longer words (SQLite FTS5's trigram tokenizer, see ``monitor.store``):
+``film`` finds ``filmlər`` and ``filmini``, ``фильм`` finds ``фильмов``, ``კინო`` finds ``კინოს``
+— what agglutinative and inflected languages need, and what a whole-word index cannot do. Every
+word must occur (in the title or the text); a word in double quotes is matched as written,
+spaces included. A word shorter than three letters is matched by a scan, not the index.
+
+The passage is marked with ``MARK_START`` and ``MARK_END`` (control characters), so that
+whoever shows it escapes the text first and turns the marks into highlighting after.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    Select,
+    and_,
+    column,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+    true,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from monitor.errors import StorageError
+from monitor.store import Store, articles, sources, tags
+
+MARK_START, MARK_END = "\x02", "\x03"
+# The index (see monitor.store): rowid is the article's id, rank its BM25 order for a MATCH.
+_FTS = table("articles_fts", column("rowid"), column("rank"), column("title"), column("text"))
+MAX_LIMIT = 200
+_MIN_INDEXED = 3  # the trigram index finds words of three letters or more
+_PHRASE = re.compile(r'"([^"]*)"|([^\s"]+)')
+_SNIPPET_TOKENS = 40  # trigrams either side of the match: about a line of text
+
+
+class Sort(StrEnum):
+    RELEVANCE = "relevance"  # best match first; newest first when there are no words
+    DATE = "date"  # newest first
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    words: str = ""
+    languages: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    aspects: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    since: datetime | None = None  # dated at or after
+    until: datetime | None = None  # dated before
+    tagged_only: bool = False
+    sort: Sort = Sort.RELEVANCE
+    limit: int = 20
+    offset: int = 0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise ValueError(f"limit must be between 1 and {MAX_LIMIT}, not {self.limit}")
+        if self.offset < 0:
+            raise ValueError(f"offset must not be negative, not {self.offset}")
+        if self.since and self.until and self.until <= self.since:
+            raise ValueError("until must be after since")
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    id: int
+    url: str
+    title: str
+    source: str
+    language: str | None
+    dated_at: datetime
+    topics: tuple[str, ...]
+    score: float | None
+    aspects: tuple[str, ...]
+    countries: tuple[str, ...]
+    summary: str
+    passage: str  # the text around the first match, marked; the opening without words
+    relevant: bool | None  # the office's judgement: None unjudged, False when anyone said not
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    total: int
+    hits: tuple[SearchHit, ...]
+
+
+def phrases(words: str) -> list[str]:
+    """The query's words and quoted phrases, in order, without empty ones."""
+    found = []
+    for quoted, bare in _PHRASE.findall(words):
+        phrase = " ".join((quoted or bare).split())
+        if phrase:
+            found.append(phrase)
+    return found
+
+
+def fts_query(indexed: list[str]) -> str:
+    """An FTS5 query requiring every phrase: each one a string, quotes doubled."""
+    return " AND ".join('"' + phrase.replace('"', '""') + '"' for phrase in indexed)
+
+
+def build(query: SearchQuery) -> tuple[Select[Any], Select[Any]]:
+    """(the page's rows, the total count) as SELECTs for SQLite."""
+    found = phrases(query.words)
+    indexed = [p for p in found if len(p) >= _MIN_INDEXED]
+    scanned = [p for p in found if len(p) < _MIN_INDEXED]
+    conditions: list[ColumnElement[bool]] = []
+    fts = None
+    if indexed:
+        fts = (
+            select(
+                _FTS.c.rowid.label("article_id"),
+                _FTS.c.rank,
+                func.snippet(
+                    literal_column("articles_fts"), 1, MARK_START, MARK_END, "…", _SNIPPET_TOKENS
+                ).label("passage"),
+            )
+            .select_from(_FTS)
+            .where(text("articles_fts MATCH :words").bindparams(words=fts_query(indexed)))
+            .subquery("matched")
+        )
+    for phrase in scanned:
+        pattern = "%" + phrase.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(
+            or_(
+                articles.c.title.ilike(pattern, escape="\\"),
+                articles.c.text.ilike(pattern, escape="\\"),
+            )
+        )
+    if query.languages:
+        conditions.append(articles.c.language.in_(query.languages))
+    if query.sources:
+        conditions.append(sources.c.name.in_(query.sources))
+    if query.since:
+        conditions.append(articles.c.dated_at >= query.since)
+    if query.until:
+        conditions.append(articles.c.dated_at < query.until)
+    tag_conditions = [tags.c.article_id == articles.c.id]
+    for field, wanted in ((tags.c.countries, query.countries), (tags.c.aspects, query.aspects)):
+        if wanted:
+            each = func.json_each(field).table_valued("value")
+            tag_conditions.append(
+                exists(select(1).select_from(each).where(each.c.value.in_(wanted)))
+            )
+    if query.tagged_only or query.countries or query.aspects:
+        conditions.append(exists(select(1).select_from(tags).where(and_(*tag_conditions))))
+
+    base = select(articles.c.id).join(sources, sources.c.id == articles.c.source_id)
+    if fts is not None:
+        base = base.join(fts, fts.c.article_id == articles.c.id)
+    base = base.where(and_(true(), *conditions))
+    count = select(func.count()).select_from(base.subquery())
+
+    passage = fts.c.passage if fts is not None else func.substr(articles.c.text, 1, 240)
+    rows = (
+        select(
+            articles.c.id,
+            articles.c.url,
+            articles.c.title,
+            articles.c.language,
+            articles.c.dated_at,
+            articles.c.summary,
+            sources.c.name.label("source"),
+            passage.label("passage"),
+        )
+        .join(sources, sources.c.id == articles.c.source_id)
+        .where(and_(true(), *conditions))
+    )
+    if fts is not None:
+        rows = rows.join(fts, fts.c.article_id == articles.c.id)
+    if fts is not None and query.sort is Sort.RELEVANCE:
+        rows = rows.order_by(fts.c.rank, articles.c.dated_at.desc(), articles.c.id.desc())
+    else:
+        rows = rows.order_by(articles.c.dated_at.desc(), articles.c.id.desc())
+    return rows.limit(query.limit).offset(query.offset), count
+
+
+def search(store: Store, query: SearchQuery) -> SearchPage:
+    """One page of stored articles matching ``query``, and how many match in all."""
+    if store.engine.dialect.name != "sqlite":
+        raise StorageError(
+            "the archive search needs SQLite's full-text index; on "
+            f"{store.engine.dialect.name} it is not available yet"
+        )
+    rows_query, count_query = build(query)
+    try:
+        with store.reading() as conn:
+            total = int(conn.scalar(count_query) or 0)
+            rows = conn.execute(rows_query).all() if total else []
+            ids = [row.id for row in rows]
+            tag_rows = conn.execute(select(tags).where(tags.c.article_id.in_(ids))).all()
+    except StorageError as exc:
+        if "fts5: syntax error" in str(exc) or "malformed MATCH" in str(exc):
+            raise ValueError(f"cannot search for {query.words!r}: {exc}") from None
+        raise
+    tagged: dict[int, list[Any]] = {}
+    for tag in tag_rows:
+        tagged.setdefault(tag.article_id, []).append(tag)
+    verdicts = store.judgements(ids)
+    hits = []
+    for row in rows:
+        found = sorted(tagged.get(row.id, []), key=lambda t: -t.score)
+        best = found[0] if found else None
+        hits.append(
+            SearchHit(
+                id=row.id,
+                url=row.url or "",
+                title=row.title,
+                source=row.source,
+                language=row.language,
+                dated_at=row.dated_at,
+                topics=tuple(t.topic for t in found),
+                score=float(best.score) if best else None,
+                aspects=tuple(best.aspects) if best else (),
+                countries=tuple(best.countries) if best else (),
+                summary=row.summary,
+                passage=row.passage or "",
+                relevant=verdicts.get(row.id),
+            )
+        )
+    return SearchPage(total, tuple(hits))

@@ -1,0 +1,166 @@
+"""The archive search over a real SQLite store: words inside inflected words in every script,
+filters, order, pages, the marked passage, and the office's judgements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor.models import Article, Evidence, Source, Tagging, TextOrigin
+from monitor.search import MARK_END, MARK_START, SearchQuery, Sort, phrases, search
+from monitor.store import Store
+
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+
+# (source, language, title, text, tagged countries or None, days ago)
+STORIES = [
+    ("Trend", "az", "Bakıda film həftəsi", "Azərbaycan filmləri İtaliyada göstəriləcək. "
+     "Festivalda yeni filmini təqdim edən rejissor danışdı.", ("AZ", "IT"), 1),
+    ("Trend RU", "ru", "Неделя кино в Баку", "В Баку пройдёт показ фильмов из Грузии; "
+     "совместное производство фильмов обсудят продюсеры.", ("AZ", "GE"), 2),
+    ("Agenda", "ka", "კინოს კვირეული", "თბილისში აზერბაიჯანული კინოს დღეები გაიმართება.",
+     ("GE", "AZ"), 3),
+    ("Trend", "az", "Neft qiymətləri", "Brent markalı neftin qiyməti bahalaşıb.", None, 1),
+    ("Dawn", "en", "Cricket series", "Pakistan won the series against England in Lahore.",
+     None, 40),
+]  # fmt: skip
+
+
+def _article(source: str, language: str, title: str, text: str, countries, days: int) -> Article:
+    tagging = (
+        Tagging(
+            ("film_cooperation",), 0.8, ("diplomacy",), countries,
+            (Evidence("film", text[:40], "film"),), language,
+        )
+        if countries
+        else Tagging(language=language)
+    )  # fmt: skip
+    return Article(
+        source=source, url=f"https://{source.replace(' ', '').lower()}.example/{title}",
+        title=title, text=text, text_origin=TextOrigin.PAGE, fetched_at=NOW,
+        published=NOW - timedelta(days=days), language=language, tagging=tagging,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    folder = tmp_path_factory.mktemp("search")
+    with Store(f"sqlite:///{folder}/monitor.db") as store:
+        run = store.start_run(NOW)
+        for name in sorted({s[0] for s in STORIES}):
+            lang = next(s[1] for s in STORIES if s[0] == name)
+            state = store.ensure_source(Source(name, f"https://{name}.example/rss", lang))
+            for story in STORIES:
+                if story[0] == name:
+                    store.add_article(state.id, run, _article(*story))
+        yield store
+
+
+def titles(store: Store, **query: object) -> list[str]:
+    return [hit.title for hit in search(store, SearchQuery(**query)).hits]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("film", {"Bakıda film həftəsi"}),  # finds filmləri, filmini
+        ("фильм", {"Неделя кино в Баку"}),  # finds фильмов
+        ("კინო", {"კინოს კვირეული"}),  # finds კინოს
+        ("ФИЛЬМ", {"Неделя кино в Баку"}),  # case does not matter
+        ("Baku", set()),
+        ("Баку фильм", {"Неделя кино в Баку"}),  # every word must occur
+        ('"совместное производство"', {"Неделя кино в Баку"}),
+        ('"производство совместное"', set()),  # a phrase keeps its order
+    ],
+)
+def test_words_are_found_inside_inflected_words(store: Store, words: str, expected: set) -> None:
+    assert set(titles(store, words=words)) == expected
+
+
+def test_filters(store: Store) -> None:
+    assert titles(store, languages=("ru", "ka"), sort=Sort.DATE) == [
+        "Неделя кино в Баку",
+        "კინოს კვირეული",
+    ]
+    assert set(titles(store, countries=("GE",))) == {"Неделя кино в Баку", "კინოს კვირეული"}
+    assert set(titles(store, countries=("IT",), aspects=("diplomacy",))) == {"Bakıda film həftəsi"}
+    assert titles(store, aspects=("co_production",)) == []
+    assert set(titles(store, tagged_only=True)) == {
+        "Bakıda film həftəsi",
+        "Неделя кино в Баку",
+        "კინოს კვირეული",
+    }
+    assert titles(store, sources=("Dawn",)) == ["Cricket series"]
+    assert titles(
+        store, since=NOW - timedelta(days=10), until=NOW - timedelta(days=2, hours=12)
+    ) == ["კინოს კვირეული"]
+    assert titles(store, words="neft", tagged_only=True) == []
+
+
+def test_short_words_are_scanned(store: Store) -> None:
+    # Under three letters the trigram index cannot help; the words are still found.
+    assert titles(store, words="Lahore wo") == ["Cricket series"]
+
+
+def test_newest_first_and_pages(store: Store) -> None:
+    everything = titles(store, sort=Sort.DATE, limit=10)
+    assert everything[-1] == "Cricket series" and len(everything) == 5
+    first = search(store, SearchQuery(sort=Sort.DATE, limit=2))
+    second = search(store, SearchQuery(sort=Sort.DATE, limit=2, offset=2))
+    assert first.total == second.total == 5
+    assert [h.title for h in first.hits + second.hits] == everything[:4]
+
+
+def test_passage_marks_the_match(store: Store) -> None:
+    (hit,) = search(store, SearchQuery(words="filmini")).hits
+    assert f"{MARK_START}filmini{MARK_END}" in hit.passage
+    assert hit.countries == ("AZ", "IT") and hit.aspects == ("diplomacy",)
+    assert hit.topics == ("film_cooperation",) and hit.relevant is None
+
+
+@pytest.mark.parametrize(
+    "words", ['"', 'AND OR "', "NEAR(", "*", "film) OR (x", "-", "'; DROP TABLE articles; --"]
+)
+def test_any_typed_text_is_a_search_not_a_syntax(store: Store, words: str) -> None:
+    # Quotes and FTS5 operators a user may type are matched as text, never parsed.
+    page = search(store, SearchQuery(words=words))
+    assert page.total == len(page.hits)
+    assert store.count_articles() == 5
+
+
+def test_bad_pages_are_refused() -> None:
+    with pytest.raises(ValueError, match="limit"):
+        SearchQuery(limit=0)
+    with pytest.raises(ValueError, match="offset"):
+        SearchQuery(offset=-1)
+    with pytest.raises(ValueError, match="until"):
+        SearchQuery(since=NOW, until=NOW)
+
+
+def test_phrases() -> None:
+    assert phrases(' film  "co  production" x ') == ["film", "co production", "x"]
+    assert phrases('""') == []
+
+
+def test_the_index_is_filled_for_articles_stored_before_it(tmp_path: Path) -> None:
+    """A database of an earlier schema gets its archive indexed when it is upgraded."""
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path}/old.db"
+    with Store(url) as store:
+        run = store.start_run(NOW)
+        state = store.ensure_source(Source("Trend", "https://trend.example/rss", "az"))
+        store.add_article(state.id, run, _article(*STORIES[0]))
+    db = sqlite3.connect(tmp_path / "old.db")
+    db.executescript(
+        "DROP TABLE articles_fts; DROP TRIGGER IF EXISTS articles_fts_insert;"
+        "DROP TABLE feedback; DROP TABLE api_tokens; DROP TABLE users;"
+        "DELETE FROM schema_version WHERE version = 4;"
+    )
+    db.close()
+    with Store(url) as store:
+        assert store.schema_version() == 4
+        assert titles(store, words="filmləri") == ["Bakıda film həftəsi"]
