@@ -128,6 +128,11 @@ def by_token(store: Store, token: str, now: datetime) -> User | None:
     return _user(row) if row else None
 
 
+def by_id(store: Store, user_id: int) -> User | None:
+    row = store.user(user_id)
+    return _user(row) if row else None
+
+
 def _user(row: Mapping[str, Any]) -> User:
     return User(row["id"], row["name"], Role(row["role"]), row["created_at"])
 

@@ -192,6 +192,19 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     tag.add_argument("file", nargs="?", type=Path, metavar="FILE", help="default: standard input")
 
+    web = commands.add_parser(
+        "web", parents=[common], help="the press office's workspace in the browser",
+        description="Serve the workspace (latest stories, archive search, story pages with "
+        "feedback, and a JSON API at /api, described at /api/docs) from the configured storage, "
+        "beside monitor serve or alone. Add accounts first with monitor users add. Behind a "
+        "reverse proxy that adds HTTPS, pass --secure-cookies.",
+    )  # fmt: skip
+    web.add_argument("--host", default="127.0.0.1",
+                     help="address to listen on (default 127.0.0.1: this machine only)")  # fmt: skip
+    web.add_argument("--port", type=int, default=8080, help="default 8080")
+    web.add_argument("--secure-cookies", action="store_true",
+                     help="send the session cookie over HTTPS only (behind an HTTPS proxy)")  # fmt: skip
+
     users = commands.add_parser(
         "users", parents=[common], help="accounts of the workspace and their API tokens"
     )
@@ -329,6 +342,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _digest(config, first, last)
         if args.command in ("users", "feedback"):
             return _workspace(config, args)
+        if args.command == "web":
+            from monitor.web.app import serve
+
+            return serve(config, args.host, args.port, secure_cookies=args.secure_cookies)
         return _sources(config, args)
     except ConfigError as exc:
         for problem in exc.problems:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from monitor.formats import best_first
 from monitor.grouping import group_stories
-from monitor.models import Digest, SourceHealth, Story
+from monitor.models import AlsoIn, Digest, SourceHealth, Story
 from monitor.store import StoredArticle
 from monitor.text import first_sentences
 
@@ -77,6 +77,16 @@ def select_stories(
     stories = best_first(_story(s, tz) for s in stored)
     texts = {s.article.url: s.article.text for s in stored if s.article.url}
     return group_stories(stories, texts=texts, prefer_languages=prefer_languages)
+
+
+def versions_of(url: str, around: Sequence[StoredArticle], tz: ZoneInfo) -> tuple[AlsoIn, ...]:
+    """The other versions of the story at ``url`` (same story, other outlets or languages), as
+    the digest groups the tagged stories ``around`` it; none when it is not among them."""
+    for story in select_stories(around, tz):
+        group = [AlsoIn(story.url, story.source, story.language), *story.also]
+        if any(member.url == url for member in group):
+            return tuple(member for member in group if member.url != url)
+    return ()
 
 
 def _story(stored: StoredArticle, tz: ZoneInfo) -> Story:

@@ -731,6 +731,16 @@ class Store:
             ).all()
         return [dict(row._mapping) for row in rows]
 
+    def user(self, user_id: int) -> dict[str, Any] | None:
+        """A user by id (without the password hash), or None once removed."""
+        with self.reading() as conn:
+            row = conn.execute(
+                select(users.c.id, users.c.name, users.c.role, users.c.created_at).where(
+                    users.c.id == user_id
+                )
+            ).first()
+        return dict(row._mapping) if row else None
+
     def user_login(self, name: str) -> dict[str, Any] | None:
         """The row a sign-in checks (with the password hash), or None."""
         with self.reading() as conn:
@@ -785,6 +795,36 @@ class Store:
                     set_={"relevant": relevant, "note": note, "judged_at": now},
                 )
             )
+
+    def story(self, article_id: int) -> dict[str, Any] | None:
+        """One stored article with its source's name and its tags (``tags``: a list, best
+        first), or None."""
+        with self.reading() as conn:
+            row = conn.execute(
+                select(articles, sources.c.name.label("source"))
+                .join(sources, sources.c.id == articles.c.source_id)
+                .where(articles.c.id == article_id)
+            ).first()
+            if row is None:
+                return None
+            tag_rows = conn.execute(
+                select(tags).where(tags.c.article_id == article_id).order_by(tags.c.score.desc())
+            ).all()
+        story = dict(row._mapping)
+        story["tags"] = [dict(tag._mapping) for tag in tag_rows]
+        return story
+
+    def feedback_of(self, article_id: int) -> list[dict[str, Any]]:
+        """Who judged an article and how, by name."""
+        with self.reading() as conn:
+            rows = conn.execute(
+                select(users.c.name.label("user"), feedback.c.relevant, feedback.c.note,
+                       feedback.c.judged_at)
+                .join(users, users.c.id == feedback.c.user_id)
+                .where(feedback.c.article_id == article_id)
+                .order_by(users.c.name)
+            ).all()  # fmt: skip
+        return [dict(row._mapping) for row in rows]
 
     def judgements(self, article_ids: Sequence[int]) -> dict[int, bool]:
         """Per judged article: False when anyone said not relevant, else True."""

@@ -1,0 +1,120 @@
+"""``monitor web``: the press office's workspace in the browser, over the configured storage.
+
+Server-rendered pages (Jinja, autoescaped; no script, no remote resource, no build step) and a
+JSON API for scripts, in one FastAPI application. Pages need a signed-in user (a session
+cookie, ``monitor.web.security``); the API needs ``Authorization: Bearer TOKEN`` (``monitor
+users token``); ``/healthz`` needs nothing. Every form carries the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from monitor.accounts import User, by_id
+from monitor.config import Config
+from monitor.digest import versions_of
+from monitor.grouping import WINDOW
+from monitor.models import AlsoIn
+from monitor.store import Store
+from monitor.web.security import HEADERS, SESSION_COOKIE, Session, Sessions, Throttle, load_secret
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """What every route works with."""
+
+    config: Config
+    store: Store
+    sessions: Sessions
+    throttle: Throttle
+    secure_cookies: bool
+    clock: Callable[[], datetime]
+
+    def session(self, request: Request) -> tuple[Session, User] | None:
+        """The signed-in user of a request, while their account exists."""
+        session = self.sessions.read(request.cookies.get(SESSION_COOKIE))
+        if session is None:
+            return None
+        user = by_id(self.store, session.user_id)
+        return (session, user) if user else None
+
+    def versions(self, story: Mapping[str, Any]) -> tuple[AlsoIn, ...]:
+        """The other versions of a stored story, grouped as in the digest."""
+        if not story.get("url") or not story.get("tags"):
+            return ()
+        dated: datetime = story["dated_at"]
+        around = self.store.tagged_between(dated - WINDOW, dated + WINDOW)
+        return versions_of(story["url"], around, self.config.timezone)
+
+
+def secret_folder(config: Config) -> Path:
+    return config.sqlite_path.parent if config.sqlite_path else config.reports_dir
+
+
+def create_app(
+    config: Config,
+    *,
+    store: Store | None = None,
+    throttle: Throttle | None = None,
+    secure_cookies: bool = False,
+    clock: Callable[[], datetime] | None = None,
+) -> FastAPI:
+    from monitor.web import api, pages
+
+    store = store or Store(config.storage_url)
+    workspace = Workspace(
+        config=config,
+        store=store,
+        sessions=Sessions(load_secret(secret_folder(config))),
+        throttle=throttle or Throttle(),
+        secure_cookies=secure_cookies,
+        clock=clock or (lambda: datetime.now(UTC)),
+    )
+    app = FastAPI(
+        title="Film cooperation monitor",
+        summary="The press office's archive of stories: search, read, judge.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.workspace = workspace
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in HEADERS.items():
+            if name == "Content-Security-Policy" and request.url.path == "/api/docs":
+                continue  # the API's documentation page loads its own script and styles
+            response.headers.setdefault(name, value)
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    app.include_router(api.router(workspace))
+    app.include_router(pages.router(workspace))
+    return app
+
+
+def serve(config: Config, host: str, port: int, *, secure_cookies: bool = False) -> int:
+    """Run the workspace until SIGTERM or Ctrl-C."""
+    import uvicorn
+
+    app = create_app(config, secure_cookies=secure_cookies)
+    log.info("workspace on http://%s:%d/ (storage %s)", host, port, config.storage_url)
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
+    return 0

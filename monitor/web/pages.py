@@ -1,0 +1,320 @@
+"""The workspace's pages: sign-in, the latest stories, the archive search, one story with its
+feedback form. Each page is rendered on the server and works without script."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from functools import cache
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from babel import Locale
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from monitor.accounts import User, sign_in
+from monitor.errors import AccountError
+from monitor.labels import country_name, labels_for, language_name
+from monitor.models import Evidence
+from monitor.search import MARK_END, MARK_START, SearchQuery, Sort, search
+from monitor.web.app import Workspace
+from monitor.web.security import SESSION_COOKIE, SESSION_SECONDS, Session, csrf_ok, safe_next
+from monitor.web.words import words_for
+
+LOGIN_CSRF_COOKIE = "fm_login"
+LATEST_DAYS = 7
+PAGE_SIZE = 20
+_PARAGRAPHS = re.compile(r"\n\s*\n")
+
+
+def marked(passage: str) -> Markup:
+    """A search passage with its marks as <mark>, everything else escaped."""
+    text = str(escape(passage))
+    return Markup(text.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>"))
+
+
+def evidence_html(item: Mapping[str, Any] | Evidence) -> Markup:
+    """An evidence sentence with its matched term marked, everything else escaped."""
+    term = item.term if isinstance(item, Evidence) else str(item.get("term", ""))
+    sentence = item.text if isinstance(item, Evidence) else str(item.get("text", ""))
+    at = sentence.lower().find(term.lower()) if term else -1
+    if at < 0:
+        return Markup(escape(sentence))
+    end = at + len(term)
+    return Markup(
+        f"{escape(sentence[:at])}<mark>{escape(sentence[at:end])}</mark>{escape(sentence[end:])}"
+    )
+
+
+@cache
+def _environment() -> Environment:
+    environment = Environment(
+        loader=PackageLoader("monitor", "templates"),
+        autoescape=select_autoescape(["html", "j2"], default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["marked"] = marked
+    environment.filters["evidence"] = evidence_html
+    return environment
+
+
+def router(workspace: Workspace) -> APIRouter:
+    routes = APIRouter(include_in_schema=False)
+    locale = workspace.config.digest.locale
+    labels, words, cldr = labels_for(locale), words_for(locale), Locale.parse(locale)
+    zone = workspace.config.timezone
+
+    def render(
+        template: str,
+        who: tuple[Session, User] | None,
+        status: int = 200,
+        **values: Any,
+    ) -> HTMLResponse:
+        html = (
+            _environment()
+            .get_template(template)
+            .render(
+                lang=locale,
+                w=words,
+                user=who[1] if who else None,
+                csrf=who[0].csrf if who else "",
+                title=values.pop("title", words["workspace"]),
+                aspect=labels.aspect,
+                country_name=lambda code: country_name(cldr, code),
+                language_name=lambda code: language_name(cldr, code or "?"),
+                local_time=lambda moment: moment.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                **values,
+            )
+        )
+        return HTMLResponse(html, status_code=status)
+
+    def to_login(request: Request) -> RedirectResponse:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+    def message(who: tuple[Session, User] | None, status: int, key: str) -> HTMLResponse:
+        return render("web/message.html.j2", who, status, heading=str(status), message=words[key])
+
+    @routes.get("/login")
+    def login_form(request: Request, next: str = "/") -> Response:
+        return _login_page(request, safe_next(next), "", None, 200)
+
+    def _login_page(
+        request: Request, target: str, name: str, error: str | None, status: int
+    ) -> Response:
+        token = secrets.token_urlsafe(24)
+        response = render(
+            "web/login.html.j2",
+            None,
+            status,
+            login_csrf=token,
+            next=target,
+            name=name,
+            error=error,
+            title=words["sign_in"],
+        )
+        response.set_cookie(
+            LOGIN_CSRF_COOKIE,
+            token,
+            max_age=3600,
+            httponly=True,
+            samesite="strict",
+            secure=workspace.secure_cookies,
+        )
+        return response
+
+    @routes.post("/login")
+    async def login(request: Request) -> Response:
+        form = await request.form()
+        name, password = str(form.get("name", "")), str(form.get("password", ""))
+        target = safe_next(str(form.get("next", "/")))
+        expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+        if not expected or not secrets.compare_digest(expected, str(form.get("csrf", ""))):
+            return _login_page(request, target, name, words["bad_form"], 400)
+        client = request.client.host if request.client else "?"
+        keys = (f"address:{client}", f"name:{name.lower()}")
+        wait = workspace.throttle.wait(*keys)
+        if wait > 0:
+            response = _login_page(
+                request, target, name, words["throttled"].format(seconds=int(wait) + 1), 429
+            )
+            response.headers["Retry-After"] = str(int(wait) + 1)
+            return response
+        user = sign_in(workspace.store, name, password)
+        if user is None:
+            workspace.throttle.failed(*keys)
+            return _login_page(request, target, name, words["bad_login"], 401)
+        workspace.throttle.succeeded(keys[1])
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            workspace.sessions.issue(user.id),
+            max_age=SESSION_SECONDS,
+            httponly=True,
+            samesite="lax",
+            secure=workspace.secure_cookies,
+        )
+        response.delete_cookie(LOGIN_CSRF_COOKIE)
+        return response
+
+    @routes.post("/logout")
+    async def logout(request: Request) -> Response:
+        who = workspace.session(request)
+        form = await request.form()
+        if who is not None and not csrf_ok(who[0], str(form.get("csrf", ""))):
+            return message(who, 400, "bad_form")
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    @routes.get("/")
+    def latest(request: Request) -> Response:
+        who = workspace.session(request)
+        if who is None:
+            return to_login(request)
+        since = workspace.clock() - timedelta(days=LATEST_DAYS)
+        page = search(
+            workspace.store,
+            SearchQuery(tagged_only=True, since=since, sort=Sort.DATE, limit=100),
+        )
+        return render(
+            "web/stories.html.j2",
+            who,
+            heading=words["today"],
+            hits=page.hits,
+            total=page.total,
+            form=None,
+            empty=words["no_stories"].format(days=LATEST_DAYS),
+        )
+
+    @routes.get("/search")
+    def find(request: Request) -> Response:
+        who = workspace.session(request)
+        if who is None:
+            return to_login(request)
+        params = request.query_params
+        form = {
+            key: params.get(key, "").strip()
+            for key in ("q", "language", "country", "aspect", "source", "since", "until")
+        }
+        form["tagged"] = "1" if params.get("tagged") else ""
+        form["sort"] = "date" if params.get("sort") == "date" else "relevance"
+        try:
+            number = max(1, int(params.get("page", "1")))
+        except ValueError:
+            number = 1
+        try:
+            query = SearchQuery(
+                words=form["q"],
+                languages=(form["language"],) if form["language"] else (),
+                countries=(form["country"].upper(),) if form["country"] else (),
+                aspects=(form["aspect"],) if form["aspect"] else (),
+                sources=(form["source"],) if form["source"] else (),
+                since=_day_start(form["since"], zone),
+                until=_day_start(form["until"], zone, next_day=True),
+                tagged_only=bool(form["tagged"]),
+                sort=Sort(form["sort"]),
+                limit=PAGE_SIZE,
+                offset=(number - 1) * PAGE_SIZE,
+            )
+            page = search(workspace.store, query)
+            problem = None
+        except ValueError as exc:
+            page, problem = None, str(exc)
+        hits = page.hits if page else ()
+        total = page.total if page else 0
+
+        def link(to: int) -> str:
+            kept = {k: v for k, v in form.items() if v}
+            return "/search?" + urlencode({**kept, "page": to})
+
+        return render(
+            "web/stories.html.j2",
+            who,
+            400 if problem else 200,
+            heading=words["search"],
+            title=f"{words['search']}: {form['q']}" if form["q"] else words["search"],
+            form=form,
+            choices=_choices(workspace, labels, cldr),
+            hits=hits,
+            total=total,
+            empty=problem or words["nothing"],
+            previous_url=link(number - 1) if number > 1 else None,
+            next_url=link(number + 1) if number * PAGE_SIZE < total else None,
+        )
+
+    @routes.get("/stories/{article_id}")
+    def story(request: Request, article_id: int) -> Response:
+        who = workspace.session(request)
+        if who is None:
+            return to_login(request)
+        found = workspace.store.story(article_id)
+        if found is None:
+            return message(who, 404, "not_found")
+        judgements = workspace.store.feedback_of(article_id)
+        verdict = workspace.store.judgements([article_id]).get(article_id)
+        mine = next((j for j in judgements if j["user"] == who[1].name), None)
+        return render(
+            "web/story.html.j2",
+            who,
+            title=found["title"],
+            story=found,
+            tag=found["tags"][0] if found["tags"] else None,
+            paragraphs=[p.strip() for p in _PARAGRAPHS.split(found["text"]) if p.strip()],
+            judgements=judgements,
+            verdict=verdict,
+            mine=mine,
+            versions=workspace.versions(found),
+        )
+
+    @routes.post("/stories/{article_id}/feedback")
+    async def judge(request: Request, article_id: int) -> Response:
+        who = workspace.session(request)
+        if who is None:
+            return to_login(request)
+        form = await request.form()
+        if not csrf_ok(who[0], str(form.get("csrf", ""))):
+            return message(who, 403, "bad_form")
+        relevant = str(form.get("relevant", ""))
+        if relevant not in ("0", "1"):
+            return message(who, 400, "bad_form")
+        note = str(form.get("note", ""))[:500].strip()
+        try:
+            workspace.store.set_feedback(
+                article_id, who[1].id, relevant == "1", note, workspace.clock()
+            )
+        except AccountError:
+            return message(who, 404, "not_found")
+        return RedirectResponse(f"/stories/{article_id}", status_code=303)
+
+    return routes
+
+
+def _day_start(text: str, zone: Any, next_day: bool = False) -> datetime | None:
+    """The start of a day given as YYYY-MM-DD in the configured time zone (of the day after,
+    for an inclusive end)."""
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date like 2026-11-26") from None
+    return datetime.combine(day + timedelta(days=1 if next_day else 0), time(0), zone)
+
+
+def _choices(workspace: Workspace, labels: Any, cldr: Locale) -> dict[str, Any]:
+    sources = sorted(source.name for source in workspace.config.sources)
+    languages = sorted({s.language for s in workspace.config.sources if s.language})
+    countries = sorted({s.country for s in workspace.config.sources if s.country})
+    return {
+        "sources": sources,
+        "languages": [(code, language_name(cldr, code)) for code in languages],
+        "countries": [(code, country_name(cldr, code)) for code in countries],
+        "aspects": [(name, labels.aspect(name)) for name in labels.aspects],
+    }

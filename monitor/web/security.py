@@ -1,0 +1,133 @@
+"""The workspace's defences, apart from the pages: signed session cookies with a CSRF token
+inside, the sign-in throttle, safe redirect targets and the response headers.
+
+A session is a cookie signed with the workspace's secret (itsdangerous), holding the user's id,
+a random CSRF token and when it was issued; nothing is kept on the server, so a restart keeps
+everyone signed in and several ``monitor web`` processes share sessions through the secret.
+Signing out or removing the user ends it: the user is looked up on every request.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+SESSION_COOKIE = "fm_session"
+SESSION_SECONDS = 12 * 3600  # a working day; then sign in again
+SECRET_ENV = "MONITOR_WEB_SECRET"
+
+# No script anywhere; inline styles only (the digest's look, no remote resources).
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def load_secret(folder: Path, env: dict[str, str] | None = None) -> str:
+    """The secret that signs sessions: ``$MONITOR_WEB_SECRET``, else ``web-secret`` in the
+    storage folder, created on first use readable by its owner only."""
+    env = dict(os.environ) if env is None else env
+    if env.get(SECRET_ENV):
+        return env[SECRET_ENV]
+    path = folder / "web-secret"
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    folder.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secret + "\n")
+    return secret
+
+
+@dataclass(frozen=True)
+class Session:
+    user_id: int
+    csrf: str
+
+
+class Sessions:
+    def __init__(self, secret: str) -> None:
+        self._signer = URLSafeTimedSerializer(secret, salt="film-monitor session")
+
+    def issue(self, user_id: int) -> str:
+        return self._signer.dumps({"u": user_id, "c": secrets.token_urlsafe(24)})
+
+    def read(self, cookie: str | None) -> Session | None:
+        if not cookie:
+            return None
+        try:
+            data = self._signer.loads(cookie, max_age=SESSION_SECONDS)
+        except BadSignature:  # tampered, signed with another secret, or expired
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+            return None
+        return Session(data["u"], str(data.get("c", "")))
+
+
+def csrf_ok(session: Session, submitted: str | None) -> bool:
+    return bool(submitted) and hmac.compare_digest(session.csrf, submitted or "")
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Where to go after signing in: a path of this site only (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return default
+    parts = urlsplit(target)
+    return default if parts.scheme or parts.netloc else target
+
+
+@dataclass
+class Throttle:
+    """Failed sign-ins counted per client address and per user name: after ``free`` failures
+    within ``window`` seconds, each further attempt waits twice as long as the one before,
+    from ``base`` seconds up to ``longest``. A success clears the name's count."""
+
+    free: int = 5
+    window: float = 900.0
+    base: float = 2.0
+    longest: float = 900.0
+    clock: Callable[[], float] = time.monotonic
+    _failures: dict[str, list[float]] = field(default_factory=dict)
+
+    def wait(self, *keys: str) -> float:
+        """Seconds before another attempt with these keys is heard (0: now)."""
+        now = self.clock()
+        longest = 0.0
+        for key in keys:
+            recent = [t for t in self._failures.get(key, []) if now - t < self.window]
+            self._failures[key] = recent
+            if len(recent) >= self.free:
+                pause = min(self.longest, self.base * 2 ** (len(recent) - self.free))
+                longest = max(longest, recent[-1] + pause - now)
+        return max(0.0, longest)
+
+    def failed(self, *keys: str) -> None:
+        now = self.clock()
+        for key in keys:
+            self._failures.setdefault(key, []).append(now)
+        if len(self._failures) > 10_000:  # bounded memory under a spray of names
+            oldest = sorted(self._failures, key=lambda k: self._failures[k][-1])[:5_000]
+            for key in oldest:
+                del self._failures[key]
+
+    def succeeded(self, key: str) -> None:
+        self._failures.pop(key, None)

@@ -1,0 +1,421 @@
+"""The workspace served by uvicorn on 127.0.0.1 over a database a real cycle filled from local
+outlets: sign-in, the pages, search in several scripts, feedback that leaves the digest, the
+JSON API, and a test for each security rule."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from monitor import accounts, cli
+from monitor.config import load_config
+from monitor.localserver import LocalServer
+from monitor.store import Store
+from monitor.web.app import create_app
+from monitor.web.security import SESSION_COOKIE, Throttle, safe_next
+from tests.sites import write_config
+from tests.test_e2e import (
+    AZ_COOP,
+    EN_COOP,
+    EN_OTHER,
+    RU_COOP,
+    RU_OTHER,
+    serve_outlet,
+    today_digest,
+)
+
+PASSWORD = "correct horse battery"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A cycle over three local outlets, two users, and the workspace on a real port."""
+    folder = tmp_path_factory.mktemp("web")
+    with LocalServer() as outlets:
+        feeds = [
+            ("Wire EN", serve_outlet(outlets, "en", [EN_COOP, EN_OTHER], "en"), "en"),
+            ("Wire RU", serve_outlet(outlets, "ru", [RU_COOP, RU_OTHER], "ru"), "ru"),
+            ("Wire AZ", serve_outlet(outlets, "az", [AZ_COOP], "az"), "az"),
+        ]
+        config_path = write_config(
+            folder,
+            [{"name": n, "url": u, "language": lang, "country": "AZ"} for n, u, lang in feeds],
+        )
+        assert cli.main(["--config", str(config_path), "run"]) == 0
+    config = load_config(config_path)
+    store = Store(config.storage_url)
+    now = datetime.now(UTC)
+    accounts.create(store, "leyla", "admin", PASSWORD, now)
+    accounts.create(store, "omar", "reader", PASSWORD, now)
+    token = accounts.issue_token(store, "omar", now)
+    clock = Clock()
+    app = create_app(config, store=store, throttle=Throttle(clock=clock))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the workspace did not start"
+        time.sleep(0.02)
+    try:
+        yield {
+            "base": f"http://127.0.0.1:{port}",
+            "config": config_path,
+            "folder": folder,
+            "store": store,
+            "token": token,
+            "clock": clock,
+        }
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        store.close()
+
+
+_OPEN: list[httpx.Client] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
+def browser(site: dict[str, Any]) -> httpx.Client:
+    client = httpx.Client(base_url=site["base"], follow_redirects=False, timeout=10)
+    _OPEN.append(client)
+    return client
+
+
+def hidden(html: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert found, f"no hidden {name} field"
+    return found.group(1)
+
+
+def signed_in(site: dict[str, Any], name: str = "leyla") -> httpx.Client:
+    client = browser(site)
+    form = client.get("/login")
+    answer = client.post(
+        "/login",
+        data={"name": name, "password": PASSWORD, "csrf": hidden(form.text, "csrf"), "next": "/"},
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == "/"
+    return client
+
+
+def story_id(site: dict[str, Any], title: str) -> int:
+    with site["store"].reading() as conn:
+        from sqlalchemy import text
+
+        return int(
+            conn.execute(
+                text("SELECT id FROM articles WHERE title = :t"), {"t": title}
+            ).scalar_one()
+        )
+
+
+# -- pages ----------------------------------------------------------------------------------------
+
+
+def test_health_needs_nothing_and_every_page_needs_a_user(site: dict[str, Any]) -> None:
+    client = browser(site)
+    assert client.get("/healthz").json() == {"status": "ok"}
+    for path in ("/", "/search?q=film", f"/stories/{story_id(site, EN_COOP.title)}"):
+        answer = client.get(path)
+        assert answer.status_code == 303
+        assert answer.headers["location"].startswith("/login?next=%2F")
+    assert client.post(f"/stories/{story_id(site, EN_COOP.title)}/feedback").status_code == 303
+
+
+def test_sign_in_shows_the_latest_stories(site: dict[str, Any]) -> None:
+    client = signed_in(site)
+    cookie = next(c for c in client.cookies.jar if c.name == SESSION_COOKIE)
+    assert cookie.has_nonstandard_attr("HttpOnly")
+    page = client.get("/")
+    assert page.status_code == 200
+    for title in (EN_COOP.title, RU_COOP.title, AZ_COOP.title):
+        assert title in page.text
+    assert EN_OTHER.title not in page.text  # not a film-cooperation story
+
+
+@pytest.mark.parametrize(
+    ("words", "found", "missing"),
+    [
+        ("фильм", RU_COOP.title, EN_COOP.title),  # in фильмов
+        ("film", AZ_COOP.title, RU_OTHER.title),  # in filmin, filmlərin
+        ("co-production", EN_COOP.title, AZ_COOP.title),
+    ],
+)
+def test_search_finds_inflected_words_and_marks_them(
+    site: dict[str, Any], words: str, found: str, missing: str
+) -> None:
+    page = signed_in(site).get("/search", params={"q": words})
+    assert page.status_code == 200
+    assert found in page.text and missing not in page.text
+    assert "<mark>" in page.text
+
+
+def test_search_filters_and_bad_dates(site: dict[str, Any]) -> None:
+    client = signed_in(site)
+    page = client.get("/search", params={"language": "ru"})
+    assert RU_COOP.title in page.text and RU_OTHER.title in page.text
+    assert EN_COOP.title not in page.text
+    page = client.get("/search", params={"language": "ru", "tagged": "1"})
+    assert RU_COOP.title in page.text and RU_OTHER.title not in page.text
+    bad = client.get("/search", params={"since": "yesterday-ish"})
+    assert bad.status_code == 400 and "is not a date" in bad.text
+
+
+def test_feedback_marks_the_story_and_leaves_the_digest(site: dict[str, Any]) -> None:
+    client = signed_in(site, "omar")
+    sid = story_id(site, RU_COOP.title)
+    page = client.get(f"/stories/{sid}")
+    assert page.status_code == 200 and "<mark>" in page.text  # the evidence's term
+    answer = client.post(
+        f"/stories/{sid}/feedback",
+        data={"csrf": hidden(page.text, "csrf"), "relevant": "0", "note": "not ours"},
+    )
+    assert answer.status_code == 303
+    page = client.get(f"/stories/{sid}")
+    assert "not ours" in page.text and "left out of the digests" in page.text
+    assert cli.main(["--config", str(site["config"]), "digest"]) == 0
+    titles = {s["title"] for s in today_digest(site["folder"])["stories"]}
+    titles |= {
+        a["title"]
+        for s in today_digest(site["folder"])["stories"]
+        for a in s.get("also", [])
+        if "title" in a
+    }
+    assert RU_COOP.title not in titles and EN_COOP.title in titles
+    # Changed back: the story returns.
+    client.post(
+        f"/stories/{sid}/feedback",
+        data={"csrf": hidden(page.text, "csrf"), "relevant": "1", "note": ""},
+    )
+    assert site["store"].judgements([sid]) == {sid: True}
+
+
+# -- security rules -------------------------------------------------------------------------------
+
+
+def test_forms_without_the_csrf_token_are_refused(site: dict[str, Any]) -> None:
+    client = signed_in(site)
+    sid = story_id(site, EN_COOP.title)
+    for data in ({"relevant": "0"}, {"relevant": "0", "csrf": "forged"}):
+        assert client.post(f"/stories/{sid}/feedback", data=data).status_code == 403
+    assert site["store"].judgements([sid]) == {}
+    fresh = browser(site)
+    fresh.get("/login")
+    refused = fresh.post("/login", data={"name": "leyla", "password": PASSWORD, "csrf": "x"})
+    assert refused.status_code == 400 and SESSION_COOKIE not in refused.cookies
+
+
+def test_sign_in_is_throttled_after_failures(site: dict[str, Any]) -> None:
+    client = browser(site)
+    page = client.get("/login")
+    for _ in range(5):
+        page = client.post(
+            "/login", data={"name": "omar", "password": "wrong!", "csrf": hidden(page.text, "csrf")}
+        )
+        assert page.status_code == 401
+    # Now even the right password waits (each form carries a new token).
+    page = client.post(
+        "/login", data={"name": "omar", "password": PASSWORD, "csrf": hidden(page.text, "csrf")}
+    )
+    assert page.status_code == 429 and int(page.headers["retry-after"]) >= 1
+    site["clock"].now += 60  # the pause over, the right password is heard again
+    answer = client.post(
+        "/login", data={"name": "omar", "password": PASSWORD, "csrf": hidden(page.text, "csrf")}
+    )
+    assert answer.status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/search?q=kino", "/search?q=kino"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+        ("", "/"),
+    ],
+)
+def test_no_open_redirect(target: str, expected: str) -> None:
+    assert safe_next(target) == expected
+
+
+def test_a_redirect_after_sign_in_stays_on_the_site(site: dict[str, Any]) -> None:
+    client = browser(site)
+    token = hidden(client.get("/login").text, "csrf")
+    answer = client.post(
+        "/login",
+        data={"name": "leyla", "password": PASSWORD, "csrf": token, "next": "//evil.example/x"},
+    )
+    assert answer.headers["location"] == "/"
+
+
+def test_security_headers(site: dict[str, Any]) -> None:
+    page = browser(site).get("/login")
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["referrer-policy"] == "no-referrer"
+
+
+def test_a_title_with_markup_is_shown_as_text(site: dict[str, Any]) -> None:
+    from monitor.models import Article, Source, Tagging, TextOrigin
+
+    store: Store = site["store"]
+    state = store.ensure_source(Source("Wire EN", "x", "en"))
+    hostile = "<script>alert(1)</script> film <b>week</b>"
+    store.add_article(
+        state.id,
+        store.start_run(datetime.now(UTC)),
+        Article(
+            source="Wire EN", url="https://x.example/xss", title=hostile,
+            text="A film week <img src=x onerror=alert(1)> in Baku.", text_origin=TextOrigin.PAGE,
+            fetched_at=datetime.now(UTC), language="en", tagging=Tagging(language="en"),
+        ),
+    )  # fmt: skip
+    client = signed_in(site)
+    for path in ("/search?q=week", f"/stories/{story_id(site, hostile)}"):
+        page = client.get(path)
+        assert "<script>alert(1)</script>" not in page.text
+        assert "&lt;script&gt;" in page.text and "<img src=x" not in page.text
+
+
+def test_a_removed_user_is_signed_out(site: dict[str, Any]) -> None:
+    store: Store = site["store"]
+    accounts.create(store, "temp", "reader", PASSWORD, datetime.now(UTC))
+    client = signed_in(site, "temp")
+    assert client.get("/").status_code == 200
+    store.remove_user("temp")
+    assert client.get("/").status_code == 303
+
+
+# -- API ------------------------------------------------------------------------------------------
+
+
+def api(site: dict[str, Any], token: str | None = None) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {token or site['token']}"}
+    client = httpx.Client(base_url=site["base"], headers=headers, timeout=10)
+    _OPEN.append(client)
+    return client
+
+
+def test_api_needs_a_valid_token(site: dict[str, Any]) -> None:
+    assert browser(site).get("/api/stories").status_code == 401
+    wrong = api(site, "fm_" + "x" * 43).get("/api/stories")
+    assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
+    # A signed-in browser is no API client: the API wants a token.
+    assert signed_in(site).get("/api/stories").status_code == 401
+
+
+def test_api_stories_search_and_detail(site: dict[str, Any]) -> None:
+    client = api(site)
+    listing = client.get("/api/stories", params={"q": "фильм", "tagged": "true"}).json()
+    assert listing["total"] == 1
+    (found,) = listing["stories"]
+    assert found["title"] == RU_COOP.title and found["language"] == "ru"
+    assert set(found) == {
+        "id", "url", "title", "source", "language", "published", "topics", "aspects",
+        "countries", "score", "summary", "feedback",
+    }  # fmt: skip
+    detail = client.get(f"/api/stories/{found['id']}").json()
+    assert "Киноагентства Азербайджана" in detail["text"] and detail["evidence"]
+    assert isinstance(detail["also"], list)
+    assert client.get("/api/stories/999999").status_code == 404
+    everything = client.get("/api/stories", params={"limit": 2, "sort": "date"}).json()
+    assert len(everything["stories"]) == 2 and everything["total"] >= 5
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"limit": 0}, {"limit": 1000}, {"offset": -1}, {"since": "2026-13-01"},
+     {"since": "2026-12-02", "until": "2026-12-01"}, {"sort": "random"}],
+)  # fmt: skip
+def test_api_bad_parameters_get_422(site: dict[str, Any], params: dict[str, Any]) -> None:
+    answer = api(site).get("/api/stories", params=params)
+    assert answer.status_code == 422 and "detail" in answer.json()
+
+
+def test_api_feedback_and_csv(site: dict[str, Any]) -> None:
+    client = api(site)
+    sid = story_id(site, EN_OTHER.title)
+    answer = client.post(f"/api/stories/{sid}/feedback", json={"relevant": False, "note": "no"})
+    assert answer.json() == {"id": sid, "feedback": "not_relevant"}
+    assert client.post(f"/api/stories/{sid}/feedback", json={"note": "x"}).status_code == 422
+    assert client.post("/api/stories/999999/feedback", json={"relevant": True}).status_code == 404
+    listing = client.get("/api/stories", params={"source": "Wire EN"}).json()
+    assert {s["id"]: s["feedback"] for s in listing["stories"]}[sid] == "not_relevant"
+    table = client.get("/api/stories.csv", params={"source": "Wire EN", "limit": 200})
+    assert table.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(table.text)))
+    assert {r["title"] for r in rows} >= {EN_COOP.title, EN_OTHER.title}
+    assert client.get("/api/openapi.json").json()["paths"].keys() >= {"/api/stories"}
+
+
+def test_monitor_web_serves_until_terminated(tmp_path: Path) -> None:
+    """The command itself: ``monitor web`` on a port, healthy, and gone after SIGTERM."""
+    import signal
+    import subprocess
+    import sys
+
+    config = write_config(tmp_path, [{"name": "Wire", "url": "https://wire.example/rss"}])
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "--config", str(config), "web", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "monitor web did not start"
+                time.sleep(0.05)
+        assert answer.json() == {"status": "ok"}
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 303
+        process.terminate()
+        # uvicorn shuts down gracefully, then ends by the signal it received (as systemd expects).
+        assert process.wait(15) in (0, -signal.SIGTERM)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stderr.close()  # type: ignore[union-attr]
+    assert (tmp_path / "storage" / "web-secret").stat().st_mode & 0o077 == 0
