@@ -41,31 +41,49 @@ def status(config: Config, out: TextIO, now: datetime | None = None) -> None:
     now = now or datetime.now(UTC)
     health: dict[str, SourceHealth] = {}
     due: dict[str, datetime | None] = {}
-    names = [s.name for s in config.sources]
     if config.sqlite_path is None or config.sqlite_path.exists():
         with Store(config.storage_url) as store:
-            health = {h.name: h for h in store.health(names, now - timedelta(days=1), now)}
-            due = store.next_due(names)
-    rows = [
-        (
-            "name",
-            "kind",
-            "lang",
-            "every",
-            "state",
-            "last success",
-            "fails",
-            "last error",
-            "next",
-            "30 days",
-        )
-    ]
+            health, due = _health(config, store, now)
+    rows = [STATUS_COLUMNS, *status_rows(config, health, due, now)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+
+
+STATUS_COLUMNS = (
+    "name", "kind", "lang", "every", "state", "last success", "fails", "last error", "next",
+    "30 days",
+)  # fmt: skip
+
+
+def health_table(config: Config, store: Store, now: datetime) -> list[tuple[str, ...]]:
+    """The rows of ``monitor sources status`` (columns ``STATUS_COLUMNS``), from an open store:
+    the workspace shows the same table."""
+    health, due = _health(config, store, now)
+    return status_rows(config, health, due, now)
+
+
+def _health(
+    config: Config, store: Store, now: datetime
+) -> tuple[dict[str, SourceHealth], dict[str, datetime | None]]:
+    names = [s.name for s in config.sources]
+    health = {h.name: h for h in store.health(names, now - timedelta(days=1), now)}
+    return health, store.next_due(names)
+
+
+def status_rows(
+    config: Config,
+    health: dict[str, SourceHealth],
+    due: dict[str, datetime | None],
+    now: datetime,
+) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
     for source in config.sources:
         h = health.get(source.name)
         rows.append(
             (
                 source.name,
-                source.kind,
+                source.kind.value,
                 source.language or "-",
                 _span(source.interval),
                 _state(source, h, now),
@@ -76,9 +94,7 @@ def status(config: Config, out: TextIO, now: datetime | None = None) -> None:
                 _per_week(h),
             )
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    return rows
 
 
 def _state(source: Source, health: SourceHealth | None, now: datetime) -> str:

@@ -419,3 +419,24 @@ def test_monitor_web_serves_until_terminated(tmp_path: Path) -> None:
             process.wait()
         process.stderr.close()  # type: ignore[union-attr]
     assert (tmp_path / "storage" / "web-secret").stat().st_mode & 0o077 == 0
+
+
+def test_latest_page_links_stories_and_past_digests(site: dict[str, Any]) -> None:
+    client = signed_in(site)
+    page = client.get("/")
+    sid = story_id(site, EN_COOP.title)
+    assert f'href="/stories/{sid}"' in page.text
+    names = re.findall(r'href="/digests/([^"]+)"', page.text)
+    assert names, "the digest the cycle wrote is listed"
+    digest = client.get(f"/digests/{names[0]}")
+    assert digest.status_code == 200 and EN_COOP.title in digest.text
+    for name in ("..%2Fsources.yaml", "sources.yaml", "2026-01-01.html"):
+        assert client.get(f"/digests/{name}").status_code == 404
+
+
+def test_the_sources_page_is_for_admins(site: dict[str, Any]) -> None:
+    table = signed_in(site, "leyla").get("/sources")
+    assert table.status_code == 200
+    for name in ("Wire EN", "Wire RU", "Wire AZ"):
+        assert name in table.text
+    assert signed_in(site, "omar").get("/sources").status_code == 403

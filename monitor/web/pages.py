@@ -8,16 +8,18 @@ import secrets
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from babel import Locale
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from monitor.accounts import User, sign_in
+from monitor.accounts import Role, User, sign_in
+from monitor.digest import day_window, select_stories
 from monitor.errors import AccountError
 from monitor.labels import country_name, labels_for, language_name
 from monitor.models import Evidence
@@ -178,20 +180,35 @@ def router(workspace: Workspace) -> APIRouter:
         who = workspace.session(request)
         if who is None:
             return to_login(request)
-        since = workspace.clock() - timedelta(days=LATEST_DAYS)
-        page = search(
-            workspace.store,
-            SearchQuery(tagged_only=True, since=since, sort=Sort.DATE, limit=100),
-        )
         return render(
-            "web/stories.html.j2",
+            "web/latest.html.j2",
             who,
-            heading=words["today"],
-            hits=page.hits,
-            total=page.total,
-            form=None,
-            empty=words["no_stories"].format(days=LATEST_DAYS),
+            days=_latest_days(workspace, locale),
+            span=LATEST_DAYS,
+            digests=_past_digests(workspace.config.reports_dir),
         )
+
+    @routes.get("/digests/{name}")
+    def digest_file(request: Request, name: str) -> Response:
+        who = workspace.session(request)
+        if who is None:
+            return to_login(request)
+        path = workspace.config.reports_dir / name
+        if not _DIGEST_FILE.fullmatch(name) or not path.is_file():
+            return message(who, 404, "not_found")
+        return FileResponse(path)
+
+    @routes.get("/sources")
+    def health(request: Request) -> Response:
+        who = workspace.session(request)
+        if who is None:
+            return to_login(request)
+        if who[1].role is not Role.ADMIN:
+            return message(who, 403, "forbidden")
+        from monitor.sources_cmd import STATUS_COLUMNS, health_table
+
+        rows = health_table(workspace.config, workspace.store, workspace.clock())
+        return render("web/sources.html.j2", who, columns=STATUS_COLUMNS, rows=rows)
 
     @routes.get("/search")
     def find(request: Request) -> Response:
@@ -294,6 +311,55 @@ def router(workspace: Workspace) -> APIRouter:
         return RedirectResponse(f"/stories/{article_id}", status_code=303)
 
     return routes
+
+
+_DIGEST_FILE = re.compile(r"\d{4}-\d{2}-\d{2}(_\d{4}-\d{2}-\d{2})?\.(html|json|md)")
+
+
+def _past_digests(folder: Path, count: int = 14) -> list[str]:
+    """The newest digests' names (days and periods) in the reports folder."""
+    try:
+        names = [p.stem for p in folder.glob("*.html") if _DIGEST_FILE.fullmatch(p.name)]
+    except OSError:
+        return []
+    return sorted(names, reverse=True)[:count]
+
+
+def _latest_days(workspace: Workspace, locale: str) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The last days' stories, newest day first, each day grouped as its digest groups it."""
+    zone = workspace.config.timezone
+    today = workspace.clock().astimezone(zone).date()
+    days = []
+    for back in range(LATEST_DAYS):
+        day = today - timedelta(days=back)
+        start, end = day_window(day, zone)
+        stored = workspace.store.tagged_between(start, end)
+        if not stored:
+            continue
+        ids = {s.article.url: s.id for s in stored if s.article.url}
+        stories = [
+            {
+                "href": f"/stories/{ids[story.url]}" if story.url in ids else story.url,
+                "title": story.title,
+                "source": story.source,
+                "language": story.language,
+                "published": story.published,
+                "aspects": story.aspects,
+                "countries": story.countries,
+                "summary": story.summary,
+                "also": [
+                    {
+                        "href": f"/stories/{ids[v.url]}" if v.url in ids else v.url,
+                        "source": v.source,
+                        "language": v.language,
+                    }
+                    for v in story.also
+                ],
+            }
+            for story in select_stories(stored, zone, (locale,))
+        ]
+        days.append((day.isoformat(), stories))
+    return days
 
 
 def _day_start(text: str, zone: Any, next_day: bool = False) -> datetime | None:
