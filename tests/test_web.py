@@ -440,3 +440,22 @@ def test_the_sources_page_is_for_admins(site: dict[str, Any]) -> None:
     for name in ("Wire EN", "Wire RU", "Wire AZ"):
         assert name in table.text
     assert signed_in(site, "omar").get("/sources").status_code == 403
+
+
+def test_the_search_exports_as_csv_and_xlsx(site: dict[str, Any]) -> None:
+    import zipfile
+
+    client = signed_in(site)
+    page = client.get("/search", params={"q": "film", "tagged": "1"})
+    link = re.search(r'href="/search\.csv\?([^"]+)"', page.text)
+    assert link, "the results page links its export"
+    table = client.get("/search.csv?" + link.group(1).replace("&amp;", "&"))
+    rows = list(csv.DictReader(io.StringIO(table.text)))
+    assert AZ_COOP.title in {r["title"] for r in rows}
+    assert all(r["topics"] == "film_cooperation" for r in rows)
+    book = client.get("/search.xlsx?" + link.group(1).replace("&amp;", "&"))
+    assert book.headers["content-type"].startswith("application/vnd.openxmlformats")
+    with zipfile.ZipFile(io.BytesIO(book.content)) as archive:
+        strings = archive.read("xl/sharedStrings.xml").decode("utf-8")
+    assert AZ_COOP.title in strings and "published" in strings
+    assert browser(site).get("/search.csv").status_code == 303  # signed-in users only

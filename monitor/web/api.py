@@ -3,10 +3,9 @@ scripts and other tools, with ``Authorization: Bearer TOKEN`` (``monitor users t
 
 from __future__ import annotations
 
-import csv
-import io
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
@@ -14,8 +13,9 @@ from pydantic import BaseModel, Field
 
 from monitor.accounts import User, by_token
 from monitor.errors import AccountError
-from monitor.search import MARK_END, MARK_START, MAX_LIMIT, SearchHit, SearchQuery, Sort, search
+from monitor.search import MAX_LIMIT, SearchHit, SearchQuery, Sort, search
 from monitor.web.app import Workspace
+from monitor.web.exports import csv_bytes, every_hit, row
 
 
 class StoryOut(BaseModel):
@@ -74,20 +74,7 @@ def _verdict(relevant: bool | None) -> Literal["relevant", "not_relevant"] | Non
 
 
 def _story(hit: SearchHit) -> StoryOut:
-    return StoryOut(
-        id=hit.id,
-        url=hit.url,
-        title=hit.title,
-        source=hit.source,
-        language=hit.language,
-        published=hit.dated_at,
-        topics=list(hit.topics),
-        aspects=list(hit.aspects),
-        countries=list(hit.countries),
-        score=hit.score,
-        summary=hit.summary or hit.passage.replace(MARK_START, "").replace(MARK_END, ""),
-        feedback=_verdict(hit.relevant),
-    )
+    return StoryOut(**row(hit))
 
 
 def _workspace(request: Request) -> Workspace:
@@ -163,18 +150,10 @@ def router(workspace: Workspace) -> APIRouter:
 
     @routes.get("/stories.csv", response_class=Response)
     def stories_csv(user: Authorized, wanted: Searched) -> Response:
-        page = search(workspace.store, wanted)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        fields = list(StoryOut.model_fields)
-        writer.writerow(fields)
-        for hit in page.hits:
-            row = _story(hit).model_dump(mode="json")
-            writer.writerow(
-                [" ".join(v) if isinstance(v, list) else _cell(v) for v in row.values()]
-            )
+        """Every story the search finds (up to 10,000), whatever ``limit`` says."""
+        hits = list(every_hit(workspace.store, replace(wanted, offset=0)))
         return Response(
-            out.getvalue(),
+            csv_bytes(hits),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="stories.csv"'},
         )
@@ -220,9 +199,3 @@ def router(workspace: Workspace) -> APIRouter:
         return FeedbackOut(id=story_id, feedback="relevant" if body.relevant else "not_relevant")
 
     return routes
-
-
-def _cell(value: Any) -> str:
-    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

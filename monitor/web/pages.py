@@ -23,8 +23,9 @@ from monitor.digest import day_window, select_stories
 from monitor.errors import AccountError
 from monitor.labels import country_name, labels_for, language_name
 from monitor.models import Evidence
-from monitor.search import MARK_END, MARK_START, SearchQuery, Sort, search
+from monitor.search import MARK_END, MARK_START, MAX_LIMIT, SearchQuery, Sort, search
 from monitor.web.app import Workspace
+from monitor.web.exports import csv_bytes, every_hit, xlsx_bytes
 from monitor.web.security import SESSION_COOKIE, SESSION_SECONDS, Session, csrf_ok, safe_next
 from monitor.web.words import words_for
 
@@ -215,31 +216,9 @@ def router(workspace: Workspace) -> APIRouter:
         who = workspace.session(request)
         if who is None:
             return to_login(request)
-        params = request.query_params
-        form = {
-            key: params.get(key, "").strip()
-            for key in ("q", "language", "country", "aspect", "source", "since", "until")
-        }
-        form["tagged"] = "1" if params.get("tagged") else ""
-        form["sort"] = "date" if params.get("sort") == "date" else "relevance"
+        form, number = _search_form(request)
         try:
-            number = max(1, int(params.get("page", "1")))
-        except ValueError:
-            number = 1
-        try:
-            query = SearchQuery(
-                words=form["q"],
-                languages=(form["language"],) if form["language"] else (),
-                countries=(form["country"].upper(),) if form["country"] else (),
-                aspects=(form["aspect"],) if form["aspect"] else (),
-                sources=(form["source"],) if form["source"] else (),
-                since=_day_start(form["since"], zone),
-                until=_day_start(form["until"], zone, next_day=True),
-                tagged_only=bool(form["tagged"]),
-                sort=Sort(form["sort"]),
-                limit=PAGE_SIZE,
-                offset=(number - 1) * PAGE_SIZE,
-            )
+            query = _search_query(form, zone, PAGE_SIZE, (number - 1) * PAGE_SIZE)
             page = search(workspace.store, query)
             problem = None
         except ValueError as exc:
@@ -264,6 +243,31 @@ def router(workspace: Workspace) -> APIRouter:
             empty=problem or words["nothing"],
             previous_url=link(number - 1) if number > 1 else None,
             next_url=link(number + 1) if number * PAGE_SIZE < total else None,
+            export=urlencode({k: v for k, v in form.items() if v}),
+        )
+
+    @routes.get("/search.{suffix}")
+    def export(request: Request, suffix: str) -> Response:
+        who = workspace.session(request)
+        if who is None:
+            return to_login(request)
+        if suffix not in ("csv", "xlsx"):
+            return message(who, 404, "not_found")
+        form, _ = _search_form(request)
+        try:
+            query = _search_query(form, zone, MAX_LIMIT, 0)
+        except ValueError:
+            return message(who, 400, "bad_form")
+        hits = list(every_hit(workspace.store, query))
+        if suffix == "csv":
+            body, kind = csv_bytes(hits), "text/csv; charset=utf-8"
+        else:
+            body = xlsx_bytes(hits)
+            kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return Response(
+            body,
+            media_type=kind,
+            headers={"Content-Disposition": f'attachment; filename="stories.{suffix}"'},
         )
 
     @routes.get("/stories/{article_id}")
@@ -360,6 +364,39 @@ def _latest_days(workspace: Workspace, locale: str) -> list[tuple[str, list[dict
         ]
         days.append((day.isoformat(), stories))
     return days
+
+
+_FIELDS = ("q", "language", "country", "aspect", "source", "since", "until")
+
+
+def _search_form(request: Request) -> tuple[dict[str, str], int]:
+    """The search form's values as submitted (trimmed), and the page number."""
+    params = request.query_params
+    form = {key: params.get(key, "").strip() for key in _FIELDS}
+    form["tagged"] = "1" if params.get("tagged") else ""
+    form["sort"] = "date" if params.get("sort") == "date" else "relevance"
+    try:
+        number = max(1, int(params.get("page", "1")))
+    except ValueError:
+        number = 1
+    return form, number
+
+
+def _search_query(form: Mapping[str, str], zone: Any, limit: int, offset: int) -> SearchQuery:
+    """The form as a query; ValueError names a bad value."""
+    return SearchQuery(
+        words=form["q"],
+        languages=(form["language"],) if form["language"] else (),
+        countries=(form["country"].upper(),) if form["country"] else (),
+        aspects=(form["aspect"],) if form["aspect"] else (),
+        sources=(form["source"],) if form["source"] else (),
+        since=_day_start(form["since"], zone),
+        until=_day_start(form["until"], zone, next_day=True),
+        tagged_only=bool(form["tagged"]),
+        sort=Sort(form["sort"]),
+        limit=limit,
+        offset=offset,
+    )
 
 
 def _day_start(text: str, zone: Any, next_day: bool = False) -> datetime | None:
