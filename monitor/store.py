@@ -691,6 +691,25 @@ class Store:
             for aid, (first, tag_rows) in merged.items()
         ]
 
+    def facets_between(
+        self, since: datetime, until: datetime
+    ) -> list[tuple[datetime, list[str], list[str]]]:
+        """(dated_at, aspects, countries) of each film-cooperation story dated in [since,
+        until), none that the office marked not relevant: what the trends count."""
+        query = (
+            select(articles.c.dated_at, tags.c.aspects, tags.c.countries)
+            .join(tags, tags.c.article_id == articles.c.id)
+            .where(tags.c.topic == "film_cooperation")
+            .where(articles.c.dated_at >= since, articles.c.dated_at < until)
+            .where(
+                ~exists().where(
+                    feedback.c.article_id == articles.c.id, feedback.c.relevant.is_(False)
+                )
+            )
+        )
+        with self.reading() as conn:
+            return [(r.dated_at, list(r.aspects), list(r.countries)) for r in conn.execute(query)]
+
     def count_articles(self) -> int:
         with self._tx() as conn:
             return int(conn.scalar(select(func.count()).select_from(articles)) or 0)

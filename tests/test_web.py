@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -459,3 +459,37 @@ def test_the_search_exports_as_csv_and_xlsx(site: dict[str, Any]) -> None:
         strings = archive.read("xl/sharedStrings.xml").decode("utf-8")
     assert AZ_COOP.title in strings and "published" in strings
     assert browser(site).get("/search.csv").status_code == 303  # signed-in users only
+
+
+def test_trends_draw_weekly_counts_with_a_table(site: dict[str, Any]) -> None:
+    client = signed_in(site)
+    page = client.get("/trends")
+    assert page.status_code == 200
+    assert page.text.count("<svg") == 2 and "<polyline" in page.text
+    # The stories of this week, counted by country (every tagged story names AZ).
+    week = re.findall(r"<tr><th scope=\"row\"[^>]*>([0-9-]+)</th>(.*?)</tr>", page.text)
+    assert week and any(re.search(r">[1-9][0-9]*</td>", cells) for _, cells in week)
+    assert (
+        client.get("/trends", params={"since": "2026-12-01", "until": "2025-01-01"}).status_code
+        == 400
+    )
+
+
+def test_weekly_counts_and_chart_are_pure() -> None:
+    from zoneinfo import ZoneInfo
+
+    from monitor.web.charts import line_chart, weekly
+
+    baku = ZoneInfo("Asia/Baku")
+    monday = datetime(2026, 11, 30, 9, tzinfo=baku)
+    rows = [
+        (monday, ["AZ", "IT"]),
+        (monday + timedelta(days=2), ["AZ"]),
+        (monday + timedelta(days=7), ["AZ", "AZ"]),  # a value counts once a story
+        (datetime(2026, 12, 6, 20, 30, tzinfo=UTC), ["GE"]),  # Monday 00:30 in Baku
+    ]
+    data = weekly(rows, baku, monday.date(), monday.date() + timedelta(days=8))
+    assert data.weeks == (monday.date(), monday.date() + timedelta(days=7))
+    assert data.series == {"AZ": (2, 1), "GE": (0, 1), "IT": (1, 0)}
+    svg = line_chart(data, lambda code: f"<{code}>", "by country")
+    assert svg.count("<polyline") == 3 and "&lt;AZ&gt;" in svg and "<AZ>" not in svg

@@ -25,12 +25,14 @@ from monitor.labels import country_name, labels_for, language_name
 from monitor.models import Evidence
 from monitor.search import MARK_END, MARK_START, MAX_LIMIT, SearchQuery, Sort, search
 from monitor.web.app import Workspace
+from monitor.web.charts import line_chart, weekly
 from monitor.web.exports import csv_bytes, every_hit, xlsx_bytes
 from monitor.web.security import SESSION_COOKIE, SESSION_SECONDS, Session, csrf_ok, safe_next
 from monitor.web.words import words_for
 
 LOGIN_CSRF_COOKIE = "fm_login"
 LATEST_DAYS = 7
+TREND_WEEKS = 12
 PAGE_SIZE = 20
 _PARAGRAPHS = re.compile(r"\n\s*\n")
 
@@ -268,6 +270,46 @@ def router(workspace: Workspace) -> APIRouter:
             body,
             media_type=kind,
             headers={"Content-Disposition": f'attachment; filename="stories.{suffix}"'},
+        )
+
+    @routes.get("/trends")
+    def trends(request: Request, since: str = "", until: str = "") -> Response:
+        who = workspace.session(request)
+        if who is None:
+            return to_login(request)
+        today = workspace.clock().astimezone(zone).date()
+        problem = None
+        try:
+            last = date.fromisoformat(until) if until else today
+            first = date.fromisoformat(since) if since else last - timedelta(weeks=TREND_WEEKS)
+            if first > last or (last - first).days > 366 * 3:
+                raise ValueError("the period must run forwards and cover at most three years")
+        except ValueError as exc:
+            problem = str(exc)
+            last, first = today, today - timedelta(weeks=TREND_WEEKS)
+        start, end = day_window(first, zone, last)
+        rows = workspace.store.facets_between(start, end)
+        countries = weekly(((d, c) for d, _, c in rows), zone, first, last)
+        aspects = weekly(((d, a) for d, a, _ in rows), zone, first, last)
+
+        def country(code: str) -> str:
+            return country_name(cldr, code)
+
+        charts = [
+            (words["by_country"], line_chart(countries, country, words["by_country"]),
+             countries, country),
+            (words["by_aspect"], line_chart(aspects, labels.aspect, words["by_aspect"]),
+             aspects, labels.aspect),
+        ]  # fmt: skip
+        return render(
+            "web/trends.html.j2",
+            who,
+            400 if problem else 200,
+            title=words["trends"],
+            charts=charts,
+            since=first.isoformat(),
+            until=last.isoformat(),
+            problem=problem,
         )
 
     @routes.get("/stories/{article_id}")
