@@ -11,7 +11,7 @@ import logging
 import os
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -154,6 +154,12 @@ def write_digest(
     # The reader's language leads a story told in several: the digest's own locale.
     prefer = (config.digest.locale,)
     digest = build_digest(day, config.timezone, now, stored, health, last, prefer)
+    if last is not None and last != day:
+        # A period's digest (the weekly one) says what the office judged meanwhile.
+        from monitor.feedback import export_lines, summary
+
+        judged = summary(export_lines(store.feedback_since(since, until)))
+        digest = replace(digest, feedback=judged)
     recent = select_stories(
         store.tagged_between(until - timedelta(days=FEED_DAYS), until), config.timezone, prefer
     )

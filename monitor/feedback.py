@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from monitor.models import FeedbackSummary
+
 FILM_TOPIC = "film_cooperation"
 
 
@@ -51,3 +53,13 @@ def export_lines(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         line["why"] = " | ".join(f"{user}: {note}" for user, note in sorted(notes.items()))
         result.append(line)
     return result
+
+
+def summary(lines: Iterable[Mapping[str, Any]]) -> FeedbackSummary:
+    """Exported lines counted: stories judged, and those the office and the monitor disagree on
+    (colleagues who disagree among themselves are not counted against the monitor)."""
+    marked = contradicted = 0
+    for line in lines:
+        marked += 1
+        contradicted += not line["borderline"] and line["label"] != line["tagged"]
+    return FeedbackSummary(marked, contradicted)

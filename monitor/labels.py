@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from babel import Locale
 
+from monitor.models import FeedbackSummary
+
 
 @dataclass(frozen=True)
 class Labels:
@@ -38,6 +40,7 @@ class Labels:
     no_country: str
     generated: str  # {when}, {tz}
     no_digests: str
+    office_feedback: str  # {marked}, {contradicted}: a period's judgements by the office
     atom_feed: str
     silent_sources: str
     silent_since: str  # {when}
@@ -62,6 +65,10 @@ class Labels:
 
     def count_failures(self, n: int) -> str:
         return _plural(self.locale, self.failures_in_row, n)
+
+    def judged(self, summary: FeedbackSummary) -> str:
+        """What the office judged during a period, in the reader's words."""
+        return self.office_feedback.format(marked=summary.marked, contradicted=summary.contradicted)
 
     def cause(self, value: str) -> str:
         return self.causes.get(value, self.causes["other"])
@@ -121,6 +128,8 @@ _EN = Labels(
     no_country="No country named",
     generated="Generated {when} ({tz}).",
     no_digests="No digests yet.",
+    office_feedback="The office judged {marked} stories in this period; {contradicted} of "
+    "them disagreed with the monitor's tagging.",
     atom_feed="Atom feed",
     silent_sources="Silent for longer than usual",
     silent_since="nothing new since {when}",
@@ -202,6 +211,8 @@ _RU = Labels(
     no_country="Страна не указана",
     generated="Сформировано {when} ({tz}).",
     no_digests="Дайджестов пока нет.",
+    office_feedback="Сюжетов, оценённых пресс-службой за период: {marked}; из них не "
+    "согласны с разметкой монитора: {contradicted}.",
     atom_feed="Лента Atom",
     silent_sources="Молчат дольше обычного",
     silent_since="ничего нового с {when}",
@@ -278,6 +289,8 @@ _AZ = Labels(
     no_country="Ölkə göstərilməyib",
     generated="Hazırlanıb: {when} ({tz}).",
     no_digests="Hələ icmal yoxdur.",
+    office_feedback="Mətbuat xidmətinin bu dövrdə qiymətləndirdiyi xəbərlər: {marked}; "
+    "onlardan monitorun seçimi ilə razılaşmayanlar: {contradicted}.",
     atom_feed="Atom lenti",
     silent_sources="Adi haldan uzun müddət susan mənbələr",
     silent_since="{when} tarixindən bəri yeni xəbər yoxdur",

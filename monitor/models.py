@@ -235,6 +235,15 @@ class SourceHealth:
 
 
 @dataclass(frozen=True)
+class FeedbackSummary:
+    """The office's judgements made during a period: stories marked, and how many of them
+    disagreed with the monitor (tagged but not relevant, or relevant but not tagged)."""
+
+    marked: int
+    contradicted: int
+
+
+@dataclass(frozen=True)
 class Digest:
     date: str  # YYYY-MM-DD in ``timezone``: the day, or the first day of a period
     timezone: str
@@ -242,6 +251,7 @@ class Digest:
     stories: tuple[Story, ...]
     sources: tuple[SourceHealth, ...]
     until: str | None = None  # the last day of a period of several days
+    feedback: FeedbackSummary | None = None  # a period's digest says what the office judged
 
     @property
     def name(self) -> str:

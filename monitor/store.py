@@ -860,9 +860,11 @@ class Store:
             verdict[article_id] = verdict.get(article_id, True) and bool(relevant)
         return verdict
 
-    def feedback_since(self, since: datetime | None) -> list[dict[str, Any]]:
-        """Every judgement (judged at or after ``since``), with its article and the tags it
-        had, oldest first."""
+    def feedback_since(
+        self, since: datetime | None, until: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Every judgement (judged at or after ``since``, before ``until``), with its article
+        and the tags it had, oldest first."""
         query = (
             select(
                 feedback.c.relevant,
@@ -887,6 +889,8 @@ class Store:
         )
         if since is not None:
             query = query.where(feedback.c.judged_at >= since)
+        if until is not None:
+            query = query.where(feedback.c.judged_at < until)
         with self.reading() as conn:
             return [dict(row._mapping) for row in conn.execute(query).all()]
 

@@ -144,6 +144,15 @@ def test_not_relevant_leaves_the_digest_and_the_export_measures_the_tagger(
     overall = figures["groups"]["all"]
     assert (overall["tp"], overall["fp"], overall["fn"]) == (0, 1, 1)
 
+    # A period's digest says what the office judged in it: two stories, both against the tag.
+    assert cli.main(["--config", str(config), "digest", "--since", "2026-12-01",
+                     "--until", "2026-12-07"]) == 0  # fmt: skip
+    week = json.loads((tmp_path / "reports" / "2026-12-01_2026-12-07.json").read_text("utf-8"))
+    assert week["feedback"] == {"marked": 2, "contradicted": 2}
+    markdown = (tmp_path / "reports" / "2026-12-01_2026-12-07.md").read_text("utf-8")
+    assert "The office judged 2 stories in this period; 2 of them disagreed" in markdown
+    assert "feedback" not in today_digest(tmp_path)  # a day's digest is unchanged
+
     # A day later nothing new: --since leaves the earlier judgements out.
     capsys.readouterr()
     assert cli.main(["--config", str(config), "feedback", "export", "--since", "2999-01-01"]) == 0

@@ -274,6 +274,7 @@ def render_html(digest: Digest, locale: str = "en", group_by: GroupBy = None) ->
             generated=labels.generated.format(
                 when=digest.generated_at.isoformat(timespec="seconds"), tz=digest.timezone
             ),
+            office_feedback=labels.judged(digest.feedback) if digest.feedback else "",
         )
     )
 

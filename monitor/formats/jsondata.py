@@ -13,7 +13,7 @@ from monitor.models import Digest
 
 def to_json(digest: Digest) -> dict[str, Any]:
     """The digest as the JSON contract other tools read (keys documented in the README)."""
-    return {
+    data = {
         "date": digest.date,
         "until": digest.until or digest.date,
         "timezone": digest.timezone,
@@ -57,6 +57,12 @@ def to_json(digest: Digest) -> dict[str, Any]:
             for h in digest.sources
         ],
     }
+    if digest.feedback is not None:
+        data["feedback"] = {
+            "marked": digest.feedback.marked,
+            "contradicted": digest.feedback.contradicted,
+        }
+    return data
 
 
 def _render(digest: Digest, view: View) -> str:

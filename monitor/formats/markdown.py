@@ -60,6 +60,8 @@ def to_markdown(digest: Digest, locale: str = "en") -> str:
     for story in digest.stories:
         lines += _md_story(story, labels, cldr)
     lines += _md_sources(digest, coverage, labels, tz)
+    if digest.feedback is not None:
+        lines += [_md_escape(labels.judged(digest.feedback)), ""]
     generated = digest.generated_at.isoformat(timespec="seconds")
     lines.append(f"_{_md_escape(labels.generated.format(when=generated, tz=digest.timezone))}_")
     return "\n".join(lines) + "\n"
