@@ -43,7 +43,7 @@ _FTS = table("articles_fts", column("rowid"), column("rank"), column("title"), c
 MAX_LIMIT = 200
 _MIN_INDEXED = 3  # the trigram index finds words of three letters or more
 _PHRASE = re.compile(r'"([^"]*)"|([^\s"]+)')
-_SNIPPET_TOKENS = 40  # trigrams either side of the match: about a line of text
+_SNIPPET_TOKENS = 64  # a trigram a letter: about a line of text (FTS5 allows 64 at most)
 
 
 class Sort(StrEnum):
@@ -232,3 +232,12 @@ def search(store: Store, query: SearchQuery) -> SearchPage:
             )
         )
     return SearchPage(total, tuple(hits))
+
+
+def tagged_countries(store: Store) -> list[str]:
+    """Every country some tagged story names, for the search form's choices."""
+    # SQLite's json_each joined to each row (a table-valued function the query builder would
+    # take for a cartesian product).
+    query = text("SELECT DISTINCT value FROM tags, json_each(tags.countries)")
+    with store.reading() as conn:
+        return sorted(str(code) for code in conn.execute(query).scalars() if code)

@@ -25,7 +25,7 @@ from monitor.localserver import LocalServer
 from monitor.store import Store
 from monitor.web.app import create_app
 from monitor.web.security import SESSION_COOKIE, Throttle, safe_next
-from tests.sites import write_config
+from tests.sites import Story, write_config
 from tests.test_e2e import (
     AZ_COOP,
     EN_COOP,
@@ -37,6 +37,17 @@ from tests.test_e2e import (
 )
 
 PASSWORD = "correct horse battery"
+KA_COOP = Story(
+    "kino-memorandumi",
+    "საქართველოს ეროვნული კინოცენტრი და აზერბაიჯანის კინოს სააგენტო თანამშრომლობენ",
+    (
+        "საქართველოს ეროვნულმა კინოცენტრმა და აზერბაიჯანის კინოს სააგენტომ თბილისში "
+        "ერთობლივი ფილმების წარმოების მემორანდუმს მოაწერეს ხელი.",
+        "მხარეები კინოს ფესტივალებზე ერთმანეთის ფილმებს წარადგენენ და კინოსკოლების "
+        "სტუდენტებს გაცვლიან.",
+        "პირველი ერთობლივი პროექტის გადაღებები მომავალ წელს დაიწყება.",
+    ),
+)
 
 
 class Clock:
@@ -62,6 +73,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             ("Wire EN", serve_outlet(outlets, "en", [EN_COOP, EN_OTHER], "en"), "en"),
             ("Wire RU", serve_outlet(outlets, "ru", [RU_COOP, RU_OTHER], "ru"), "ru"),
             ("Wire AZ", serve_outlet(outlets, "az", [AZ_COOP], "az"), "az"),
+            ("Wire KA", serve_outlet(outlets, "ka", [KA_COOP], "ka"), "ka"),
         ]
         config_path = write_config(
             folder,

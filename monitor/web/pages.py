@@ -23,7 +23,15 @@ from monitor.digest import day_window, select_stories
 from monitor.errors import AccountError
 from monitor.labels import country_name, labels_for, language_name
 from monitor.models import Evidence
-from monitor.search import MARK_END, MARK_START, MAX_LIMIT, SearchQuery, Sort, search
+from monitor.search import (
+    MARK_END,
+    MARK_START,
+    MAX_LIMIT,
+    SearchQuery,
+    Sort,
+    search,
+    tagged_countries,
+)
 from monitor.web.app import Workspace
 from monitor.web.charts import line_chart, weekly
 from monitor.web.exports import csv_bytes, every_hit, xlsx_bytes
@@ -456,7 +464,10 @@ def _day_start(text: str, zone: Any, next_day: bool = False) -> datetime | None:
 def _choices(workspace: Workspace, labels: Any, cldr: Locale) -> dict[str, Any]:
     sources = sorted(source.name for source in workspace.config.sources)
     languages = sorted({s.language for s in workspace.config.sources if s.language})
-    countries = sorted({s.country for s in workspace.config.sources if s.country})
+    countries = sorted(
+        {s.country for s in workspace.config.sources if s.country}
+        | set(tagged_countries(workspace.store))
+    )
     return {
         "sources": sources,
         "languages": [(code, language_name(cldr, code)) for code in languages],
