@@ -41,6 +41,9 @@ MARK_START, MARK_END = "\x02", "\x03"
 # The index (see monitor.store): rowid is the article's id, rank its BM25 order for a MATCH.
 _FTS = table("articles_fts", column("rowid"), column("rank"), column("title"), column("text"))
 MAX_LIMIT = 200
+CANDIDATES = 10_000  # matches counted and ordered by date per search (see build)
+RANKED = 1_000  # matches ordered by relevance per search: the newest so many
+_OPENING_CHARS = 240
 _MIN_INDEXED = 3  # the trigram index finds words of three letters or more
 _PHRASE = re.compile(r'"([^"]*)"|([^\s"]+)')
 _SNIPPET_TOKENS = 64  # a trigram a letter: about a line of text (FTS5 allows 64 at most)
@@ -93,8 +96,9 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class SearchPage:
-    total: int
+    total: int  # matches, counted up to CANDIDATES
     hits: tuple[SearchHit, ...]
+    more: bool = False  # more than CANDIDATES match: the total is a lower bound
 
 
 def phrases(words: str) -> list[str]:
@@ -112,26 +116,20 @@ def fts_query(indexed: list[str]) -> str:
     return " AND ".join('"' + phrase.replace('"', '""') + '"' for phrase in indexed)
 
 
-def build(query: SearchQuery) -> tuple[Select[Any], Select[Any]]:
-    """(the page's rows, the total count) as SELECTs for SQLite."""
+def build(query: SearchQuery) -> tuple[Select[Any], Select[Any], str | None]:
+    """(the page's rows, the count of candidates, the FTS5 query for the passages) as SQLite
+    SELECTs.
+
+    The candidates are the newest matches that pass the filters, found in the index's own order
+    (newest stored first), which costs about the same for a rare word and for one in every
+    article: up to ``CANDIDATES`` are counted and ordered by date, up to ``RANKED`` by BM25
+    relevance (which reads each one's word positions). An archive with more matches says so
+    (``SearchPage.more``): the order is exact up to those numbers and favours recent matches
+    beyond."""
     found = phrases(query.words)
     indexed = [p for p in found if len(p) >= _MIN_INDEXED]
     scanned = [p for p in found if len(p) < _MIN_INDEXED]
     conditions: list[ColumnElement[bool]] = []
-    fts = None
-    if indexed:
-        fts = (
-            select(
-                _FTS.c.rowid.label("article_id"),
-                _FTS.c.rank,
-                func.snippet(
-                    literal_column("articles_fts"), 1, MARK_START, MARK_END, "…", _SNIPPET_TOKENS
-                ).label("passage"),
-            )
-            .select_from(_FTS)
-            .where(text("articles_fts MATCH :words").bindparams(words=fts_query(indexed)))
-            .subquery("matched")
-        )
     for phrase in scanned:
         pattern = "%" + phrase.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         conditions.append(
@@ -143,7 +141,9 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any]]:
     if query.languages:
         conditions.append(articles.c.language.in_(query.languages))
     if query.sources:
-        conditions.append(sources.c.name.in_(query.sources))
+        conditions.append(
+            articles.c.source_id.in_(select(sources.c.id).where(sources.c.name.in_(query.sources)))
+        )
     if query.since:
         conditions.append(articles.c.dated_at >= query.since)
     if query.until:
@@ -158,49 +158,92 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any]]:
     if query.tagged_only or query.countries or query.aspects:
         conditions.append(exists(select(1).select_from(tags).where(and_(*tag_conditions))))
 
-    base = select(articles.c.id).join(sources, sources.c.id == articles.c.source_id)
-    if fts is not None:
-        base = base.join(fts, fts.c.article_id == articles.c.id)
-    base = base.where(and_(true(), *conditions))
-    count = select(func.count()).select_from(base.subquery())
+    match = fts_query(indexed) if indexed else None
+    matching = text("articles_fts MATCH :words").bindparams(words=match) if match else None
+    ranked = match is not None and query.sort is Sort.RELEVANCE
+    if matching is not None:
+        # Relevance (BM25) costs a pass over each candidate's positions: the newest RANKED
+        # matches are ranked; counting and ordering by date need no rank.
+        columns = [_FTS.c.rowid.label("id"), *([_FTS.c.rank.label("rank")] if ranked else [])]
+        source = _FTS if not conditions else _FTS.join(articles, articles.c.id == _FTS.c.rowid)
 
-    passage = fts.c.passage if fts is not None else func.substr(articles.c.text, 1, 240)
-    rows = (
-        select(
-            articles.c.id,
-            articles.c.url,
-            articles.c.title,
-            articles.c.language,
-            articles.c.dated_at,
-            articles.c.summary,
-            sources.c.name.label("source"),
-            passage.label("passage"),
+        def newest(most: int, *wanted: Any) -> Any:
+            return (
+                select(*wanted)
+                .select_from(source)
+                .where(matching)
+                .where(and_(true(), *conditions))
+                .order_by(_FTS.c.rowid.desc())
+                .limit(most)
+                .subquery()
+            )
+
+        counted = newest(CANDIDATES, _FTS.c.rowid)
+        candidates = newest(RANKED if ranked else CANDIDATES, *columns)
+    else:
+        counted = candidates = (
+            select(articles.c.id)
+            .where(and_(true(), *conditions))
+            .order_by(articles.c.dated_at.desc(), articles.c.id.desc())
+            .limit(CANDIDATES)
+            .subquery()
         )
-        .join(sources, sources.c.id == articles.c.source_id)
-        .where(and_(true(), *conditions))
+    count = select(func.count()).select_from(counted)
+    rows = select(
+        articles.c.id,
+        articles.c.url,
+        articles.c.title,
+        articles.c.language,
+        articles.c.dated_at,
+        articles.c.summary,
+        sources.c.name.label("source"),
+        func.substr(articles.c.text, 1, _OPENING_CHARS).label("opening"),
+    ).select_from(
+        candidates.join(articles, articles.c.id == candidates.c.id).join(
+            sources, sources.c.id == articles.c.source_id
+        )
     )
-    if fts is not None:
-        rows = rows.join(fts, fts.c.article_id == articles.c.id)
-    if fts is not None and query.sort is Sort.RELEVANCE:
-        rows = rows.order_by(fts.c.rank, articles.c.dated_at.desc(), articles.c.id.desc())
+    if ranked:
+        rows = rows.order_by(candidates.c.rank, articles.c.dated_at.desc(), articles.c.id.desc())
     else:
         rows = rows.order_by(articles.c.dated_at.desc(), articles.c.id.desc())
-    return rows.limit(query.limit).offset(query.offset), count
+    return rows.limit(query.limit).offset(query.offset), count, match
+
+
+def passages(conn: Any, match: str, ids: list[int]) -> dict[int, str]:
+    """The marked passage of each of a page's articles: computed for those rows only, as it
+    costs a pass over each text."""
+    if not ids:
+        return {}
+    query = (
+        select(
+            _FTS.c.rowid,
+            func.snippet(
+                literal_column("articles_fts"), -1, MARK_START, MARK_END, "…", _SNIPPET_TOKENS
+            ),
+        )
+        .select_from(_FTS)
+        .where(text("articles_fts MATCH :words").bindparams(words=match))
+        .where(_FTS.c.rowid.in_(ids))
+    )
+    return {int(rowid): str(passage) for rowid, passage in conn.execute(query)}
 
 
 def search(store: Store, query: SearchQuery) -> SearchPage:
-    """One page of stored articles matching ``query``, and how many match in all."""
+    """One page of stored articles matching ``query``, and how many match in all (up to
+    ``CANDIDATES``; ``more`` when there are more)."""
     if store.engine.dialect.name != "sqlite":
         raise StorageError(
             "the archive search needs SQLite's full-text index; on "
             f"{store.engine.dialect.name} it is not available yet"
         )
-    rows_query, count_query = build(query)
+    rows_query, count_query, match = build(query)
     try:
         with store.reading() as conn:
             total = int(conn.scalar(count_query) or 0)
             rows = conn.execute(rows_query).all() if total else []
             ids = [row.id for row in rows]
+            marked = passages(conn, match, ids) if match else {}
             tag_rows = conn.execute(select(tags).where(tags.c.article_id.in_(ids))).all()
     except StorageError as exc:
         if "fts5: syntax error" in str(exc) or "malformed MATCH" in str(exc):
@@ -227,11 +270,20 @@ def search(store: Store, query: SearchQuery) -> SearchPage:
                 aspects=tuple(best.aspects) if best else (),
                 countries=tuple(best.countries) if best else (),
                 summary=row.summary,
-                passage=row.passage or "",
+                passage=marked.get(row.id) or _opening(row.opening),
                 relevant=verdicts.get(row.id),
             )
         )
-    return SearchPage(total, tuple(hits))
+    return SearchPage(total, tuple(hits), more=total >= CANDIDATES)
+
+
+def _opening(text: str) -> str:
+    """The first words of a text, cut at a word, for a hit without a marked passage."""
+    text = " ".join((text or "").split())
+    if len(text) < _OPENING_CHARS - 10:
+        return text
+    cut = text[: _OPENING_CHARS - 10].rsplit(" ", 1)[0]
+    return cut + "…"
 
 
 def tagged_countries(store: Store) -> list[str]:

@@ -164,3 +164,18 @@ def test_the_index_is_filled_for_articles_stored_before_it(tmp_path: Path) -> No
     with Store(url) as store:
         assert store.schema_version() == 4
         assert titles(store, words="filmləri") == ["Bakıda film həftəsi"]
+
+
+def test_beyond_the_candidates_the_newest_matches_are_searched(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With more matches than are ordered per search, the total says "more" and the page comes
+    from the newest stored matches."""
+    import monitor.search
+
+    monkeypatch.setattr(monitor.search, "CANDIDATES", 2)
+    page = search(store, SearchQuery(sort=Sort.DATE))
+    assert (page.total, page.more) == (2, True)
+    assert {hit.title for hit in page.hits} == {"Bakıda film həftəsi", "Neft qiymətləri"}
+    few = search(store, SearchQuery(words="фильм"))
+    assert (few.total, few.more) == (1, False)

@@ -53,7 +53,8 @@ class StoryDetail(StoryOut):
 
 
 class StoriesOut(BaseModel):
-    total: int
+    total: int = Field(description="stories found, counted up to 10,000")
+    more: bool = Field(description="more than 10,000 found: the newest are searched first")
     stories: list[StoryOut]
 
 
@@ -146,7 +147,9 @@ def router(workspace: Workspace) -> APIRouter:
     @routes.get("/stories", response_model=StoriesOut)
     def stories(user: Authorized, wanted: Searched) -> StoriesOut:
         page = search(workspace.store, wanted)
-        return StoriesOut(total=page.total, stories=[_story(hit) for hit in page.hits])
+        return StoriesOut(
+            total=page.total, more=page.more, stories=[_story(hit) for hit in page.hits]
+        )
 
     @routes.get("/stories.csv", response_class=Response)
     def stories_csv(user: Authorized, wanted: Searched) -> Response:

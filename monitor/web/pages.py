@@ -235,6 +235,7 @@ def router(workspace: Workspace) -> APIRouter:
             page, problem = None, str(exc)
         hits = page.hits if page else ()
         total = page.total if page else 0
+        more = page.more if page else False
 
         def link(to: int) -> str:
             kept = {k: v for k, v in form.items() if v}
@@ -250,6 +251,7 @@ def router(workspace: Workspace) -> APIRouter:
             choices=_choices(workspace, labels, cldr),
             hits=hits,
             total=total,
+            more=more,
             empty=problem or words["nothing"],
             previous_url=link(number - 1) if number > 1 else None,
             next_url=link(number + 1) if number * PAGE_SIZE < total else None,
