@@ -39,7 +39,8 @@ LOGROTATE = DEPLOY / "logrotate" / "film-monitor"
 SERVE = "film-monitor.service"
 RUN = "film-monitor-run.service"
 TIMER = "film-monitor-run.timer"
-UNITS = (SERVE, RUN, TIMER)
+WEB = "film-monitor-web.service"
+UNITS = (SERVE, RUN, TIMER, WEB)
 
 Unit = dict[str, dict[str, list[str]]]  # section -> key -> every value, in order
 
@@ -158,6 +159,7 @@ def test_deploy_holds_exactly_the_tested_units() -> None:
         (SERVE, {"Unit", "Service", "Install"}),
         (RUN, {"Unit", "Service"}),  # no [Install]: the timer starts it
         (TIMER, {"Unit", "Timer", "Install"}),
+        (WEB, {"Unit", "Service", "Install"}),
     ],
 )
 def test_unit_parses_with_its_sections(name: str, sections: set[str]) -> None:
@@ -166,7 +168,7 @@ def test_unit_parses_with_its_sections(name: str, sections: set[str]) -> None:
     assert one(values, "Unit", "Description")
 
 
-@pytest.mark.parametrize("name", [SERVE, RUN])
+@pytest.mark.parametrize("name", [SERVE, RUN, WEB])
 def test_service_runs_as_its_user_with_absolute_paths(name: str) -> None:
     values = unit(name)
     assert one(values, "Service", "User") == USER
@@ -178,7 +180,7 @@ def test_service_runs_as_its_user_with_absolute_paths(name: str) -> None:
             assert PurePosixPath(command(line)[0]).is_absolute(), f"{key}={line}"
 
 
-@pytest.mark.parametrize("name", [SERVE, RUN])
+@pytest.mark.parametrize("name", [SERVE, RUN, WEB])
 def test_service_is_hardened_but_can_write_storage_and_reports(name: str, tmp_path: Path) -> None:
     values = unit(name)
     for key, expected in {
@@ -242,6 +244,14 @@ def test_timer_unit() -> None:
     assert seconds(one(values, "Timer", "RandomizedDelaySec")) == 60
     assert values["Timer"].get("Unit", [RUN]) == [RUN]
     assert words(values, "Install", "WantedBy") == ["timers.target"]
+
+
+def test_web_unit() -> None:
+    values = unit(WEB)
+    args = monitor_args(command(one(values, "Service", "ExecStart")))
+    assert args[0] == "web" and "--secure-cookies" in args  # behind an HTTPS proxy
+    assert args[args.index("--host") + 1] == "127.0.0.1"  # the proxy publishes it, not this
+    assert words(values, "Install", "WantedBy") == ["multi-user.target"]
 
 
 def test_units_say_to_use_the_service_or_the_timer_not_both() -> None:
