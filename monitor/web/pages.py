@@ -14,6 +14,7 @@ from urllib.parse import quote, urlencode
 
 from babel import Locale
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
@@ -159,7 +160,8 @@ def router(workspace: Workspace) -> APIRouter:
             )
             response.headers["Retry-After"] = str(int(wait) + 1)
             return response
-        user = sign_in(workspace.store, name, password)
+        # Argon2 takes tens of milliseconds on purpose: off the event loop.
+        user = await run_in_threadpool(sign_in, workspace.store, name, password)
         if user is None:
             workspace.throttle.failed(*keys)
             return _login_page(request, target, name, words["bad_login"], 401)
@@ -178,7 +180,7 @@ def router(workspace: Workspace) -> APIRouter:
 
     @routes.post("/logout")
     async def logout(request: Request) -> Response:
-        who = workspace.session(request)
+        who = await run_in_threadpool(workspace.session, request)
         form = await request.form()
         if who is not None and not csrf_ok(who[0], str(form.get("csrf", ""))):
             return message(who, 400, "bad_form")
@@ -348,7 +350,7 @@ def router(workspace: Workspace) -> APIRouter:
 
     @routes.post("/stories/{article_id}/feedback")
     async def judge(request: Request, article_id: int) -> Response:
-        who = workspace.session(request)
+        who = await run_in_threadpool(workspace.session, request)
         if who is None:
             return to_login(request)
         form = await request.form()
@@ -359,8 +361,13 @@ def router(workspace: Workspace) -> APIRouter:
             return message(who, 400, "bad_form")
         note = str(form.get("note", ""))[:500].strip()
         try:
-            workspace.store.set_feedback(
-                article_id, who[1].id, relevant == "1", note, workspace.clock()
+            await run_in_threadpool(
+                workspace.store.set_feedback,
+                article_id,
+                who[1].id,
+                relevant == "1",
+                note,
+                workspace.clock(),
             )
         except AccountError:
             return message(who, 404, "not_found")
