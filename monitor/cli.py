@@ -202,6 +202,8 @@ def _parser() -> argparse.ArgumentParser:
     web.add_argument("--host", default="127.0.0.1",
                      help="address to listen on (default 127.0.0.1: this machine only)")  # fmt: skip
     web.add_argument("--port", type=int, default=8080, help="default 8080")
+    web.add_argument("--workers", type=int, default=1, metavar="N",
+                     help="processes serving requests (default 1; one a core for a busy office)")  # fmt: skip
     web.add_argument("--secure-cookies", action="store_true",
                      help="send the session cookie over HTTPS only (behind an HTTPS proxy)")  # fmt: skip
 
@@ -345,7 +347,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "web":
             from monitor.web.app import serve
 
-            return serve(config, args.host, args.port, secure_cookies=args.secure_cookies)
+            return serve(
+                config,
+                args.host,
+                args.port,
+                secure_cookies=args.secure_cookies,
+                workers=max(1, args.workers),
+            )
         return _sources(config, args)
     except ConfigError as exc:
         for problem in exc.problems:

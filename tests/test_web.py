@@ -397,8 +397,10 @@ def test_api_feedback_and_csv(site: dict[str, Any]) -> None:
     assert client.get("/api/openapi.json").json()["paths"].keys() >= {"/api/stories"}
 
 
-def test_monitor_web_serves_until_terminated(tmp_path: Path) -> None:
-    """The command itself: ``monitor web`` on a port, healthy, and gone after SIGTERM."""
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_monitor_web_serves_until_terminated(tmp_path: Path, workers: str) -> None:
+    """The command itself: ``monitor web`` on a port (in one process or several), healthy, and
+    gone after SIGTERM."""
     import signal
     import subprocess
     import sys
@@ -406,7 +408,18 @@ def test_monitor_web_serves_until_terminated(tmp_path: Path) -> None:
     config = write_config(tmp_path, [{"name": "Wire", "url": "https://wire.example/rss"}])
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "--config", str(config), "web", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "monitor",
+            "--config",
+            str(config),
+            "web",
+            "--port",
+            str(port),
+            "--workers",
+            workers,
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

@@ -110,11 +110,38 @@ def create_app(
     return app
 
 
-def serve(config: Config, host: str, port: int, *, secure_cookies: bool = False) -> int:
-    """Run the workspace until SIGTERM or Ctrl-C."""
+_CONFIG_ENV = "MONITOR_WEB_CONFIG"  # how worker processes find the configuration
+_SECURE_ENV = "MONITOR_WEB_SECURE_COOKIES"
+
+
+def serve(
+    config: Config, host: str, port: int, *, secure_cookies: bool = False, workers: int = 1
+) -> int:
+    """Run the workspace until SIGTERM or Ctrl-C, in ``workers`` processes sharing the port
+    (sessions are signed with one secret, so any process serves any user)."""
+    import os
+
     import uvicorn
 
-    app = create_app(config, secure_cookies=secure_cookies)
     log.info("workspace on http://%s:%d/ (storage %s)", host, port, config.storage_url)
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
+    common: dict[str, Any] = {
+        "host": host, "port": port, "log_level": "warning", "proxy_headers": True,
+    }  # fmt: skip
+    if workers <= 1:
+        uvicorn.run(create_app(config, secure_cookies=secure_cookies), **common)
+        return 0
+    load_secret(secret_folder(config))  # made once, before the workers race to make it
+    os.environ[_CONFIG_ENV] = str(config.path)
+    os.environ[_SECURE_ENV] = "1" if secure_cookies else ""
+    uvicorn.run("monitor.web.app:from_environment", factory=True, workers=workers, **common)
     return 0
+
+
+def from_environment() -> FastAPI:
+    """The application in a worker process started by ``serve``."""
+    import os
+
+    from monitor.config import load_config
+
+    config = load_config(Path(os.environ[_CONFIG_ENV]))
+    return create_app(config, secure_cookies=bool(os.environ.get(_SECURE_ENV)))
