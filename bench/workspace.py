@@ -5,8 +5,9 @@
 
 The archive is bench/digestdb.py's (same parameters, same cached file: the monitor's own schema,
 full-text index included, 300-800-word articles in English, Russian, Azerbaijani and Turkish, 5 %
-tagged). ``monitor web`` runs on it in a process of its own; a user and a session are made first.
-Then, each request timed from sending to the last byte:
+tagged). ``monitor web`` runs on it in processes of its own (``--workers``, one a core by default:
+``--web-workers``); a user and a session are made first. Then, each request timed from sending to
+the last byte:
 
 - **search**: 50 mixed queries, first page: words and names in four languages and scripts,
   inflected forms, phrases, common and rare words, some with filters (language, country, tagged,
@@ -150,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true")
     parser.add_argument("--analyze", action="store_true")
     parser.add_argument("--load-seconds", type=float, default=20.0)
+    parser.add_argument("--web-workers", type=int, default=os.cpu_count() or 1,
+                        help="monitor web --workers (default: one a core)")  # fmt: skip
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -177,7 +180,17 @@ def main(argv: list[str] | None = None) -> int:
 
     port = free_port()
     server = subprocess.Popen(
-        [*digestdb.monitor_command(), "--config", str(config), "-q", "web", "--port", str(port)],
+        [
+            *digestdb.monitor_command(),
+            "--config",
+            str(config),
+            "-q",
+            "web",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.web_workers),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env={**os.environ, "MONITOR_WEB_SECRET": "bench"},
