@@ -6,7 +6,8 @@ evidence sentences (and the opening of the article text when the caller passes i
 
 - names: capitalised words (not the first word of a sentence) and acronyms, transliterated to a
   Latin key and folded so that spellings of one name in different languages meet (Баку, Baku and
-  Bakıda all give ``bak…``; Ташкент and Taşkent give ``taskant``). Capitalised words that the
+  Bakıda all give ``bak…``; Ташкент and Taşkent give ``taskant``; Ўзбек, Özbek and Uzbek give
+  ``ozbak``: a first vowel is kept, but o and u are one there). Capitalised words that the
   day's stories also write in lower case (Film, Festival, Министерство) are parts of names, not
   names. Names of countries are dropped (``Story.countries`` already says it, and a country pair
   alone must not make two stories one), and so are the words of the outlet's name.
@@ -15,8 +16,9 @@ evidence sentences (and the opening of the article text when the caller passes i
   count when they meet a *name* of the other story and never count against it; two stories in a
   caseless script do not meet by their common words.
 - numbers, with separators and scale words normalised (``5 million``, ``5 млн``, ``5.000``,
-  ``30%``, ``%30``), and counts written as words (``шести``); years (1900–2100) apart. The
-  scale and count words are the language packs' ``numbers:``.
+  ``30%``, ``%30``), counts written as words (``шести``) and Roman numerals (the XV festival,
+  the 15th); years (1900–2100) apart. The scale and count words are the language packs'
+  ``numbers:`` (Uzbek's also in Cyrillic letters).
 - countries: ``Story.countries`` (the parties'), and every country the story names at all.
 
 Two stories are the same when they share at least :data:`MIN_SPECIFIC` worth of names and
@@ -54,6 +56,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cache, cached_property, lru_cache
+from typing import TypeVar
 
 from babel import Locale
 
@@ -61,6 +64,7 @@ from monitor.models import AlsoIn, Story
 from monitor.tag.numbers import count_words, scale_words
 from monitor.tag.packs import builtin_packs
 from monitor.tag.stages import stages_named
+from monitor.tag.translit import uz_latin_to_cyrillic
 
 WINDOW = timedelta(hours=36)
 MIN_SPECIFIC = 1.0  # shared names and numbers, in units of one rare anchor
@@ -157,7 +161,7 @@ _DIGRAPHS = (
     ("ph", "p"),
     ("th", "t"),
 )
-_FIRST_FOLD = str.maketrans({"f": "p", "w": "v", "x": "h", "q": "k", "y": "i"})
+_FIRST_FOLD = str.maketrans({"f": "p", "w": "v", "x": "h", "q": "k", "y": "i", "u": "o"})
 _LETTER_FOLD = str.maketrans({"f": "p", "w": "v", "x": "h", "q": "k", "e": "a", "i": "a",
                               "o": "a", "u": "a", "y": "a"})  # fmt: skip
 
@@ -186,10 +190,31 @@ def _whole_words(words: Iterable[str]) -> re.Pattern[str]:
     return re.compile(rf"(?:{alternatives})(?![^\W\d_])")
 
 
+_N = TypeVar("_N", int, float)
+
+
 @cache
 def _count_word_patterns() -> dict[str, tuple[Mapping[str, int], re.Pattern[str]]]:
     """Counts written as words (the packs' ``numbers: counts:``), one pattern per language."""
-    return {lang: (words, _whole_words(words)) for lang, words in count_words().items()}
+    found = {lang: {**words, **_other_script(lang, words)} for lang, words in count_words().items()}
+    return {lang: (words, _whole_words(words)) for lang, words in found.items()}
+
+
+@cache
+def _scale_words() -> Mapping[str, float]:
+    """The packs' scale words (``numbers: scales:``), every language's in one table."""
+    found = dict(scale_words())
+    for pack in builtin_packs():
+        found.update(_other_script(pack.language, pack.scales))
+    return found
+
+
+def _other_script(lang: str, words: Mapping[str, _N]) -> dict[str, _N]:
+    """The spellings of a language's number words in its other script: Uzbek is written in
+    Latin and Cyrillic letters, its packs in Latin only (``тўрт``, ``минг``)."""
+    if lang != "uz":
+        return {}
+    return {uz_latin_to_cyrillic(word): value for word, value in words.items()}
 
 
 @dataclass(frozen=True)
@@ -530,6 +555,9 @@ def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> 
     years: set[str] = set()
     for part in parts:
         for word, caseless, initial in _words(part):
+            if (edition := _roman(word)) is not None:
+                numbers.add(str(edition))  # the XV festival, the 15th
+                continue
             key = _key(word, lang)
             if len(key) < _MIN_KEY or key in own or _country_of(key):
                 continue
@@ -586,6 +614,19 @@ def _skeleton(key: str) -> str:
 def _title_case(title: str) -> bool:
     words = [w for w in _WORD.findall(title) if len(w) > 3]
     return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
+
+
+_ROMAN = re.compile(r"(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})")
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+
+
+def _roman(word: str) -> int | None:
+    """The value of a Roman numeral of two letters or more (II to LXXXIX), which numbers a
+    festival's editions (XV, the 15th); None for any other word."""
+    if len(word) < 2 or not _ROMAN.fullmatch(word):
+        return None
+    values = [_ROMAN_VALUES[ch] for ch in word]
+    return sum(-v if v < after else v for v, after in zip(values, [*values[1:], 0], strict=True))
 
 
 def _words(text: str) -> Iterable[tuple[str, bool, bool]]:
@@ -666,8 +707,9 @@ def _country_of(key: str) -> str | None:
     found = [
         (k, c)
         for k, c in _country_keys().get(key[:_MIN_PREFIX], ())
-        # A short name meets only itself: Kosova's "kasa" is not the start of every Kasa...
-        if k == key or (len(k) > _MIN_PREFIX and _prefix_match(key, k))
+        # A short name meets only itself: Kosova's "kasa" is not the start of every Kasa...,
+        # nor Roma the start of Romania.
+        if k == key or (min(len(k), len(key)) > _MIN_PREFIX and _prefix_match(key, k))
     ]
     if not found:
         return None
@@ -686,7 +728,7 @@ def _numbers(text: str) -> Iterable[str]:
         whole = re.sub(r"\D", "", m.group(1))
         value = float(f"{whole}.{m.group(2)}" if m.group(2) else whole)
         scale = (m.group("scale") or "").lower().rstrip(".")
-        multiplier = scale_words().get(scale)
+        multiplier = _scale_words().get(scale)
         value *= multiplier or 1.0
         if value == int(value) and 1900 <= value <= 2100 and multiplier is None:
             yield f"y{int(value)}"

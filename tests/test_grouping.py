@@ -626,3 +626,26 @@ def test_words_numbers_and_count_words_are_found_as_by_the_plain_expressions() -
         for words, pattern in grouping._count_word_patterns().values():
             found = set(pattern.findall(lowered))
             assert found == words.keys() & set(re.findall(r"[^\W\d_]+", lowered))
+
+
+def test_numbers_meet_as_roman_numerals_and_words_of_every_script() -> None:
+    """The XV festival is the 15th; Uzbek writes its numbers in Latin and Cyrillic letters."""
+    en = anchors(_story("https://a.example/1", "A", summary="At the 15th festival, 300,000 USD."))
+    ru = anchors(_story("https://b.example/1", "B", language="ru", summary="На XV фестивале."))
+    uz = anchors(
+        _story("https://c.example/1", "C", language="uz", summary="300 минг доллар, тўрт фильм.")
+    )
+    it = anchors(_story("https://d.example/1", "D", language="it", summary="Per cinque anni."))
+    assert "15" in en.numbers & ru.numbers and "300000" in en.numbers & uz.numbers
+    assert "4" in uz.numbers and "5" in it.numbers
+    assert not ru.names  # a numeral is not a name
+
+
+def test_a_first_o_or_u_and_a_city_named_like_a_country() -> None:
+    """Ўзбеккино, Özbekkino and Uzbekkino are one name; Roma is a city, not Romania."""
+    keys = {grouping._key(w, lang) for w, lang in [("Ўзбеккино", "uz"), ("Uzbekkino", "en"),
+                                                    ("Özbekkino", "tr"), ("Узбеккино", "ru")]}  # fmt: skip
+    assert len(keys) == 1
+    assert grouping._country_of(grouping._key("Roma", "it")) is None
+    assert grouping._country_of(grouping._key("Romania", "en")) == "RO"
+    assert grouping._country_of(grouping._key("Kazakh", "en")) == "KZ"
