@@ -7,7 +7,9 @@ evidence sentences (and the opening of the article text when the caller passes i
 - names: capitalised words (not the first word of a sentence) and acronyms, transliterated to a
   Latin key and folded so that spellings of one name in different languages meet (Баку, Baku and
   Bakıda all give ``bak…``; Ташкент and Taşkent give ``taskant``; Ўзбек, Özbek and Uzbek give
-  ``ozbak``: a first vowel is kept, but o and u are one there). Capitalised words that the
+  ``ozbak``: a first vowel is kept, but o and u are one there), without the case endings and
+  suffixes of their language (the packs' inflection of country names: Эшелондар, Эшелонлар and
+  Эшелоны give ``esalan…``). Capitalised words that the
   day's stories also write in lower case (Film, Festival, Министерство) are parts of names, not
   names. Names of countries are dropped (``Story.countries`` already says it, and a country pair
   alone must not make two stories one), and so are the words of the outlet's name.
@@ -18,7 +20,9 @@ evidence sentences (and the opening of the article text when the caller passes i
 - numbers, with separators and scale words normalised (``5 million``, ``5 млн``, ``5.000``,
   ``30%``, ``%30``), counts written as words (``шести``) and Roman numerals (the XV festival,
   the 15th); years (1900–2100) apart. The scale and count words are the language packs'
-  ``numbers:`` (Uzbek's also in Cyrillic letters).
+  ``numbers:`` (Uzbek's also in Cyrillic letters). A day next to a month is a date, whatever
+  the language (18 сентября, September 18, 19 sentyabrda, 6–8 декабря: CLDR's month names),
+  and not a count that a festival's 14th edition would meet.
 - countries: ``Story.countries`` (the parties'), and every country the story names at all.
 
 Two stories are the same when they share at least :data:`MIN_SPECIFIC` worth of names and
@@ -558,7 +562,7 @@ def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> 
             if (edition := _roman(word)) is not None:
                 numbers.add(str(edition))  # the XV festival, the 15th
                 continue
-            key = _key(word, lang)
+            key = _name_key(word, lang)
             if len(key) < _MIN_KEY or key in own or _country_of(key):
                 continue
             if caseless and _ABJAD.search(word):
@@ -650,6 +654,47 @@ def _words(text: str) -> Iterable[tuple[str, bool, bool]]:
         yield word, caseless, initial
 
 
+@cache
+def _endings() -> dict[str, tuple[tuple[str, ...], int]]:
+    """Per language, the case endings and suffixes a name may take (the packs' inflection of
+    country names: Қазақстанның, Түркияға, Rossiyada, Италией), longest first, and how many
+    may follow one another. Endings of one letter are left: keys fold every vowel to one, so
+    that Эшелоны and Эшелон already meet by prefix."""
+    found: dict[str, tuple[tuple[str, ...], int]] = {}
+    for pack in builtin_packs():
+        rules = pack.inflection
+        if rules is None:
+            continue
+        forms = set(rules.suffixes) | {f for fs in rules.endings.values() for f in fs}
+        forms |= set(_other_script(pack.language, dict.fromkeys(forms, 0)))
+        longer = sorted((f.lower() for f in forms if len(f) >= 2), key=lambda f: (-len(f), f))
+        if longer:
+            found[pack.language] = (tuple(longer), max(1, rules.max_suffixes))
+    return found
+
+
+@lru_cache(maxsize=1 << 18)
+def _name_key(word: str, lang: str) -> str:
+    """The key of a name without the case endings of its language, when enough is left to
+    tell it (Эшелондар, Эшелонлар and Эшелоны meet; Тоқаевтың is Тоқаев): a stem is a
+    prefix of the word, so whatever the word met, its stem meets too."""
+    key = _key(word, lang)
+    rules = _endings().get(lang)
+    if rules is None or word.isupper():
+        return key
+    endings, times = rules
+    stem = word.lower()
+    for _ in range(times):
+        cut = next((e for e in endings if stem.endswith(e) and len(stem) - len(e) >= 4), None)
+        if cut is None:
+            break
+        shorter = _key(stem[: -len(cut)], lang)
+        if len(shorter) <= _MIN_PREFIX or not key.startswith(shorter):
+            break
+        stem, key = stem[: -len(cut)], shorter
+    return key
+
+
 @lru_cache(maxsize=1 << 18)  # a day's texts repeat their words; keys are pure
 def _key(word: str, lang: str) -> str:
     """A Latin key on which spellings of one name in several languages and scripts meet."""
@@ -732,8 +777,82 @@ def _numbers(text: str) -> Iterable[str]:
         value *= multiplier or 1.0
         if value == int(value) and 1900 <= value <= 2100 and multiplier is None:
             yield f"y{int(value)}"
+        elif multiplier is None and not m.group(2) and 1 <= value <= 31 and len(whole) <= 2:
+            month = _month_after(text, m.end(1)) or _month_before(text, m.start())
+            yield f"d{int(value)}.{month}" if month else str(int(value))
         elif value:
             yield f"{value:g}" if value != int(value) else str(int(value))
+
+
+# After a day: the month (18 сентября, 19 sentyabrda), after an ordinal's ending (15th
+# September, 15-го сентября), or after the day that ends the range (6–8 декабря, 14 to 18
+# September, с 6 по 8 декабря).
+_AFTER_DAY = (
+    re.compile(r"\s*([^\W\d_]+)"),
+    re.compile(r"(?:-[^\W\d_]{1,4}|[^\W\d_]{2})\.?\s+([^\W\d_]+)"),
+    re.compile(
+        r"\s*(?:[-–—]|\s[^\W\d_]{1,3}\s)\s*\d{1,2}(?:-[^\W\d_]{1,4}|[^\W\d_]{2})?\.?\s*"
+        r"([^\W\d_]+)"
+    ),
+)
+# Before a day: the month (September 15, December 6–8).
+_BEFORE_DAY = re.compile(r"([^\W\d_]+)\.?\s+(?:\d{1,2}\s*[-–—]\s*)?$")
+
+
+def _month_after(text: str, end: int) -> int | None:
+    for pattern in _AFTER_DAY:
+        m = pattern.match(text, end, end + 40)
+        if m and (month := _month(m.group(1))):
+            return month
+    return None
+
+
+def _month_before(text: str, start: int) -> int | None:
+    m = _BEFORE_DAY.search(text, max(0, start - 30), start)
+    return _month(m.group(1)) if m else None
+
+
+@cache
+def _month_names() -> tuple[dict[str, int], dict[str, tuple[tuple[str, int], ...]]]:
+    """CLDR's month names in the packs' languages (Uzbek in both scripts): the abbreviations
+    and short names as written, the longer ones by their stems (сентября, сентябрь,
+    sentyabrda, қыркүйекте). A form two months share is left out."""
+    exact: dict[str, set[int]] = {}
+    stems: dict[str, set[int]] = {}
+    locales = {p.language for p in builtin_packs()} | {"uz_Cyrl"}
+    for name in sorted(locales):
+        months = Locale.parse(name).months
+        for context in ("format", "stand-alone"):
+            for number, word in months[context]["abbreviated"].items():
+                word = word.lower().rstrip(".")
+                if len(word) >= 3:
+                    exact.setdefault(word, set()).add(number)
+            for number, word in months[context]["wide"].items():
+                word = word.lower()
+                exact.setdefault(word, set()).add(number)
+                if len(word) >= 5:
+                    stems.setdefault(word[:-1], set()).add(number)
+    by_start: dict[str, list[tuple[str, int]]] = {}
+    for stem, numbers in stems.items():
+        if len(numbers) == 1:
+            by_start.setdefault(stem[:3], []).append((stem, next(iter(numbers))))
+    return (
+        {word: next(iter(n)) for word, n in exact.items() if len(n) == 1},
+        {start: tuple(found) for start, found in by_start.items()},
+    )
+
+
+@lru_cache(maxsize=1 << 14)
+def _month(word: str) -> int | None:
+    """The month a word names, inflected or not (сентября, 19 sentyabrda: September)."""
+    exact, by_start = _month_names()
+    word = word.lower()
+    if word in exact:
+        return exact[word]
+    for stem, number in by_start.get(word[:3], ()):
+        if word.startswith(stem) and len(word) - len(stem) <= 4:
+            return number
+    return None
 
 
 # --- comparing ---------------------------------------------------------------------------------

@@ -649,3 +649,37 @@ def test_a_first_o_or_u_and_a_city_named_like_a_country() -> None:
     assert grouping._country_of(grouping._key("Roma", "it")) is None
     assert grouping._country_of(grouping._key("Romania", "en")) == "RO"
     assert grouping._country_of(grouping._key("Kazakh", "en")) == "KZ"
+
+
+def test_dates_meet_across_languages_and_are_not_counts() -> None:
+    dates = {
+        "en": "The festival runs from 6 to 8 December; on December 8 the jury meets.",
+        "ru": "Фестиваль пройдет 6–8 декабря.",
+        "uz": "Festival 6–8 dekabr kunlari o'tadi.",
+        "az": "Festival dekabrın 6-8-də, 8 dekabrda bağlanır.",
+        "kk": "Фестиваль 6–8 желтоқсанда өтеді.",
+        "ka": "ფესტივალი 8 დეკემბერს დაიხურება.",
+    }
+    found = {
+        lang: anchors(_story(f"https://{lang}.example/1", lang, language=lang, summary=text))
+        for lang, text in dates.items()
+    }
+    for lang, a in found.items():
+        assert "d8.12" in a.numbers, lang
+        assert "8" not in a.numbers, lang
+    assert not {"d6.12", "6"} & found["ka"].numbers
+    counts = anchors(_story("https://a.example/2", "A", summary="The 14th festival: 3 awards."))
+    assert {"14", "3"} <= counts.numbers
+
+
+def test_names_meet_without_their_case_endings() -> None:
+    """Эшелоны, Эшелондар, Эшелонлар; a stem that would say too little is not taken."""
+    keys = {
+        grouping._name_key(word, lang)
+        for word, lang in [("Эшелондар", "kk"), ("Эшелонлар", "uz"), ("Эшелон", "ru")]
+    }
+    assert len(keys) == 1
+    assert grouping._name_key("Эшелоны", "ru").startswith(next(iter(keys)))
+    assert grouping._name_key("Тоқаевтың", "kk") == grouping._key("Токаев", "ru")
+    assert grouping._name_key("Астана", "kk") == grouping._key("Astana", "en")
+    assert grouping._name_key("TRT", "tr") == grouping._key("TRT", "tr")
