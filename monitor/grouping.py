@@ -7,12 +7,13 @@ evidence sentences (and the opening of the article text when the caller passes i
 - names: capitalised words (not the first word of a sentence) and acronyms, transliterated to a
   Latin key and folded so that spellings of one name in different languages meet (Баку, Baku and
   Bakıda all give ``bak…``; Ташкент and Taşkent give ``taskant``; Ўзбек, Özbek and Uzbek give
-  ``ozbak``: a first vowel is kept, but o and u are one there), without the case endings and
-  suffixes of their language (the packs' inflection of country names: Эшелондар, Эшелонлар and
-  Эшелоны give ``esalan…``). Capitalised words that the
-  day's stories also write in lower case (Film, Festival, Министерство) are parts of names, not
-  names. Names of countries are dropped (``Story.countries`` already says it, and a country pair
-  alone must not make two stories one), and so are the words of the outlet's name.
+  ``ozbak``: a first vowel is kept, but o and u are one there; Қазақфильм and Казахфильм give
+  ``kazakpalm``: h and k are one after it), without the case endings and suffixes of their
+  language (the packs' inflection of country names: Эшелондар, Эшелонлар and Эшелоны give
+  ``esalan…``). Capitalised words that the day's stories also write in lower case (Film,
+  Festival, Министерство) are parts of names, not names. Names of countries are dropped
+  (``Story.countries`` already says it, and a country pair alone must not make two stories
+  one), and so are the words of the outlet's name.
 - words of caseless scripts: Georgian words are *soft* names, Arabic-script words (Urdu) are kept
   as their consonants (استنبول ~ Istanbul: ``stnbl``), since short vowels are not written. Both
   count when they meet a *name* of the other story and never count against it; two stories in a
@@ -166,8 +167,9 @@ _DIGRAPHS = (
     ("th", "t"),
 )
 _FIRST_FOLD = str.maketrans({"f": "p", "w": "v", "x": "h", "q": "k", "y": "i", "u": "o"})
-_LETTER_FOLD = str.maketrans({"f": "p", "w": "v", "x": "h", "q": "k", "e": "a", "i": "a",
-                              "o": "a", "u": "a", "y": "a"})  # fmt: skip
+# After the first letter, h and k are one: the Kazakh Қ is the Russian Х (Қазақфильм, Казахфильм).
+_LETTER_FOLD = str.maketrans({"f": "p", "w": "v", "x": "k", "h": "k", "q": "k", "e": "a",
+                              "i": "a", "o": "a", "u": "a", "y": "a"})  # fmt: skip
 
 _WORD = re.compile(r"[^\W\d_]+")
 # Georgian and the Arabic script: no capital letter marks a name.
@@ -532,8 +534,9 @@ def common_words(stories: Iterable[Story], texts: Mapping[str, str]) -> CommonWo
     """The :class:`CommonWords` of the stories' titles, summaries and text openings."""
     found: dict[str, set[str]] = {}
     for story in stories:
+        lang = (story.language or "").split("-")[0].lower()
         for part in (story.title, story.summary, texts.get(story.url, "")[:TEXT_CHARS]):
-            for word in _LOWER_WORD.findall(part):
+            for word in _LOWER_WORD.findall(_letters(part, lang)):
                 if len(word) >= _MIN_PREFIX:
                     found.setdefault(word[:_MIN_PREFIX], set()).add(_lower(word))
     return CommonWords({bucket: frozenset(words) for bucket, words in found.items()})
@@ -548,7 +551,7 @@ def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> 
     capitalised words that are ``common`` words are not names."""
     lang = (story.language or "").split("-")[0].lower()
     evidence = dict.fromkeys(e.text for e in story.evidence)
-    parts = [story.title, story.summary, *evidence, text[:TEXT_CHARS]]
+    parts = [_letters(p, lang) for p in (story.title, story.summary, *evidence, text[:TEXT_CHARS])]
     if lang in ("en", "") and _title_case(story.title) and any(parts[1:]):
         parts = parts[1:]  # Title Case headlines capitalise every word; the body has the names
     own = {_key(w, lang) for w in _WORD.findall(story.source)}
@@ -558,12 +561,13 @@ def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> 
     numbers: set[str] = set()
     years: set[str] = set()
     for part in parts:
+        titles = _quoted(part)
         for word, caseless, initial in _words(part):
             if (edition := _roman(word)) is not None:
                 numbers.add(str(edition))  # the XV festival, the 15th
                 continue
             key = _name_key(word, lang)
-            if len(key) < _MIN_KEY or key in own or _country_of(key):
+            if len(key) < _MIN_KEY or key in own or _country_named(word, key, lang):
                 continue
             if caseless and _ABJAD.search(word):
                 skeleton = _skeleton(key)
@@ -571,7 +575,7 @@ def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> 
                     abjad.add(skeleton)
             elif caseless:
                 soft.add(key)
-            elif _is_name(word, initial, common):
+            elif word in titles or _is_name(word, initial, common):
                 names.add(key)
         for value in _numbers(part):
             (years if value.startswith("y") else numbers).add(value)
@@ -587,9 +591,36 @@ def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> 
         countries=frozenset(story.countries),
         abjad=frozenset(abjad),
         lead_years=frozenset(y for y in _numbers(lead) if y.startswith("y")),
-        mentioned=frozenset(story.countries) | _countries_named(lead, text, lang),
+        mentioned=frozenset(story.countries) | _countries_named(lead, _letters(text, lang), lang),
         stages=stages_named(lead, lang),
     )
+
+
+# Uzbek's o‘ and g‘ are letters: O‘zbekkino is one word, not O and a lower-case zbekkino.
+_UZ_APOSTROPHE = re.compile(r"(?<=[OoGg])['‘’ʼ`´](?=[^\W\d_])")
+# A title in quotation marks: «Мерос», “Pearl of the Silk Road”, „აწარმოე საქართველოში“.
+_QUOTED = re.compile(
+    r"«([^«»\n]{1,60})»|“([^“”\n]{1,60})”|„([^„“”\n]{1,60})[“”]|\"([^\"\n]{1,60})\""
+)
+_TITLE_WORDS = 5  # more words in quotation marks are what someone said, not a title
+
+
+def _letters(text: str, lang: str) -> str:
+    """``text`` with the apostrophes that are part of a letter joined to it (Uzbek)."""
+    return _UZ_APOSTROPHE.sub("", text) if lang == "uz" and text else text
+
+
+def _quoted(text: str) -> frozenset[str]:
+    """Capitalised words of the titles in quotation marks: names, even if they are common
+    words or open a sentence (the film «Мерос», «Талан»; the «Евразия» festival)."""
+    if not any(mark in text for mark in '«“„"'):
+        return frozenset()
+    found: set[str] = set()
+    for m in _QUOTED.finditer(text):
+        words = _WORD.findall(next(g for g in m.groups() if g))
+        if len(words) <= _TITLE_WORDS:
+            found.update(w for w in words if w[0].isupper())
+    return frozenset(found)
 
 
 def _is_name(word: str, initial: bool, common: CommonWords | None) -> bool:
@@ -603,7 +634,7 @@ def _countries_named(lead: str, text: str, lang: str) -> frozenset[str]:
     """Countries a story names anywhere, by a name or an adjective (Kazakh, казахстанский)."""
     found = set()
     for word in _WORD.findall(f"{lead}\n{text[:MENTION_CHARS]}"):
-        code = _country_of(_key(word, lang))
+        code = _country_named(word, _key(word, lang), lang)
         if code:
             found.add(code)
     return frozenset(found)
@@ -698,6 +729,16 @@ def _name_key(word: str, lang: str) -> str:
 @lru_cache(maxsize=1 << 18)  # a day's texts repeat their words; keys are pure
 def _key(word: str, lang: str) -> str:
     """A Latin key on which spellings of one name in several languages and scripts meet."""
+    latin = _latin(word, lang)
+    # Vowels fold to one, but not the first letter: Estonia and Astana stay apart.
+    folded = latin[:1].translate(_FIRST_FOLD) + latin[1:].translate(_LETTER_FOLD)
+    return re.sub(r"(.)\1+", r"\1", folded)
+
+
+@lru_cache(maxsize=1 << 18)
+def _latin(word: str, lang: str) -> str:
+    """The word in Latin letters, its vowels as written (Georgiy, Moris): what a key is folded
+    from."""
     out = []
     for ch in word.replace("İ", "i").lower():
         if ch in _CYRILLIC:
@@ -720,9 +761,7 @@ def _key(word: str, lang: str) -> str:
     latin = "".join(ch for ch in latin if "a" <= ch <= "z")
     for digraph, single in _DIGRAPHS:
         latin = latin.replace(digraph, single)
-    # Vowels fold to one, but not the first letter: Estonia and Astana stay apart.
-    folded = latin[:1].translate(_FIRST_FOLD) + latin[1:].translate(_LETTER_FOLD)
-    return re.sub(r"(.)\1+", r"\1", folded)
+    return latin
 
 
 @cache
@@ -741,6 +780,44 @@ def _country_keys() -> dict[str, tuple[tuple[str, str], ...]]:
             if len(key) >= _MIN_PREFIX:
                 keys.setdefault(key[:_MIN_PREFIX], set()).add((key, code))
     return {k: tuple(sorted(v)) for k, v in keys.items()}
+
+
+@cache
+def _country_spellings() -> dict[str, frozenset[str]]:
+    """By key, how CLDR's country names with that key start in Latin letters, their vowels as
+    written (Moris, Georgia, Грузия: ``mor``, ``geo``, ``gru``)."""
+    found: dict[str, set[str]] = {}
+    for lang in sorted({p.language for p in builtin_packs()}):
+        for code, name in Locale.parse(lang).territories.items():
+            words = _WORD.findall(name)
+            if len(code) == 2 and code.isalpha() and len(words) == 1:
+                found.setdefault(_key(words[0], lang), set()).add(_start(words[0], lang))
+    return {key: frozenset(starts) for key, starts in found.items()}
+
+
+def _start(word: str, lang: str) -> str:
+    """How a word starts in Latin letters; an Arabic-script word apart (its vowels are not
+    written: استونیا, Estonia)."""
+    latin = _latin(word, lang)
+    start = latin[:1].translate(_FIRST_FOLD) + latin[1:_MIN_KEY]
+    return f"~{start}" if _ABJAD.search(word) else start
+
+
+def _country_named(word: str, key: str, lang: str) -> str | None:
+    """The country ``word`` names (see :func:`_country_of`). A word whose key is a country's
+    whole key must also start as one of its names, or be a form of another: keys fold vowels,
+    so that the film «Мерос» has the key of Mauritius (Moris), the name Giorgi that of Georgia
+    and Astana that of Estonia."""
+    code = _country_of(key)
+    spellings = _country_spellings().get(key) if code else None
+    if not spellings:
+        return code
+    if _start(word, lang) in spellings:
+        return code
+    # Or the word is a longer form of a shorter name of the country (Azərbaycana, Azərbaycan).
+    others = _country_keys().get(key[:_MIN_PREFIX], ())
+    shorter = (k for k, c in others if c == code and _MIN_PREFIX < len(k) < len(key))
+    return code if any(key.startswith(k) for k in shorter) else None
 
 
 @lru_cache(maxsize=1 << 18)

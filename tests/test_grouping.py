@@ -683,3 +683,33 @@ def test_names_meet_without_their_case_endings() -> None:
     assert grouping._name_key("Тоқаевтың", "kk") == grouping._key("Токаев", "ru")
     assert grouping._name_key("Астана", "kk") == grouping._key("Astana", "en")
     assert grouping._name_key("TRT", "tr") == grouping._key("TRT", "tr")
+
+
+def test_names_that_fold_like_a_country_are_names() -> None:
+    """Keys fold vowels: a name with a country's key must also start as its name does."""
+    for word, lang in [("Giorgi", "en"), ("Мерос", "ru"), ("Astana", "en"), ("Levan", "en")]:
+        key = grouping._key(word, lang)
+        assert grouping._country_of(key) is not None
+        assert grouping._country_named(word, key, lang) is None, word
+    for word, lang, code in [
+        ("Georgia", "en", "GE"),
+        ("Грузии", "ru", "GE"),
+        ("Turkey", "en", "TR"),
+        ("Azərbaycana", "az", "AZ"),
+        ("Азербайджана", "ru", "AZ"),
+        ("Ўзбекистон", "uz", "UZ"),
+    ]:
+        assert grouping._country_named(word, grouping._key(word, lang), lang) == code, word
+
+
+def test_titles_in_quotes_and_uzbek_letters_are_names() -> None:
+    """«Мерос» is a title even where мерос is a word; O‘zbekkino is one word."""
+    uz = _story(
+        "https://a.example/1",
+        "A",
+        language="uz",
+        summary="“O‘zbekkino” agentligi «Мерос» filmini taqdim etdi. Bu meros haqida.",
+    )
+    found = anchors(uz, "", common_words([uz], {}))
+    assert grouping._key("Ўзбеккино", "uz") in found.names
+    assert grouping._key("Мерос", "uz") in found.names
