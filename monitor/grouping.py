@@ -15,7 +15,9 @@ evidence sentences (and the opening of the article text when the caller passes i
   (``Story.countries`` already says it, and a country pair alone must not make two stories
   one), and so are the words of the outlet's name.
 - words of caseless scripts: Georgian words are *soft* names, Arabic-script words (Urdu) are kept
-  as their consonants (استنبول ~ Istanbul: ``stnbl``), since short vowels are not written. Both
+  as their consonants (استنبول ~ Istanbul: ``stnbl``), since short vowels are not written, and
+  so are two such words together, since the script writes many names in two (اسلام آباد ~
+  Islamabad, علی زادہ ~ Ализаде; a final he writes a vowel). Both
   count when they meet a *name* of the other story and never count against it; two stories in a
   caseless script do not meet by their common words.
 - numbers, with separators and scale words normalised (``5 million``, ``5 млн``, ``5.000``,
@@ -151,6 +153,7 @@ _ARABIC = {
     "ع": "", "غ": "g", "ف": "f", "ق": "q", "گ": "g", "ل": "l", "م": "m", "ن": "n", "ں": "n",
     "ء": "",
 }  # fmt: skip
+_FINAL_HE = frozenset("هہة")
 # Turkic Latin letters; ``c`` is /dʒ/ and ``x`` /χ/ only in the languages listed below.
 _TURKIC = {"ç": "ch", "ş": "sh", "ğ": "g", "ə": "a", "ı": "i", "ö": "o", "ü": "u", "q": "k"}
 _C_IS_J = frozenset({"tr", "az"})
@@ -577,6 +580,8 @@ def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> 
                 soft.add(key)
             elif word in titles or _is_name(word, initial, common):
                 names.add(key)
+        if _ABJAD.search(part):
+            abjad.update(_compounds(part, lang))
         for value in _numbers(part):
             (years if value.startswith("y") else numbers).add(value)
         if counting := _count_word_patterns().get(lang):
@@ -638,6 +643,22 @@ def _countries_named(lead: str, text: str, lang: str) -> frozenset[str]:
         if code:
             found.add(code)
     return frozenset(found)
+
+
+_ABJAD_PAIR = re.compile(
+    r"(?=(?<![\u0600-\u06ff])([\u0600-\u06ff]{2,}) ([\u0600-\u06ff]{2,})(?![\u0600-\u06ff]))"
+)
+
+
+def _compounds(text: str, lang: str) -> set[str]:
+    """Consonants of two Arabic-script words together: the script writes many names in two
+    (اسلام آباد, Islamabad; علی زادہ, Alizade)."""
+    found = set()
+    for first, second in _ABJAD_PAIR.findall(text):
+        skeleton = _skeleton(_key(first + second, lang))
+        if len(skeleton) >= _MIN_SKELETON:
+            found.add(skeleton)
+    return found
 
 
 def _skeleton(key: str) -> str:
@@ -740,6 +761,8 @@ def _latin(word: str, lang: str) -> str:
     """The word in Latin letters, its vowels as written (Georgiy, Moris): what a key is folded
     from."""
     out = []
+    if len(word) > 2 and word[-1] in _FINAL_HE:
+        word = word[:-1] + "ا"  # a final he writes a vowel: زادہ, Zade
     for ch in word.replace("İ", "i").lower():
         if ch in _CYRILLIC:
             out.append(_CYRILLIC[ch])

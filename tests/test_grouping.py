@@ -713,3 +713,27 @@ def test_titles_in_quotes_and_uzbek_letters_are_names() -> None:
     found = anchors(uz, "", common_words([uz], {}))
     assert grouping._key("Ўзбеккино", "uz") in found.names
     assert grouping._key("Мерос", "uz") in found.names
+
+
+def test_an_urdu_name_written_in_two_words_meets_its_spelling_in_one() -> None:
+    ur = anchors(
+        _story(
+            "https://a.example/1",
+            "A",
+            language="ur",
+            countries=("AZ", "PK"),
+            title="فلم کا اسلام آباد میں پریمیئر",
+            summary="سفیر علی زادہ نے بتایا",
+        )
+    )
+    ru = anchors(
+        _story(
+            "https://b.example/1",
+            "B",
+            language="ru",
+            countries=("AZ", "PK"),
+            title="В Исламабаде показали фильм",
+            summary="Посол Али Ализаде рассказал.",
+        )
+    )
+    assert {"slmbd", "lzd"} <= {k[1:] for k in grouping._matched(ur, ru)}
