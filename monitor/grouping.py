@@ -160,6 +160,7 @@ _C_IS_J = frozenset({"tr", "az"})
 _X_IS_KH = frozenset({"az", "uz"})
 # Folding after transliteration: digraphs first, then letters that languages spell differently.
 _DIGRAPHS = (
+    ("eu", "ev"),  # Europe, Европа; Eurasia, Евразия
     ("dzh", "j"),
     ("zh", "j"),
     ("kh", "h"),
@@ -763,7 +764,8 @@ def _latin(word: str, lang: str) -> str:
     out = []
     if len(word) > 2 and word[-1] in _FINAL_HE:
         word = word[:-1] + "ا"  # a final he writes a vowel: زادہ, Zade
-    for ch in word.replace("İ", "i").lower():
+    lower = word.replace("İ", "i").lower()
+    for n, ch in enumerate(lower):
         if ch in _CYRILLIC:
             out.append(_CYRILLIC[ch])
         elif ch in _GEORGIAN:
@@ -774,17 +776,35 @@ def _latin(word: str, lang: str) -> str:
             out.append(_ARABIC[ch])
         elif ch == "c" and lang in _C_IS_J:
             out.append("j")
-        elif ch == "x" and lang in _X_IS_KH:
-            out.append("kh")
+        elif ch == "x":
+            # Alexander, Александр; a first x is the pinyin's (Xi, Си; Xinjiang, Синьцзян)
+            out.append("kh" if lang in _X_IS_KH else "ks" if n else "s")
+        elif ch == "h" and lang == "it" and lower[n - 1 : n] == "c":
+            continue  # Italian ch is k
         elif ch == "c":
-            out.append("k")
+            out.append(_latin_c(lower[n + 1 : n + 2], lang))
         else:
             out.append(ch)
     latin = unicodedata.normalize("NFKD", "".join(out))
     latin = "".join(ch for ch in latin if "a" <= ch <= "z")
+    if latin.startswith("ye"):
+        latin = latin[1:]  # Yerlan, Ерлан; Yevgeniy, Евгений: a first е is said ye
     for digraph, single in _DIGRAPHS:
         latin = latin.replace(digraph, single)
     return latin
+
+
+def _latin_c(following: str, lang: str) -> str:
+    """The sound of a Latin c: ch is ч (Chingiz, Чингиз) but k in Italian (Chianti); before e
+    and i it is ч in Italian (Cinecittà, Чинечитта), s in English (Venice, Венеция)."""
+    if following == "h":
+        return "k" if lang == "it" else "c"
+    if following and following in "eiy":
+        if lang == "it":
+            return "c"
+        if lang in ("en", ""):
+            return "s"
+    return "k"
 
 
 @cache

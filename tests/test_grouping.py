@@ -737,3 +737,25 @@ def test_an_urdu_name_written_in_two_words_meets_its_spelling_in_one() -> None:
         )
     )
     assert {"slmbd", "lzd"} <= {k[1:] for k in grouping._matched(ur, ru)}
+
+
+@pytest.mark.parametrize(
+    ("latin", "lang", "other", "other_lang"),
+    [
+        ("Chavchavadze", "en", "Чавчавадзе", "ru"),
+        ("Cinecittà", "it", "Чинечитта", "ru"),
+        ("Venice", "en", "Венеция", "ru"),
+        ("Maxim", "en", "Максим", "ru"),
+        ("Yerlan", "en", "Ерлан", "kk"),
+        ("Europe", "en", "Европа", "ru"),
+    ],
+)
+def test_latin_spellings_meet_their_cyrillic(
+    latin: str, lang: str, other: str, other_lang: str
+) -> None:
+    key, other_key = grouping._key(latin, lang), grouping._key(other, other_lang)
+    assert grouping._prefix_match(key, other_key)
+
+
+def test_italian_ch_is_k() -> None:
+    assert grouping._key("Chianti", "it") == grouping._key("Кьянти", "ru")
