@@ -18,8 +18,10 @@ evidence sentences (and the opening of the article text when the caller passes i
   as their consonants (استنبول ~ Istanbul: ``stnbl``), since short vowels are not written, and
   so are two such words together, since the script writes many names in two (اسلام آباد ~
   Islamabad, علی زادہ ~ Ализаде; a final he writes a vowel). Both
-  count when they meet a *name* of the other story and never count against it; two stories in a
-  caseless script do not meet by their common words.
+  count when they meet a *name* of the other story; two stories in a caseless script do not
+  meet by their common words. Such a story's own weight counts the words that meet a name of
+  any of the day's stories, in place of its names: a short Urdu version is not measured against
+  all the names of a long English one.
 - numbers, with separators and scale words normalised (``5 million``, ``5 млн``, ``5.000``,
   ``30%``, ``%30``), counts written as words (``шести``) and Roman numerals (the XV festival,
   the 15th); years (1900–2100) apart. The scale and count words are the language packs'
@@ -982,9 +984,13 @@ def _month(word: str) -> int | None:
 class _Weights:
     df: Counter[str]
     total: int
+    named: Anchors = field(default_factory=Anchors)  # every name of the day's stories
     # Per-instance memos: a grouping run weighs the same anchors and stories again and again.
     _known: dict[str, float] = field(default_factory=dict, init=False, repr=False, compare=False)
     _totals: dict[Anchors, float] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _caseless: dict[Anchors, float] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -1010,6 +1016,17 @@ class _Weights:
             base = _W_SMALL_NUMBER
         return base * min(1.0, math.log(self._size / (df + 0.5)) / self._rare)
 
+    def caseless_total_of(self, a: Anchors) -> float:
+        """The weight of a story in a caseless script as if it had names: its words that meet
+        a name of any of the day's stories stand for them."""
+        total = self._caseless.get(a)
+        if total is None:
+            total = self.total_of(a)
+            total += sum(self("n", k) for k in a.soft if _meets(k, self.named, names_only=True))
+            total += sum(self("s", k) for k in a.abjad if k in self.named.name_skeletons)
+            self._caseless[a] = total
+        return total
+
     def total_of(self, a: Anchors) -> float:
         """The weight of all of a story's anchors but its soft words."""
         total = self._totals.get(a)
@@ -1026,7 +1043,8 @@ def _weights(found: Sequence[Anchors]) -> _Weights:
         df.update({"#" + k for k in a.numbers})
         df.update({"y" + k for k in a.years})
         df.update({"c" + k for k in a.countries})
-    return _Weights(df, len(found))
+    named = Anchors(names=frozenset(k for a in found for k in a.names))
+    return _Weights(df, len(found), named)
 
 
 def compare(a: Anchors, b: Anchors, weigh: _Weights | None = None) -> Match:
@@ -1045,10 +1063,14 @@ def compare(a: Anchors, b: Anchors, weigh: _Weights | None = None) -> Match:
     shared = names + numbers + sum(w("y", y) for y in years) + sum(w("c", c) for c in countries)
     # One country pair is shared by many stories; the same three or more countries are telling.
     many = _W_COUNTRY * max(0, len(countries) - 2)
-    # A story in a caseless script (Georgian, Urdu) has no names to count in its total: the
-    # other story's total stands for both. Soft words count in ``shared`` only, so the ratio
-    # can pass 1.
-    totals = [w.total_of(x) for x in (a, b) if x.names] or [w.total_of(a), w.total_of(b)]
+    # A story in a caseless script (Georgian, Urdu) has no names to count in its total: its
+    # words that meet a name of any of the day's stories stand for them, so that a short
+    # version is not measured against a long one's names. Two such stories count neither.
+    # Soft words count in ``shared`` only, so the ratio can pass 1.
+    if bool(a.names) == bool(b.names):
+        totals = [w.total_of(a), w.total_of(b)]
+    else:
+        totals = [w.total_of(x) if x.names else w.caseless_total_of(x) for x in (a, b)]
     smaller = min(totals)
     overlap = min(1.0, shared / smaller) if smaller else (1.0 if shared else 0.0)
     return Match(names + numbers + many, overlap, count)

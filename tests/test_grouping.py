@@ -474,8 +474,21 @@ def _reference_compare(a: Anchors, b: Anchors, w: Callable[[str, str], float]) -
         + sum(w("y", y) for y in a.years & b.years)
         + sum(w("c", c) for c in a.countries & b.countries)
     )
+
+    def caseless_total(x: Anchors) -> float:
+        """A caseless story's words that meet a name of any story stand for its names."""
+        named = w.named.names if isinstance(w, grouping._Weights) else frozenset()
+        return (
+            total(x)
+            + sum(w("n", k) for k in x.soft if meets(k, named))
+            + sum(w("s", k) for k in x.abjad if k in {skeleton(n) for n in named})
+        )
+
     many = 0.5 * max(0, len(a.countries & b.countries) - 2)
-    totals = [total(x) for x in (a, b) if x.names] or [total(a), total(b)]
+    if bool(a.names) == bool(b.names):
+        totals = [total(a), total(b)]
+    else:
+        totals = [total(x) if x.names else caseless_total(x) for x in (a, b)]
     smaller = min(totals)
     overlap = min(1.0, shared / smaller) if smaller else (1.0 if shared else 0.0)
     return Match(names + numbers + many, overlap, count)
