@@ -781,8 +781,8 @@ def _latin(word: str, lang: str) -> str:
         elif ch == "x":
             # Alexander, Александр; a first x is the pinyin's (Xi, Си; Xinjiang, Синьцзян)
             out.append("kh" if lang in _X_IS_KH else "ks" if n else "s")
-        elif ch == "h" and lang == "it" and lower[n - 1 : n] == "c":
-            continue  # Italian ch is k
+        elif lang == "it" and ch in "ghz":
+            out.append(_italian(ch, lower[n - 1 : n], lower[n + 1 : n + 2]))
         elif ch == "c":
             out.append(_latin_c(lower[n + 1 : n + 2], lang))
         else:
@@ -794,6 +794,17 @@ def _latin(word: str, lang: str) -> str:
     for digraph, single in _DIGRAPHS:
         latin = latin.replace(digraph, single)
     return latin
+
+
+def _italian(ch: str, before: str, following: str) -> str:
+    """Italian g, h and z as the Cyrillic spelling of a name reads them: g before e and i is
+    дж (Giuli, Джули; Giorgio, Джорджо), ch and gh are k and g (Chianti), z is ц (Venezia,
+    Венеция)."""
+    if ch == "g":
+        return "j" if following and following in "ei" else "g"
+    if ch == "h":
+        return "" if before in ("c", "g") else "h"
+    return "ts"
 
 
 def _latin_c(following: str, lang: str) -> str:

@@ -761,6 +761,8 @@ def test_an_urdu_name_written_in_two_words_meets_its_spelling_in_one() -> None:
         ("Maxim", "en", "Максим", "ru"),
         ("Yerlan", "en", "Ерлан", "kk"),
         ("Europe", "en", "Европа", "ru"),
+        ("Giuli", "it", "Джули", "ru"),
+        ("Venezia", "it", "Венеция", "ru"),
     ],
 )
 def test_latin_spellings_meet_their_cyrillic(
