@@ -642,7 +642,7 @@ def _countries_named(lead: str, text: str, lang: str) -> frozenset[str]:
     """Countries a story names anywhere, by a name or an adjective (Kazakh, казахстанский)."""
     found = set()
     for word in _WORD.findall(f"{lead}\n{text[:MENTION_CHARS]}"):
-        code = _country_named(word, _key(word, lang), lang)
+        code = _word_country(word, lang)
         if code:
             found.add(code)
     return frozenset(found)
@@ -857,6 +857,11 @@ def _start(word: str, lang: str) -> str:
     latin = _latin(word, lang)
     start = latin[:1].translate(_FIRST_FOLD) + latin[1:_MIN_KEY]
     return f"~{start}" if _ABJAD.search(word) else start
+
+
+@lru_cache(maxsize=1 << 18)  # every word of a text is looked up: one call each
+def _word_country(word: str, lang: str) -> str | None:
+    return _country_named(word, _key(word, lang), lang)
 
 
 def _country_named(word: str, key: str, lang: str) -> str | None:
