@@ -6,17 +6,28 @@ evidence sentences (and the opening of the article text when the caller passes i
 
 - names: capitalised words (not the first word of a sentence) and acronyms, transliterated to a
   Latin key and folded so that spellings of one name in different languages meet (Баку, Baku and
-  Bakıda all give ``bak…``; Ташкент and Taşkent give ``taskant``). Capitalised words that the
-  day's stories also write in lower case (Film, Festival, Министерство) are parts of names, not
-  names. Names of countries are dropped (``Story.countries`` already says it, and a country pair
-  alone must not make two stories one), and so are the words of the outlet's name.
+  Bakıda all give ``bak…``; Ташкент and Taşkent give ``taskant``; Ўзбек, Özbek and Uzbek give
+  ``ozbak``: a first vowel is kept, but o and u are one there; Қазақфильм and Казахфильм give
+  ``kazakpalm``: h and k are one after it), without the case endings and suffixes of their
+  language (the packs' inflection of country names: Эшелондар, Эшелонлар and Эшелоны give
+  ``esalan…``). Capitalised words that the day's stories also write in lower case (Film,
+  Festival, Министерство) are parts of names, not names. Names of countries are dropped
+  (``Story.countries`` already says it, and a country pair alone must not make two stories
+  one), and so are the words of the outlet's name.
 - words of caseless scripts: Georgian words are *soft* names, Arabic-script words (Urdu) are kept
-  as their consonants (استنبول ~ Istanbul: ``stnbl``), since short vowels are not written. Both
-  count when they meet a *name* of the other story and never count against it; two stories in a
-  caseless script do not meet by their common words.
+  as their consonants (استنبول ~ Istanbul: ``stnbl``), since short vowels are not written, and
+  so are two such words together, since the script writes many names in two (اسلام آباد ~
+  Islamabad, علی زادہ ~ Ализаде; a final he writes a vowel). Both
+  count when they meet a *name* of the other story; two stories in a caseless script do not
+  meet by their common words. Such a story's own weight counts the words that meet a name of
+  any of the day's stories, in place of its names: a short Urdu version is not measured against
+  all the names of a long English one.
 - numbers, with separators and scale words normalised (``5 million``, ``5 млн``, ``5.000``,
-  ``30%``, ``%30``), and counts written as words (``шести``); years (1900–2100) apart. The
-  scale and count words are the language packs' ``numbers:``.
+  ``30%``, ``%30``), counts written as words (``шести``) and Roman numerals (the XV festival,
+  the 15th); years (1900–2100) apart. The scale and count words are the language packs'
+  ``numbers:`` (Uzbek's also in Cyrillic letters). A day next to a month is a date, whatever
+  the language (18 сентября, September 18, 19 sentyabrda, 6–8 декабря: CLDR's month names),
+  and not a count that a festival's 14th edition would meet.
 - countries: ``Story.countries`` (the parties'), and every country the story names at all.
 
 Two stories are the same when they share at least :data:`MIN_SPECIFIC` worth of names and
@@ -54,6 +65,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cache, cached_property, lru_cache
+from typing import TypeVar
 
 from babel import Locale
 
@@ -61,6 +73,7 @@ from monitor.models import AlsoIn, Story
 from monitor.tag.numbers import count_words, scale_words
 from monitor.tag.packs import builtin_packs
 from monitor.tag.stages import stages_named
+from monitor.tag.translit import uz_latin_to_cyrillic
 
 WINDOW = timedelta(hours=36)
 MIN_SPECIFIC = 1.0  # shared names and numbers, in units of one rare anchor
@@ -142,12 +155,14 @@ _ARABIC = {
     "ع": "", "غ": "g", "ف": "f", "ق": "q", "گ": "g", "ل": "l", "م": "m", "ن": "n", "ں": "n",
     "ء": "",
 }  # fmt: skip
+_FINAL_HE = frozenset("هہة")
 # Turkic Latin letters; ``c`` is /dʒ/ and ``x`` /χ/ only in the languages listed below.
 _TURKIC = {"ç": "ch", "ş": "sh", "ğ": "g", "ə": "a", "ı": "i", "ö": "o", "ü": "u", "q": "k"}
 _C_IS_J = frozenset({"tr", "az"})
 _X_IS_KH = frozenset({"az", "uz"})
 # Folding after transliteration: digraphs first, then letters that languages spell differently.
 _DIGRAPHS = (
+    ("eu", "ev"),  # Europe, Европа; Eurasia, Евразия
     ("dzh", "j"),
     ("zh", "j"),
     ("kh", "h"),
@@ -157,9 +172,10 @@ _DIGRAPHS = (
     ("ph", "p"),
     ("th", "t"),
 )
-_FIRST_FOLD = str.maketrans({"f": "p", "w": "v", "x": "h", "q": "k", "y": "i"})
-_LETTER_FOLD = str.maketrans({"f": "p", "w": "v", "x": "h", "q": "k", "e": "a", "i": "a",
-                              "o": "a", "u": "a", "y": "a"})  # fmt: skip
+_FIRST_FOLD = str.maketrans({"f": "p", "w": "v", "x": "h", "q": "k", "y": "i", "u": "o"})
+# After the first letter, h and k are one: the Kazakh Қ is the Russian Х (Қазақфильм, Казахфильм).
+_LETTER_FOLD = str.maketrans({"f": "p", "w": "v", "x": "k", "h": "k", "q": "k", "e": "a",
+                              "i": "a", "o": "a", "u": "a", "y": "a"})  # fmt: skip
 
 _WORD = re.compile(r"[^\W\d_]+")
 # Georgian and the Arabic script: no capital letter marks a name.
@@ -186,10 +202,31 @@ def _whole_words(words: Iterable[str]) -> re.Pattern[str]:
     return re.compile(rf"(?:{alternatives})(?![^\W\d_])")
 
 
+_N = TypeVar("_N", int, float)
+
+
 @cache
 def _count_word_patterns() -> dict[str, tuple[Mapping[str, int], re.Pattern[str]]]:
     """Counts written as words (the packs' ``numbers: counts:``), one pattern per language."""
-    return {lang: (words, _whole_words(words)) for lang, words in count_words().items()}
+    found = {lang: {**words, **_other_script(lang, words)} for lang, words in count_words().items()}
+    return {lang: (words, _whole_words(words)) for lang, words in found.items()}
+
+
+@cache
+def _scale_words() -> Mapping[str, float]:
+    """The packs' scale words (``numbers: scales:``), every language's in one table."""
+    found = dict(scale_words())
+    for pack in builtin_packs():
+        found.update(_other_script(pack.language, pack.scales))
+    return found
+
+
+def _other_script(lang: str, words: Mapping[str, _N]) -> dict[str, _N]:
+    """The spellings of a language's number words in its other script: Uzbek is written in
+    Latin and Cyrillic letters, its packs in Latin only (``тўрт``, ``минг``)."""
+    if lang != "uz":
+        return {}
+    return {uz_latin_to_cyrillic(word): value for word, value in words.items()}
 
 
 @dataclass(frozen=True)
@@ -503,8 +540,9 @@ def common_words(stories: Iterable[Story], texts: Mapping[str, str]) -> CommonWo
     """The :class:`CommonWords` of the stories' titles, summaries and text openings."""
     found: dict[str, set[str]] = {}
     for story in stories:
+        lang = (story.language or "").split("-")[0].lower()
         for part in (story.title, story.summary, texts.get(story.url, "")[:TEXT_CHARS]):
-            for word in _LOWER_WORD.findall(part):
+            for word in _LOWER_WORD.findall(_letters(part, lang)):
                 if len(word) >= _MIN_PREFIX:
                     found.setdefault(word[:_MIN_PREFIX], set()).add(_lower(word))
     return CommonWords({bucket: frozenset(words) for bucket, words in found.items()})
@@ -519,7 +557,7 @@ def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> 
     capitalised words that are ``common`` words are not names."""
     lang = (story.language or "").split("-")[0].lower()
     evidence = dict.fromkeys(e.text for e in story.evidence)
-    parts = [story.title, story.summary, *evidence, text[:TEXT_CHARS]]
+    parts = [_letters(p, lang) for p in (story.title, story.summary, *evidence, text[:TEXT_CHARS])]
     if lang in ("en", "") and _title_case(story.title) and any(parts[1:]):
         parts = parts[1:]  # Title Case headlines capitalise every word; the body has the names
     own = {_key(w, lang) for w in _WORD.findall(story.source)}
@@ -529,9 +567,13 @@ def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> 
     numbers: set[str] = set()
     years: set[str] = set()
     for part in parts:
+        titles = _quoted(part)
         for word, caseless, initial in _words(part):
-            key = _key(word, lang)
-            if len(key) < _MIN_KEY or key in own or _country_of(key):
+            if (edition := _roman(word)) is not None:
+                numbers.add(str(edition))  # the XV festival, the 15th
+                continue
+            key = _name_key(word, lang)
+            if len(key) < _MIN_KEY or key in own or _country_named(word, key, lang):
                 continue
             if caseless and _ABJAD.search(word):
                 skeleton = _skeleton(key)
@@ -539,8 +581,10 @@ def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> 
                     abjad.add(skeleton)
             elif caseless:
                 soft.add(key)
-            elif _is_name(word, initial, common):
+            elif word in titles or _is_name(word, initial, common):
                 names.add(key)
+        if _ABJAD.search(part):
+            abjad.update(_compounds(part, lang))
         for value in _numbers(part):
             (years if value.startswith("y") else numbers).add(value)
         if counting := _count_word_patterns().get(lang):
@@ -555,9 +599,36 @@ def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> 
         countries=frozenset(story.countries),
         abjad=frozenset(abjad),
         lead_years=frozenset(y for y in _numbers(lead) if y.startswith("y")),
-        mentioned=frozenset(story.countries) | _countries_named(lead, text, lang),
+        mentioned=frozenset(story.countries) | _countries_named(lead, _letters(text, lang), lang),
         stages=stages_named(lead, lang),
     )
+
+
+# Uzbek's o‘ and g‘ are letters: O‘zbekkino is one word, not O and a lower-case zbekkino.
+_UZ_APOSTROPHE = re.compile(r"(?<=[OoGg])['‘’ʼ`´](?=[^\W\d_])")
+# A title in quotation marks: «Мерос», “Pearl of the Silk Road”, „აწარმოე საქართველოში“.
+_QUOTED = re.compile(
+    r"«([^«»\n]{1,60})»|“([^“”\n]{1,60})”|„([^„“”\n]{1,60})[“”]|\"([^\"\n]{1,60})\""
+)
+_TITLE_WORDS = 5  # more words in quotation marks are what someone said, not a title
+
+
+def _letters(text: str, lang: str) -> str:
+    """``text`` with the apostrophes that are part of a letter joined to it (Uzbek)."""
+    return _UZ_APOSTROPHE.sub("", text) if lang == "uz" and text else text
+
+
+def _quoted(text: str) -> frozenset[str]:
+    """Capitalised words of the titles in quotation marks: names, even if they are common
+    words or open a sentence (the film «Мерос», «Талан»; the «Евразия» festival)."""
+    if not any(mark in text for mark in '«“„"'):
+        return frozenset()
+    found: set[str] = set()
+    for m in _QUOTED.finditer(text):
+        words = _WORD.findall(next(g for g in m.groups() if g))
+        if len(words) <= _TITLE_WORDS:
+            found.update(w for w in words if w[0].isupper())
+    return frozenset(found)
 
 
 def _is_name(word: str, initial: bool, common: CommonWords | None) -> bool:
@@ -571,10 +642,26 @@ def _countries_named(lead: str, text: str, lang: str) -> frozenset[str]:
     """Countries a story names anywhere, by a name or an adjective (Kazakh, казахстанский)."""
     found = set()
     for word in _WORD.findall(f"{lead}\n{text[:MENTION_CHARS]}"):
-        code = _country_of(_key(word, lang))
+        code = _word_country(word, lang)
         if code:
             found.add(code)
     return frozenset(found)
+
+
+_ABJAD_PAIR = re.compile(
+    r"(?=(?<![\u0600-\u06ff])([\u0600-\u06ff]{2,}) ([\u0600-\u06ff]{2,})(?![\u0600-\u06ff]))"
+)
+
+
+def _compounds(text: str, lang: str) -> set[str]:
+    """Consonants of two Arabic-script words together: the script writes many names in two
+    (اسلام آباد, Islamabad; علی زادہ, Alizade)."""
+    found = set()
+    for first, second in _ABJAD_PAIR.findall(text):
+        skeleton = _skeleton(_key(first + second, lang))
+        if len(skeleton) >= _MIN_SKELETON:
+            found.add(skeleton)
+    return found
 
 
 def _skeleton(key: str) -> str:
@@ -586,6 +673,19 @@ def _skeleton(key: str) -> str:
 def _title_case(title: str) -> bool:
     words = [w for w in _WORD.findall(title) if len(w) > 3]
     return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
+
+
+_ROMAN = re.compile(r"(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})")
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+
+
+def _roman(word: str) -> int | None:
+    """The value of a Roman numeral of two letters or more (II to LXXXIX), which numbers a
+    festival's editions (XV, the 15th); None for any other word."""
+    if len(word) < 2 or not _ROMAN.fullmatch(word):
+        return None
+    values = [_ROMAN_VALUES[ch] for ch in word]
+    return sum(-v if v < after else v for v, after in zip(values, [*values[1:], 0], strict=True))
 
 
 def _words(text: str) -> Iterable[tuple[str, bool, bool]]:
@@ -609,11 +709,65 @@ def _words(text: str) -> Iterable[tuple[str, bool, bool]]:
         yield word, caseless, initial
 
 
+@cache
+def _endings() -> dict[str, tuple[tuple[str, ...], int]]:
+    """Per language, the case endings and suffixes a name may take (the packs' inflection of
+    country names: Қазақстанның, Түркияға, Rossiyada, Италией), longest first, and how many
+    may follow one another. Endings of one letter are left: keys fold every vowel to one, so
+    that Эшелоны and Эшелон already meet by prefix."""
+    found: dict[str, tuple[tuple[str, ...], int]] = {}
+    for pack in builtin_packs():
+        rules = pack.inflection
+        if rules is None:
+            continue
+        forms = set(rules.suffixes) | {f for fs in rules.endings.values() for f in fs}
+        forms |= set(_other_script(pack.language, dict.fromkeys(forms, 0)))
+        longer = sorted((f.lower() for f in forms if len(f) >= 2), key=lambda f: (-len(f), f))
+        if longer:
+            found[pack.language] = (tuple(longer), max(1, rules.max_suffixes))
+    return found
+
+
+@lru_cache(maxsize=1 << 18)
+def _name_key(word: str, lang: str) -> str:
+    """The key of a name without the case endings of its language, when enough is left to
+    tell it (Эшелондар, Эшелонлар and Эшелоны meet; Тоқаевтың is Тоқаев): a stem is a
+    prefix of the word, so whatever the word met, its stem meets too."""
+    key = _key(word, lang)
+    rules = _endings().get(lang)
+    if rules is None or word.isupper():
+        return key
+    endings, times = rules
+    stem = word.lower()
+    for _ in range(times):
+        cut = next((e for e in endings if stem.endswith(e) and len(stem) - len(e) >= 4), None)
+        if cut is None:
+            break
+        shorter = _key(stem[: -len(cut)], lang)
+        if len(shorter) <= _MIN_PREFIX or not key.startswith(shorter):
+            break
+        stem, key = stem[: -len(cut)], shorter
+    return key
+
+
 @lru_cache(maxsize=1 << 18)  # a day's texts repeat their words; keys are pure
 def _key(word: str, lang: str) -> str:
     """A Latin key on which spellings of one name in several languages and scripts meet."""
+    latin = _latin(word, lang)
+    # Vowels fold to one, but not the first letter: Estonia and Astana stay apart.
+    folded = latin[:1].translate(_FIRST_FOLD) + latin[1:].translate(_LETTER_FOLD)
+    return re.sub(r"(.)\1+", r"\1", folded)
+
+
+@lru_cache(maxsize=1 << 18)
+def _latin(word: str, lang: str) -> str:
+    """The word in Latin letters, its vowels as written (Georgiy, Moris): what a key is folded
+    from."""
     out = []
-    for ch in word.replace("İ", "i").lower():
+    if len(word) > 2 and word[-1] in _FINAL_HE:
+        word = word[:-1] + "ا"  # a final he writes a vowel: زادہ, Zade
+    lower = word.replace("İ", "i").lower()
+    for n, ch in enumerate(lower):
         if ch in _CYRILLIC:
             out.append(_CYRILLIC[ch])
         elif ch in _GEORGIAN:
@@ -624,19 +778,46 @@ def _key(word: str, lang: str) -> str:
             out.append(_ARABIC[ch])
         elif ch == "c" and lang in _C_IS_J:
             out.append("j")
-        elif ch == "x" and lang in _X_IS_KH:
-            out.append("kh")
+        elif ch == "x":
+            # Alexander, Александр; a first x is the pinyin's (Xi, Си; Xinjiang, Синьцзян)
+            out.append("kh" if lang in _X_IS_KH else "ks" if n else "s")
+        elif lang == "it" and ch in "ghz":
+            out.append(_italian(ch, lower[n - 1 : n], lower[n + 1 : n + 2]))
         elif ch == "c":
-            out.append("k")
+            out.append(_latin_c(lower[n + 1 : n + 2], lang))
         else:
             out.append(ch)
     latin = unicodedata.normalize("NFKD", "".join(out))
     latin = "".join(ch for ch in latin if "a" <= ch <= "z")
+    if latin.startswith("ye"):
+        latin = latin[1:]  # Yerlan, Ерлан; Yevgeniy, Евгений: a first е is said ye
     for digraph, single in _DIGRAPHS:
         latin = latin.replace(digraph, single)
-    # Vowels fold to one, but not the first letter: Estonia and Astana stay apart.
-    folded = latin[:1].translate(_FIRST_FOLD) + latin[1:].translate(_LETTER_FOLD)
-    return re.sub(r"(.)\1+", r"\1", folded)
+    return latin
+
+
+def _italian(ch: str, before: str, following: str) -> str:
+    """Italian g, h and z as the Cyrillic spelling of a name reads them: g before e and i is
+    дж (Giuli, Джули; Giorgio, Джорджо), ch and gh are k and g (Chianti), z is ц (Venezia,
+    Венеция)."""
+    if ch == "g":
+        return "j" if following and following in "ei" else "g"
+    if ch == "h":
+        return "" if before in ("c", "g") else "h"
+    return "ts"
+
+
+def _latin_c(following: str, lang: str) -> str:
+    """The sound of a Latin c: ch is ч (Chingiz, Чингиз) but k in Italian (Chianti); before e
+    and i it is ч in Italian (Cinecittà, Чинечитта), s in English (Venice, Венеция)."""
+    if following == "h":
+        return "k" if lang == "it" else "c"
+    if following and following in "eiy":
+        if lang == "it":
+            return "c"
+        if lang in ("en", ""):
+            return "s"
+    return "k"
 
 
 @cache
@@ -657,6 +838,49 @@ def _country_keys() -> dict[str, tuple[tuple[str, str], ...]]:
     return {k: tuple(sorted(v)) for k, v in keys.items()}
 
 
+@cache
+def _country_spellings() -> dict[str, frozenset[str]]:
+    """By key, how CLDR's country names with that key start in Latin letters, their vowels as
+    written (Moris, Georgia, Грузия: ``mor``, ``geo``, ``gru``)."""
+    found: dict[str, set[str]] = {}
+    for lang in sorted({p.language for p in builtin_packs()}):
+        for code, name in Locale.parse(lang).territories.items():
+            words = _WORD.findall(name)
+            if len(code) == 2 and code.isalpha() and len(words) == 1:
+                found.setdefault(_key(words[0], lang), set()).add(_start(words[0], lang))
+    return {key: frozenset(starts) for key, starts in found.items()}
+
+
+def _start(word: str, lang: str) -> str:
+    """How a word starts in Latin letters; an Arabic-script word apart (its vowels are not
+    written: استونیا, Estonia)."""
+    latin = _latin(word, lang)
+    start = latin[:1].translate(_FIRST_FOLD) + latin[1:_MIN_KEY]
+    return f"~{start}" if _ABJAD.search(word) else start
+
+
+@lru_cache(maxsize=1 << 18)  # every word of a text is looked up: one call each
+def _word_country(word: str, lang: str) -> str | None:
+    return _country_named(word, _key(word, lang), lang)
+
+
+def _country_named(word: str, key: str, lang: str) -> str | None:
+    """The country ``word`` names (see :func:`_country_of`). A word whose key is a country's
+    whole key must also start as one of its names, or be a form of another: keys fold vowels,
+    so that the film «Мерос» has the key of Mauritius (Moris), the name Giorgi that of Georgia
+    and Astana that of Estonia."""
+    code = _country_of(key)
+    spellings = _country_spellings().get(key) if code else None
+    if not spellings:
+        return code
+    if _start(word, lang) in spellings:
+        return code
+    # Or the word is a longer form of a shorter name of the country (Azərbaycana, Azərbaycan).
+    others = _country_keys().get(key[:_MIN_PREFIX], ())
+    shorter = (k for k, c in others if c == code and _MIN_PREFIX < len(k) < len(key))
+    return code if any(key.startswith(k) for k in shorter) else None
+
+
 @lru_cache(maxsize=1 << 18)
 def _country_of(key: str) -> str | None:
     """The country a key names (by prefix: Kazakh, Қазақстанның): that of the longest country
@@ -666,8 +890,9 @@ def _country_of(key: str) -> str | None:
     found = [
         (k, c)
         for k, c in _country_keys().get(key[:_MIN_PREFIX], ())
-        # A short name meets only itself: Kosova's "kasa" is not the start of every Kasa...
-        if k == key or (len(k) > _MIN_PREFIX and _prefix_match(key, k))
+        # A short name meets only itself: Kosova's "kasa" is not the start of every Kasa...,
+        # nor Roma the start of Romania.
+        if k == key or (min(len(k), len(key)) > _MIN_PREFIX and _prefix_match(key, k))
     ]
     if not found:
         return None
@@ -686,12 +911,86 @@ def _numbers(text: str) -> Iterable[str]:
         whole = re.sub(r"\D", "", m.group(1))
         value = float(f"{whole}.{m.group(2)}" if m.group(2) else whole)
         scale = (m.group("scale") or "").lower().rstrip(".")
-        multiplier = scale_words().get(scale)
+        multiplier = _scale_words().get(scale)
         value *= multiplier or 1.0
         if value == int(value) and 1900 <= value <= 2100 and multiplier is None:
             yield f"y{int(value)}"
+        elif multiplier is None and not m.group(2) and 1 <= value <= 31 and len(whole) <= 2:
+            month = _month_after(text, m.end(1)) or _month_before(text, m.start())
+            yield f"d{int(value)}.{month}" if month else str(int(value))
         elif value:
             yield f"{value:g}" if value != int(value) else str(int(value))
+
+
+# After a day: the month (18 сентября, 19 sentyabrda), after an ordinal's ending (15th
+# September, 15-го сентября), or after the day that ends the range (6–8 декабря, 14 to 18
+# September, с 6 по 8 декабря).
+_AFTER_DAY = (
+    re.compile(r"\s*([^\W\d_]+)"),
+    re.compile(r"(?:-[^\W\d_]{1,4}|[^\W\d_]{2})\.?\s+([^\W\d_]+)"),
+    re.compile(
+        r"\s*(?:[-–—]|\s[^\W\d_]{1,3}\s)\s*\d{1,2}(?:-[^\W\d_]{1,4}|[^\W\d_]{2})?\.?\s*"
+        r"([^\W\d_]+)"
+    ),
+)
+# Before a day: the month (September 15, December 6–8).
+_BEFORE_DAY = re.compile(r"([^\W\d_]+)\.?\s+(?:\d{1,2}\s*[-–—]\s*)?$")
+
+
+def _month_after(text: str, end: int) -> int | None:
+    for pattern in _AFTER_DAY:
+        m = pattern.match(text, end, end + 40)
+        if m and (month := _month(m.group(1))):
+            return month
+    return None
+
+
+def _month_before(text: str, start: int) -> int | None:
+    m = _BEFORE_DAY.search(text, max(0, start - 30), start)
+    return _month(m.group(1)) if m else None
+
+
+@cache
+def _month_names() -> tuple[dict[str, int], dict[str, tuple[tuple[str, int], ...]]]:
+    """CLDR's month names in the packs' languages (Uzbek in both scripts): the abbreviations
+    and short names as written, the longer ones by their stems (сентября, сентябрь,
+    sentyabrda, қыркүйекте). A form two months share is left out."""
+    exact: dict[str, set[int]] = {}
+    stems: dict[str, set[int]] = {}
+    locales = {p.language for p in builtin_packs()} | {"uz_Cyrl"}
+    for name in sorted(locales):
+        months = Locale.parse(name).months
+        for context in ("format", "stand-alone"):
+            for number, word in months[context]["abbreviated"].items():
+                word = word.lower().rstrip(".")
+                if len(word) >= 3:
+                    exact.setdefault(word, set()).add(number)
+            for number, word in months[context]["wide"].items():
+                word = word.lower()
+                exact.setdefault(word, set()).add(number)
+                if len(word) >= 5:
+                    stems.setdefault(word[:-1], set()).add(number)
+    by_start: dict[str, list[tuple[str, int]]] = {}
+    for stem, numbers in stems.items():
+        if len(numbers) == 1:
+            by_start.setdefault(stem[:3], []).append((stem, next(iter(numbers))))
+    return (
+        {word: next(iter(n)) for word, n in exact.items() if len(n) == 1},
+        {start: tuple(found) for start, found in by_start.items()},
+    )
+
+
+@lru_cache(maxsize=1 << 14)
+def _month(word: str) -> int | None:
+    """The month a word names, inflected or not (сентября, 19 sentyabrda: September)."""
+    exact, by_start = _month_names()
+    word = word.lower()
+    if word in exact:
+        return exact[word]
+    for stem, number in by_start.get(word[:3], ()):
+        if word.startswith(stem) and len(word) - len(stem) <= 4:
+            return number
+    return None
 
 
 # --- comparing ---------------------------------------------------------------------------------
@@ -701,9 +1000,13 @@ def _numbers(text: str) -> Iterable[str]:
 class _Weights:
     df: Counter[str]
     total: int
+    named: Anchors = field(default_factory=Anchors)  # every name of the day's stories
     # Per-instance memos: a grouping run weighs the same anchors and stories again and again.
     _known: dict[str, float] = field(default_factory=dict, init=False, repr=False, compare=False)
     _totals: dict[Anchors, float] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _caseless: dict[Anchors, float] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -729,6 +1032,17 @@ class _Weights:
             base = _W_SMALL_NUMBER
         return base * min(1.0, math.log(self._size / (df + 0.5)) / self._rare)
 
+    def caseless_total_of(self, a: Anchors) -> float:
+        """The weight of a story in a caseless script as if it had names: its words that meet
+        a name of any of the day's stories stand for them."""
+        total = self._caseless.get(a)
+        if total is None:
+            total = self.total_of(a)
+            total += sum(self("n", k) for k in a.soft if _meets(k, self.named, names_only=True))
+            total += sum(self("s", k) for k in a.abjad if k in self.named.name_skeletons)
+            self._caseless[a] = total
+        return total
+
     def total_of(self, a: Anchors) -> float:
         """The weight of all of a story's anchors but its soft words."""
         total = self._totals.get(a)
@@ -745,7 +1059,8 @@ def _weights(found: Sequence[Anchors]) -> _Weights:
         df.update({"#" + k for k in a.numbers})
         df.update({"y" + k for k in a.years})
         df.update({"c" + k for k in a.countries})
-    return _Weights(df, len(found))
+    named = Anchors(names=frozenset(k for a in found for k in a.names))
+    return _Weights(df, len(found), named)
 
 
 def compare(a: Anchors, b: Anchors, weigh: _Weights | None = None) -> Match:
@@ -764,10 +1079,14 @@ def compare(a: Anchors, b: Anchors, weigh: _Weights | None = None) -> Match:
     shared = names + numbers + sum(w("y", y) for y in years) + sum(w("c", c) for c in countries)
     # One country pair is shared by many stories; the same three or more countries are telling.
     many = _W_COUNTRY * max(0, len(countries) - 2)
-    # A story in a caseless script (Georgian, Urdu) has no names to count in its total: the
-    # other story's total stands for both. Soft words count in ``shared`` only, so the ratio
-    # can pass 1.
-    totals = [w.total_of(x) for x in (a, b) if x.names] or [w.total_of(a), w.total_of(b)]
+    # A story in a caseless script (Georgian, Urdu) has no names to count in its total: its
+    # words that meet a name of any of the day's stories stand for them, so that a short
+    # version is not measured against a long one's names. Two such stories count neither.
+    # Soft words count in ``shared`` only, so the ratio can pass 1.
+    if bool(a.names) == bool(b.names):
+        totals = [w.total_of(a), w.total_of(b)]
+    else:
+        totals = [w.total_of(x) if x.names else w.caseless_total_of(x) for x in (a, b)]
     smaller = min(totals)
     overlap = min(1.0, shared / smaller) if smaller else (1.0 if shared else 0.0)
     return Match(names + numbers + many, overlap, count)

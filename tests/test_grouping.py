@@ -474,8 +474,21 @@ def _reference_compare(a: Anchors, b: Anchors, w: Callable[[str, str], float]) -
         + sum(w("y", y) for y in a.years & b.years)
         + sum(w("c", c) for c in a.countries & b.countries)
     )
+
+    def caseless_total(x: Anchors) -> float:
+        """A caseless story's words that meet a name of any story stand for its names."""
+        named = w.named.names if isinstance(w, grouping._Weights) else frozenset()
+        return (
+            total(x)
+            + sum(w("n", k) for k in x.soft if meets(k, named))
+            + sum(w("s", k) for k in x.abjad if k in {skeleton(n) for n in named})
+        )
+
     many = 0.5 * max(0, len(a.countries & b.countries) - 2)
-    totals = [total(x) for x in (a, b) if x.names] or [total(a), total(b)]
+    if bool(a.names) == bool(b.names):
+        totals = [total(a), total(b)]
+    else:
+        totals = [total(x) if x.names else caseless_total(x) for x in (a, b)]
     smaller = min(totals)
     overlap = min(1.0, shared / smaller) if smaller else (1.0 if shared else 0.0)
     return Match(names + numbers + many, overlap, count)
@@ -626,3 +639,138 @@ def test_words_numbers_and_count_words_are_found_as_by_the_plain_expressions() -
         for words, pattern in grouping._count_word_patterns().values():
             found = set(pattern.findall(lowered))
             assert found == words.keys() & set(re.findall(r"[^\W\d_]+", lowered))
+
+
+def test_numbers_meet_as_roman_numerals_and_words_of_every_script() -> None:
+    """The XV festival is the 15th; Uzbek writes its numbers in Latin and Cyrillic letters."""
+    en = anchors(_story("https://a.example/1", "A", summary="At the 15th festival, 300,000 USD."))
+    ru = anchors(_story("https://b.example/1", "B", language="ru", summary="На XV фестивале."))
+    uz = anchors(
+        _story("https://c.example/1", "C", language="uz", summary="300 минг доллар, тўрт фильм.")
+    )
+    it = anchors(_story("https://d.example/1", "D", language="it", summary="Per cinque anni."))
+    assert "15" in en.numbers & ru.numbers and "300000" in en.numbers & uz.numbers
+    assert "4" in uz.numbers and "5" in it.numbers
+    assert not ru.names  # a numeral is not a name
+
+
+def test_a_first_o_or_u_and_a_city_named_like_a_country() -> None:
+    """Ўзбеккино, Özbekkino and Uzbekkino are one name; Roma is a city, not Romania."""
+    keys = {grouping._key(w, lang) for w, lang in [("Ўзбеккино", "uz"), ("Uzbekkino", "en"),
+                                                    ("Özbekkino", "tr"), ("Узбеккино", "ru")]}  # fmt: skip
+    assert len(keys) == 1
+    assert grouping._country_of(grouping._key("Roma", "it")) is None
+    assert grouping._country_of(grouping._key("Romania", "en")) == "RO"
+    assert grouping._country_of(grouping._key("Kazakh", "en")) == "KZ"
+
+
+def test_dates_meet_across_languages_and_are_not_counts() -> None:
+    dates = {
+        "en": "The festival runs from 6 to 8 December; on December 8 the jury meets.",
+        "ru": "Фестиваль пройдет 6–8 декабря.",
+        "uz": "Festival 6–8 dekabr kunlari o'tadi.",
+        "az": "Festival dekabrın 6-8-də, 8 dekabrda bağlanır.",
+        "kk": "Фестиваль 6–8 желтоқсанда өтеді.",
+        "ka": "ფესტივალი 8 დეკემბერს დაიხურება.",
+    }
+    found = {
+        lang: anchors(_story(f"https://{lang}.example/1", lang, language=lang, summary=text))
+        for lang, text in dates.items()
+    }
+    for lang, a in found.items():
+        assert "d8.12" in a.numbers, lang
+        assert "8" not in a.numbers, lang
+    assert not {"d6.12", "6"} & found["ka"].numbers
+    counts = anchors(_story("https://a.example/2", "A", summary="The 14th festival: 3 awards."))
+    assert {"14", "3"} <= counts.numbers
+
+
+def test_names_meet_without_their_case_endings() -> None:
+    """Эшелоны, Эшелондар, Эшелонлар; a stem that would say too little is not taken."""
+    keys = {
+        grouping._name_key(word, lang)
+        for word, lang in [("Эшелондар", "kk"), ("Эшелонлар", "uz"), ("Эшелон", "ru")]
+    }
+    assert len(keys) == 1
+    assert grouping._name_key("Эшелоны", "ru").startswith(next(iter(keys)))
+    assert grouping._name_key("Тоқаевтың", "kk") == grouping._key("Токаев", "ru")
+    assert grouping._name_key("Астана", "kk") == grouping._key("Astana", "en")
+    assert grouping._name_key("TRT", "tr") == grouping._key("TRT", "tr")
+
+
+def test_names_that_fold_like_a_country_are_names() -> None:
+    """Keys fold vowels: a name with a country's key must also start as its name does."""
+    for word, lang in [("Giorgi", "en"), ("Мерос", "ru"), ("Astana", "en"), ("Levan", "en")]:
+        key = grouping._key(word, lang)
+        assert grouping._country_of(key) is not None
+        assert grouping._country_named(word, key, lang) is None, word
+    for word, lang, code in [
+        ("Georgia", "en", "GE"),
+        ("Грузии", "ru", "GE"),
+        ("Turkey", "en", "TR"),
+        ("Azərbaycana", "az", "AZ"),
+        ("Азербайджана", "ru", "AZ"),
+        ("Ўзбекистон", "uz", "UZ"),
+    ]:
+        assert grouping._country_named(word, grouping._key(word, lang), lang) == code, word
+
+
+def test_titles_in_quotes_and_uzbek_letters_are_names() -> None:
+    """«Мерос» is a title even where мерос is a word; O‘zbekkino is one word."""
+    uz = _story(
+        "https://a.example/1",
+        "A",
+        language="uz",
+        summary="“O‘zbekkino” agentligi «Мерос» filmini taqdim etdi. Bu meros haqida.",
+    )
+    found = anchors(uz, "", common_words([uz], {}))
+    assert grouping._key("Ўзбеккино", "uz") in found.names
+    assert grouping._key("Мерос", "uz") in found.names
+
+
+def test_an_urdu_name_written_in_two_words_meets_its_spelling_in_one() -> None:
+    ur = anchors(
+        _story(
+            "https://a.example/1",
+            "A",
+            language="ur",
+            countries=("AZ", "PK"),
+            title="فلم کا اسلام آباد میں پریمیئر",
+            summary="سفیر علی زادہ نے بتایا",
+        )
+    )
+    ru = anchors(
+        _story(
+            "https://b.example/1",
+            "B",
+            language="ru",
+            countries=("AZ", "PK"),
+            title="В Исламабаде показали фильм",
+            summary="Посол Али Ализаде рассказал.",
+        )
+    )
+    assert {"slmbd", "lzd"} <= {k[1:] for k in grouping._matched(ur, ru)}
+
+
+@pytest.mark.parametrize(
+    ("latin", "lang", "other", "other_lang"),
+    [
+        ("Chavchavadze", "en", "Чавчавадзе", "ru"),
+        ("Cinecittà", "it", "Чинечитта", "ru"),
+        ("Venice", "en", "Венеция", "ru"),
+        ("Maxim", "en", "Максим", "ru"),
+        ("Yerlan", "en", "Ерлан", "kk"),
+        ("Europe", "en", "Европа", "ru"),
+        ("Giuli", "it", "Джули", "ru"),
+        ("Venezia", "it", "Венеция", "ru"),
+    ],
+)
+def test_latin_spellings_meet_their_cyrillic(
+    latin: str, lang: str, other: str, other_lang: str
+) -> None:
+    key, other_key = grouping._key(latin, lang), grouping._key(other, other_lang)
+    assert grouping._prefix_match(key, other_key)
+
+
+def test_italian_ch_is_k() -> None:
+    assert grouping._key("Chianti", "it") == grouping._key("Кьянти", "ru")
