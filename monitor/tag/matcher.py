@@ -191,7 +191,7 @@ class CompiledTopic:
                 hits.extend(
                     replace(hit, rule=rule.name, strength=hit.strength * rule.strength)
                     for hit in meetings[key]
-                    if _holds(rule, zone, hit, countries)
+                    if _holds(rule, zone, hit, countries, zones)
                 )
         if not hits:
             return Verdict(topic.id, 0.0, False)
@@ -321,12 +321,22 @@ def _story_countries(zones: tuple[Zone, ...], countries: CountryLookup) -> int:
     return len(named)
 
 
-def _holds(rule: Rule, zone: Zone, hit: Hit, countries: CountryLookup) -> bool:
-    """The rule's conditions on a meeting: countries named in its sentences, and a country's
-    name right by its first concept."""
+def _named(zones: tuple[Zone, ...], countries: CountryLookup) -> set[str]:
+    """The countries a story names (cities count)."""
+    return {code for zone in zones for _, code in countries.codes(zone)}
+
+
+def _holds(
+    rule: Rule, zone: Zone, hit: Hit, countries: CountryLookup, zones: tuple[Zone, ...]
+) -> bool:
+    """The rule's conditions on a meeting: countries named in its sentences (the outlet's own
+    counted with another one when the story names it: "Almaty's university signs with the New
+    York Film Academy" in a Kazakh outlet), and a country's name right by its first concept."""
     if rule.countries:
         start, end = hit.span
         named = {code for offset, code in countries.codes(zone) if start <= offset < end}
+        if named and countries.home and countries.home in _named(zones, countries):
+            named.add(countries.home)
         if len(named) < rule.countries:
             return False
     if rule.national:
