@@ -335,8 +335,9 @@ def _holds(
     if rule.countries:
         start, end = hit.span
         named = {code for offset, code in countries.codes(zone) if start <= offset < end}
-        if named and countries.home and countries.home in _named(zones, countries):
-            named.add(countries.home)
+        home = countries.home
+        if named and home and home not in named and home in _named(zones, countries):
+            named.add(home)
         if len(named) < rule.countries:
             return False
     if rule.national:
