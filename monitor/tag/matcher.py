@@ -42,6 +42,7 @@ from monitor.tag.terms import (
     is_weak,
     parse_term,
     variants,
+    word_starts,
 )
 
 EXCLUDE = "-"
@@ -159,6 +160,7 @@ class CompiledTopic:
         # One pass over each zone finds where any concept's terms are; each concept is then
         # looked for only there (Lexicon.find_within).
         spans = {z.name: [(f.start, f.end) for f in compiled.union.find(z.norm)] for z in zones}
+        starts = {z.name: word_starts(z.norm, spans[z.name]) for z in zones}
         lexicons = dict(compiled.concepts)
         found: dict[str, dict[str, list[Found]]] = {}
 
@@ -167,7 +169,8 @@ class CompiledTopic:
             if concept not in found:
                 lexicon = lexicons[concept]
                 found[concept] = {
-                    z.name: _kept(lexicon.find_within(z.norm, spans[z.name])) for z in zones
+                    z.name: _kept(lexicon.find_within(z.norm, spans[z.name], starts[z.name]))
+                    for z in zones
                 }
             return any(found[concept].values())
 
