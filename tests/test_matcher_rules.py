@@ -188,3 +188,52 @@ def test_the_suffix_chain_matches_what_the_nested_form_did(times: int) -> None:
         a, b = new.match(word), old.match(word)
         assert (a and a.group()) == (b and b.group()), word
     assert _chain(suffixes, times, "tr") is chain  # cached
+
+
+# --- 6. countries a rule asks of its sentences ----------------------------------------------------
+
+COUNTRY_TOPIC = TOPIC + "rules:\n  merger: {concepts: [subject, action], countries: 2}\n"
+
+
+class _Named:
+    """Countries at fixed words of a zone's text: {word: code}; names only (no cities)."""
+
+    def __init__(self, words: dict[str, str], home: str | None = None) -> None:
+        self.words = words
+        self.home = home
+
+    def _found(self, zone: Zone) -> list[tuple[int, int, str]]:
+        out = []
+        for word, code in self.words.items():
+            for m in re.finditer(re.escape(word.lower()), zone.norm):
+                out.append((m.start(), m.end(), code))
+        return sorted(out)
+
+    def codes(self, zone: Zone) -> list[tuple[int, str]]:
+        return [(start, code) for start, _, code in self._found(zone)]
+
+    def names(self, zone: Zone) -> list[tuple[int, int]]:
+        return [(start, end) for start, end, _ in self._found(zone)]
+
+
+@pytest.fixture(scope="module")
+def country_topic(tmp_path_factory: pytest.TempPathFactory) -> CompiledTopic:
+    path = Path(tmp_path_factory.mktemp("topic")) / "widgets.yaml"
+    path.write_text(COUNTRY_TOPIC, encoding="utf-8")
+    return compile_topic(load_topic(path), ["en"])
+
+
+def _rules(topic: CompiledTopic, title: str, body: str, countries: _Named) -> list[str]:
+    verdict = topic.evaluate(make_zones(title, "", body, "en"), "en", countries)
+    return [hit.rule for hit in verdict.hits]
+
+
+def test_the_outlet_country_counts_when_the_story_names_it(country_topic: CompiledTopic) -> None:
+    title = "Widget merger with Iran"
+    iran = {"Iran": "IR", "Azerbaijan": "AZ"}
+    # An Azerbaijani outlet: Iran is the other party, Azerbaijan named elsewhere in the story.
+    named = _rules(country_topic, title, "Azerbaijan welcomed it.", _Named(iran, home="AZ"))
+    assert named == ["merger"]
+    # ... but not when the story is about another country alone.
+    assert _rules(country_topic, title, "Shares rose.", _Named(iran, home="AZ")) == []
+    assert _rules(country_topic, title, "Azerbaijan welcomed it.", _Named(iran)) == []

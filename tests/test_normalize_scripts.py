@@ -116,6 +116,18 @@ def test_urdu_and_arabic_sentence_marks_end_sentences() -> None:
     assert sentences == ["پاکستان اور ترکی فلم بنائیں گے۔", "معاہدہ ہو گیا؟", "جی ہاں"]
 
 
+def test_georgian_sentences_end_at_a_full_stop() -> None:
+    # Mkhedruli letters are lower-case to Unicode, and a Georgian sentence starts with one.
+    text = "პროექტის პრეზენტაცია გაიმართა. დოკუმენტური ფილმი ეთერში გავა. Next one."
+    sentences = [text[s:e] for s, e in sentence_spans(text)]
+    assert sentences == [
+        "პროექტის პრეზენტაცია გაიმართა.",
+        "დოკუმენტური ფილმი ეთერში გავა.",
+        "Next one.",
+    ]
+    assert len(sentence_spans("Mr. smith came. And left.")) == 2  # other scripts as before
+
+
 # --- Uzbek: Latin → Cyrillic ------------------------------------------------------------------
 
 

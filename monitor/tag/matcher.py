@@ -42,6 +42,7 @@ from monitor.tag.terms import (
     is_weak,
     parse_term,
     variants,
+    word_starts,
 )
 
 EXCLUDE = "-"
@@ -159,6 +160,7 @@ class CompiledTopic:
         # One pass over each zone finds where any concept's terms are; each concept is then
         # looked for only there (Lexicon.find_within).
         spans = {z.name: [(f.start, f.end) for f in compiled.union.find(z.norm)] for z in zones}
+        starts = {z.name: word_starts(z.norm, spans[z.name]) for z in zones}
         lexicons = dict(compiled.concepts)
         found: dict[str, dict[str, list[Found]]] = {}
 
@@ -167,7 +169,8 @@ class CompiledTopic:
             if concept not in found:
                 lexicon = lexicons[concept]
                 found[concept] = {
-                    z.name: _kept(lexicon.find_within(z.norm, spans[z.name])) for z in zones
+                    z.name: _kept(lexicon.find_within(z.norm, spans[z.name], starts[z.name]))
+                    for z in zones
                 }
             return any(found[concept].values())
 
@@ -191,7 +194,7 @@ class CompiledTopic:
                 hits.extend(
                     replace(hit, rule=rule.name, strength=hit.strength * rule.strength)
                     for hit in meetings[key]
-                    if _holds(rule, zone, hit, countries)
+                    if _holds(rule, zone, hit, countries, zones)
                 )
         if not hits:
             return Verdict(topic.id, 0.0, False)
@@ -321,12 +324,23 @@ def _story_countries(zones: tuple[Zone, ...], countries: CountryLookup) -> int:
     return len(named)
 
 
-def _holds(rule: Rule, zone: Zone, hit: Hit, countries: CountryLookup) -> bool:
-    """The rule's conditions on a meeting: countries named in its sentences, and a country's
-    name right by its first concept."""
+def _named(zones: tuple[Zone, ...], countries: CountryLookup) -> set[str]:
+    """The countries a story names (cities count)."""
+    return {code for zone in zones for _, code in countries.codes(zone)}
+
+
+def _holds(
+    rule: Rule, zone: Zone, hit: Hit, countries: CountryLookup, zones: tuple[Zone, ...]
+) -> bool:
+    """The rule's conditions on a meeting: countries named in its sentences (the outlet's own
+    counted with another one when the story names it: "Almaty's university signs with the New
+    York Film Academy" in a Kazakh outlet), and a country's name right by its first concept."""
     if rule.countries:
         start, end = hit.span
         named = {code for offset, code in countries.codes(zone) if start <= offset < end}
+        home = countries.home
+        if named and home and home not in named and home in _named(zones, countries):
+            named.add(home)
         if len(named) < rule.countries:
             return False
     if rule.national:

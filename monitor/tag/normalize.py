@@ -86,6 +86,7 @@ PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
 # or at a paragraph break. Whether a full stop really ends a sentence is decided by _is_boundary.
 _END = re.compile(r"[.!?…۔؟]+[\"'»”’)\]]*(?=\s)|" + PARAGRAPH_BREAK.pattern)
 _FINAL = "!?…۔؟"  # marks that always end a sentence (۔ is the Urdu full stop, ؟ the Arabic ?)
+_MKHEDRULI_FIRST, _MKHEDRULI_LAST = "\u10d0", "\u10ff"  # Georgian letters (ა to ჿ)
 _ABBREVIATIONS = frozenset(
     {
         *("mr", "mrs", "ms", "dr", "prof", "st", "sr", "jr", "vs", "etc", "inc", "ltd", "co"),
@@ -176,7 +177,7 @@ def _is_boundary(text: str, mark: int, end: int) -> bool:
     if text[mark] in _FINAL:
         return True
     following = text[end : end + 3].lstrip()
-    if following and (following[0].islower() or following[0].isdigit()):
+    if following and (_starts_lower(following[0]) or following[0].isdigit()):
         return False
     # The word before the mark, found by stepping back (a regex anchored at the end would be
     # tried at every position before it).
@@ -191,6 +192,13 @@ def _is_boundary(text: str, mark: int, end: int) -> bool:
         return True
     word = text[j:i]
     return not (len(word) == 1 and word.isalpha()) and word.lower() not in _ABBREVIATIONS
+
+
+def _starts_lower(char: str) -> bool:
+    """A lower-case letter of a script that begins sentences with capitals. Georgian's Mkhedruli
+    letters are lower-case to Unicode (Mtavruli capitals exist) but Georgian has no capital at a
+    sentence's start: every sentence begins with what Python calls a lower-case letter."""
+    return char.islower() and not _MKHEDRULI_FIRST <= char <= _MKHEDRULI_LAST
 
 
 def is_word_char(char: str) -> bool:

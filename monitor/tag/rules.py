@@ -28,8 +28,8 @@ Terms are grouped by ISO 639-1 language code; the key ``all`` holds terms for ev
 
 Without ``rules``, every concept must be found and they must meet. With ``rules``, a story is
 evidenced by a meeting of any rule's concepts; a rule may also ask the sentences of its meeting
-to name ``countries`` different countries (cities count; ``story_countries`` asks it of the whole
-story), one of its concepts to be ``national``
+to name ``countries`` different countries (cities count; the outlet's own country counts with
+another one when the story names it somewhere; ``story_countries`` asks it of the whole story), one of its concepts to be ``national``
 (a country's name or adjective right by its term: "Days of *Kazakh* cinema"), concepts the story
 must name ``anywhere`` (not necessarily in the meeting) or must not name at all (``unless``), its
 own ``words`` window, and a ``strength`` that scales what its meeting is worth.

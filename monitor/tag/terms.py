@@ -53,6 +53,16 @@ _END = r"(?!\w)"
 _WORD_START = re.compile(r"(?<!\w)\w")
 
 
+def _inner_starts(text: str, start: int, end: int) -> tuple[int, ...]:
+    """Where the words after the first one of ``text[start:end]`` start."""
+    return tuple(w.start() for w in _WORD_START.finditer(text, start + 1, end))
+
+
+def word_starts(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, ...]]:
+    """For each span, where its words after the first one start (see Lexicon.find_within)."""
+    return [_inner_starts(text, start, end) for start, end in spans]
+
+
 def check_term(text: str) -> str:
     """Validate a term's syntax; returns it stripped and cleaned like text (invisible characters
     and Arabic vowel marks removed), with a zero-width non-joiner made a hyphen. Raises
@@ -224,22 +234,27 @@ class Lexicon:
             ]
         return self._with_affixes(text, found)
 
-    def find_within(self, text: str, spans: Sequence[tuple[int, int]]) -> list[Found]:
+    def find_within(
+        self,
+        text: str,
+        spans: Sequence[tuple[int, int]],
+        starts: Sequence[Sequence[int]] | None = None,
+    ) -> list[Found]:
         """What :meth:`find` returns, when every term of this lexicon that occurs in ``text``
         starts inside one of ``spans`` (sorted, not overlapping): those of a lexicon holding all
         of this one's terms, found in ``text`` once for several smaller lexicons. Only the
-        positions inside the spans are tried, as the scan over the whole text would try them."""
+        positions inside the spans are tried, as the scan over the whole text would try them.
+        ``starts``, from :func:`word_starts` of the same spans, saves finding the words' starts
+        again when several lexicons look in the same spans."""
         found: list[Found] = []
         pattern = self.pattern
         if pattern is not None:
             leaves = self.leaves
             done = 0  # where the last match ended: the scan goes on from there
-            for start, end in spans:
-                if start < done:
-                    start = done
+            for n, (start, end) in enumerate(spans):
                 # Terms start at a word's start: the other positions cannot match.
-                starts = [start, *(w.start() for w in _WORD_START.finditer(text, start + 1, end))]
-                for i in starts:
+                inside = starts[n] if starts is not None else _inner_starts(text, start, end)
+                for i in (done if start < done else start, *inside):
                     if i < done:
                         continue
                     m = pattern.match(text, i)
