@@ -66,6 +66,7 @@ from monitor.schedule import HISTORY_DAYS, History
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
+TOKEN_USE_RESOLUTION = timedelta(minutes=5)  # how exactly a token's last use is kept
 _READING = "monitor_reading"  # execution option: a read-only transaction (see _on_begin)
 
 
@@ -782,21 +783,32 @@ class Store:
             )
 
     def user_by_token(self, token_hash: str, now: datetime) -> dict[str, Any] | None:
-        """The user a token belongs to (its last use recorded), or None."""
-        with self._tx() as conn:
+        """The user a token belongs to, or None. The token's last use is recorded at most every
+        few minutes: a script's every request need not wait for the write lock."""
+        with self.reading() as conn:
             row = conn.execute(
-                select(users.c.id, users.c.name, users.c.role, users.c.created_at)
+                select(
+                    users.c.id,
+                    users.c.name,
+                    users.c.role,
+                    users.c.created_at,
+                    api_tokens.c.last_used_at,
+                )
                 .join(api_tokens, api_tokens.c.user_id == users.c.id)
                 .where(api_tokens.c.token_hash == token_hash)
             ).first()
-            if row is None:
-                return None
-            conn.execute(
-                update(api_tokens)
-                .where(api_tokens.c.token_hash == token_hash)
-                .values(last_used_at=now)
-            )
-        return dict(row._mapping)
+        if row is None:
+            return None
+        if row.last_used_at is None or now - row.last_used_at > TOKEN_USE_RESOLUTION:
+            with self._tx() as conn:
+                conn.execute(
+                    update(api_tokens)
+                    .where(api_tokens.c.token_hash == token_hash)
+                    .values(last_used_at=now)
+                )
+        user = dict(row._mapping)
+        del user["last_used_at"]
+        return user
 
     def set_feedback(
         self, article_id: int, user_id: int, relevant: bool, note: str, now: datetime
