@@ -563,6 +563,20 @@ class Store:
                 )
             )
 
+    def version(self) -> tuple[Any, ...]:
+        """Changes whenever an article is stored or a judgement made, changed or removed: what
+        a view computed from the archive can be kept against (cheap: an index end each)."""
+        with self.reading() as conn:
+            return tuple(
+                conn.execute(
+                    select(
+                        select(func.max(articles.c.id)).scalar_subquery(),
+                        select(func.max(feedback.c.judged_at)).scalar_subquery(),
+                        select(func.count()).select_from(feedback).scalar_subquery(),
+                    )
+                ).one()
+            )
+
     def last_change(self) -> datetime | None:
         """When the last cycle that checked a source ended (or began, if it was cut short):
         nothing stored is newer. Idle runs change nothing and do not count."""

@@ -179,3 +179,22 @@ def test_beyond_the_candidates_the_newest_matches_are_searched(
     assert {hit.title for hit in page.hits} == {"Bakıda film həftəsi", "Neft qiymətləri"}
     few = search(store, SearchQuery(words="фильм"))
     assert (few.total, few.more) == (1, False)
+
+
+def test_relevance_puts_headline_matches_first(tmp_path: Path) -> None:
+    with Store(f"sqlite:///{tmp_path}/r.db") as store:
+        run = store.start_run(NOW)
+        state = store.ensure_source(Source("Trend", "https://trend.example/rss", "az"))
+        stories = [
+            ("Trend", "en", "Festival news", "A film festival in Baku opens.", None, 5),
+            ("Trend", "en", "Film festival opens", "The programme was announced.", None, 9),
+            ("Trend", "en", "Weather", "Rain in Baku after the film festival week.", None, 1),
+        ]
+        for story in stories:
+            store.add_article(state.id, run, _article(*story))
+        relevant = [h.title for h in search(store, SearchQuery(words="film festival")).hits]
+        newest = [
+            h.title for h in search(store, SearchQuery(words="film festival", sort=Sort.DATE)).hits
+        ]
+    assert relevant == ["Film festival opens", "Weather", "Festival news"]
+    assert newest == ["Weather", "Festival news", "Film festival opens"]

@@ -210,6 +210,7 @@ def test_search_filters_and_bad_dates(site: dict[str, Any]) -> None:
 def test_feedback_marks_the_story_and_leaves_the_digest(site: dict[str, Any]) -> None:
     client = signed_in(site, "omar")
     sid = story_id(site, RU_COOP.title)
+    assert RU_COOP.title in client.get("/").text
     page = client.get(f"/stories/{sid}")
     assert page.status_code == 200 and "<mark>" in page.text  # the evidence's term
     answer = client.post(
@@ -219,6 +220,7 @@ def test_feedback_marks_the_story_and_leaves_the_digest(site: dict[str, Any]) ->
     assert answer.status_code == 303
     page = client.get(f"/stories/{sid}")
     assert "not ours" in page.text and "left out of the digests" in page.text
+    assert RU_COOP.title not in client.get("/").text  # the kept view follows the judgement
     assert cli.main(["--config", str(site["config"]), "digest"]) == 0
     titles = {s["title"] for s in today_digest(site["folder"])["stories"]}
     titles |= {

@@ -9,11 +9,12 @@ users token``); ``/healthz`` needs nothing. Every form carries the session's CSR
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+import threading
+from collections.abc import Awaitable, Callable, Hashable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -27,6 +28,29 @@ from monitor.store import Store
 from monitor.web.security import HEADERS, SESSION_COOKIE, Session, Sessions, Throttle, load_secret
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Views:
+    """Views computed from the whole archive (the latest days, the trends), kept until the
+    archive changes (``Store.version``): every reader's visit need not group a week again."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._kept: dict[Hashable, tuple[Hashable, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, version: Hashable, compute: Callable[[], T]) -> T:
+        with self._lock:
+            kept = self._kept.get(key)
+        if kept is not None and kept[0] == version:
+            return cast(T, kept[1])
+        value = compute()
+        with self._lock:
+            if len(self._kept) >= self._size:
+                self._kept.pop(next(iter(self._kept)))
+            self._kept[key] = (version, value)
+        return value
 
 
 @dataclass(frozen=True)
@@ -39,6 +63,11 @@ class Workspace:
     throttle: Throttle
     secure_cookies: bool
     clock: Callable[[], datetime]
+    views: Views = field(default_factory=Views)
+
+    def kept(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, or its value from an earlier request while the archive is unchanged."""
+        return self.views.get(key, self.store.version(), compute)
 
     def session(self, request: Request) -> tuple[Session, User] | None:
         """The signed-in user of a request, while their account exists."""

@@ -34,7 +34,7 @@ from monitor.search import (
     tagged_countries,
 )
 from monitor.web.app import Workspace
-from monitor.web.charts import line_chart, weekly
+from monitor.web.charts import Weekly, line_chart, weekly
 from monitor.web.exports import csv_bytes, every_hit, xlsx_bytes
 from monitor.web.security import SESSION_COOKIE, SESSION_SECONDS, Session, csrf_ok, safe_next
 from monitor.web.words import words_for
@@ -196,7 +196,10 @@ def router(workspace: Workspace) -> APIRouter:
         return render(
             "web/latest.html.j2",
             who,
-            days=_latest_days(workspace, locale),
+            days=workspace.kept(
+                ("latest", workspace.clock().astimezone(zone).date()),
+                lambda: _latest_days(workspace, locale),
+            ),
             span=LATEST_DAYS,
             digests=_past_digests(workspace.config.reports_dir),
         )
@@ -299,10 +302,16 @@ def router(workspace: Workspace) -> APIRouter:
         except ValueError as exc:
             problem = str(exc)
             last, first = today, today - timedelta(weeks=TREND_WEEKS)
-        start, end = day_window(first, zone, last)
-        rows = workspace.store.facets_between(start, end)
-        countries = weekly(((d, c) for d, _, c in rows), zone, first, last)
-        aspects = weekly(((d, a) for d, a, _ in rows), zone, first, last)
+
+        def count() -> tuple[Weekly, Weekly]:
+            start, end = day_window(first, zone, last)
+            rows = workspace.store.facets_between(start, end)
+            return (
+                weekly(((d, c) for d, _, c in rows), zone, first, last),
+                weekly(((d, a) for d, a, _ in rows), zone, first, last),
+            )
+
+        countries, aspects = workspace.kept(("trends", first, last), count)
 
         def country(code: str) -> str:
             return country_name(cldr, code)
@@ -475,7 +484,7 @@ def _choices(workspace: Workspace, labels: Any, cldr: Locale) -> dict[str, Any]:
     languages = sorted({s.language for s in workspace.config.sources if s.language})
     countries = sorted(
         {s.country for s in workspace.config.sources if s.country}
-        | set(tagged_countries(workspace.store))
+        | set(workspace.kept("countries", lambda: tagged_countries(workspace.store)))
     )
     return {
         "sources": sources,
