@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import (
     Select,
+    Text,
     and_,
     column,
     exists,
@@ -31,6 +32,7 @@ from sqlalchemy import (
     table,
     text,
     true,
+    type_coerce,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -128,9 +130,13 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any], str | None]:
     found = phrases(query.words)
     indexed = [p for p in found if len(p) >= _MIN_INDEXED]
     scanned = [p for p in found if len(p) < _MIN_INDEXED]
+    match = fts_query(indexed) if indexed else None
+    # Conditions on the article's own row, and on its tags. With words and no condition on
+    # the row, the candidates come from the index alone: an article row is read for the page's
+    # twenty only (its language and date sit after the text, behind the text's overflow pages).
     conditions: list[ColumnElement[bool]] = []
     for phrase in scanned:
-        pattern = "%" + phrase.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = "%" + _like_escaped(phrase) + "%"
         conditions.append(
             or_(
                 articles.c.title.ilike(pattern, escape="\\"),
@@ -147,21 +153,24 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any], str | None]:
         conditions.append(articles.c.dated_at >= query.since)
     if query.until:
         conditions.append(articles.c.dated_at < query.until)
-    tag_conditions = [tags.c.article_id == articles.c.id]
-    for field, wanted in ((tags.c.countries, query.countries), (tags.c.aspects, query.aspects)):
-        if wanted:
-            each = func.json_each(field).table_valued("value")
-            tag_conditions.append(
-                exists(select(1).select_from(each).where(each.c.value.in_(wanted)))
-            )
+    key = _FTS.c.rowid if match is not None and not conditions else articles.c.id
     if query.tagged_only or query.countries or query.aspects:
+        tag_conditions = [tags.c.article_id == key]
+        for field, wanted in ((tags.c.countries, query.countries), (tags.c.aspects, query.aspects)):
+            if wanted:
+                # The stored JSON list's text holds each value in quotes: a LIKE on it is exact
+                # for codes and aspect names, and far cheaper than unpacking every list.
+                listed = type_coerce(field, Text)
+                tag_conditions.append(
+                    or_(*(listed.like(f'%"{_like_escaped(v)}"%', escape="\\") for v in wanted))
+                )
         conditions.append(exists(select(1).select_from(tags).where(and_(*tag_conditions))))
 
-    match = fts_query(indexed) if indexed else None
     ranked = match is not None and query.sort is Sort.RELEVANCE
     headline = None
     if match is not None:
-        source = _FTS if not conditions else _FTS.join(articles, articles.c.id == _FTS.c.rowid)
+        joined = key is articles.c.id
+        source = _FTS.join(articles, articles.c.id == _FTS.c.rowid) if joined else _FTS
 
         def newest(expression: str, name: str) -> Any:
             matching = text(f"articles_fts MATCH :{name}").bindparams(**{name: expression})
@@ -211,6 +220,10 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any], str | None]:
     else:
         rows = rows.order_by(articles.c.dated_at.desc(), articles.c.id.desc())
     return rows.limit(query.limit).offset(query.offset), count, match
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def passages(conn: Any, match: str, ids: list[int]) -> dict[int, str]:
