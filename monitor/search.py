@@ -38,6 +38,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from monitor.errors import StorageError
 from monitor.store import Store, articles, sources, tags
+from monitor.store import article_facets as facets
 
 MARK_START, MARK_END = "\x02", "\x03"
 # The index (see monitor.store): rowid is the article's id, rank its BM25 order for a MATCH.
@@ -143,17 +144,18 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any], str | None]:
                 articles.c.text.ilike(pattern, escape="\\"),
             )
         )
+    row_needed = bool(conditions)  # the phrases too short for the index scan the text
     if query.languages:
-        conditions.append(articles.c.language.in_(query.languages))
+        conditions.append(facets.c.language.in_(query.languages))
     if query.sources:
         conditions.append(
-            articles.c.source_id.in_(select(sources.c.id).where(sources.c.name.in_(query.sources)))
+            facets.c.source_id.in_(select(sources.c.id).where(sources.c.name.in_(query.sources)))
         )
     if query.since:
-        conditions.append(articles.c.dated_at >= query.since)
+        conditions.append(facets.c.dated_at >= query.since)
     if query.until:
-        conditions.append(articles.c.dated_at < query.until)
-    key = _FTS.c.rowid if match is not None and not conditions else articles.c.id
+        conditions.append(facets.c.dated_at < query.until)
+    key = _FTS.c.rowid if match is not None and not conditions else facets.c.id
     if query.tagged_only or query.countries or query.aspects:
         tag_conditions = [tags.c.article_id == key]
         for field, wanted in ((tags.c.countries, query.countries), (tags.c.aspects, query.aspects)):
@@ -169,8 +171,11 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any], str | None]:
     ranked = match is not None and query.sort is Sort.RELEVANCE
     headline = None
     if match is not None:
-        joined = key is articles.c.id
-        source = _FTS.join(articles, articles.c.id == _FTS.c.rowid) if joined else _FTS
+        source: Any = _FTS
+        if key is facets.c.id:
+            source = source.join(facets, facets.c.id == _FTS.c.rowid)
+        if row_needed:
+            source = source.join(articles, articles.c.id == _FTS.c.rowid)
 
         def newest(expression: str, name: str) -> Any:
             matching = text(f"articles_fts MATCH :{name}").bindparams(**{name: expression})
@@ -181,7 +186,7 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any], str | None]:
                 .where(and_(true(), *conditions))
                 .order_by(_FTS.c.rowid.desc())
                 .limit(CANDIDATES)
-                .subquery()
+                .subquery(name)
             )
 
         counted = candidates = newest(match, "words")
@@ -191,35 +196,50 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any], str | None]:
             # common word in a million articles that alone took most of a second.)
             headline = newest(f"{{title}} : ({match})", "headline")
     else:
+        source = facets.join(articles, articles.c.id == facets.c.id) if row_needed else facets
         counted = candidates = (
-            select(articles.c.id)
+            select(facets.c.id)
+            .select_from(source)
             .where(and_(true(), *conditions))
-            .order_by(articles.c.dated_at.desc(), articles.c.id.desc())
+            .order_by(facets.c.dated_at.desc(), facets.c.id.desc())
             .limit(CANDIDATES)
             .subquery()
         )
     count = select(func.count()).select_from(counted)
-    rows = select(
-        articles.c.id,
-        articles.c.url,
-        articles.c.title,
-        articles.c.language,
-        articles.c.dated_at,
-        articles.c.summary,
-        sources.c.name.label("source"),
-        func.substr(articles.c.text, 1, _OPENING_CHARS).label("opening"),
-    ).select_from(
-        candidates.join(articles, articles.c.id == candidates.c.id).join(
-            sources, sources.c.id == articles.c.source_id
-        )
-    )
+    # The page is chosen from the candidates by the facets' date (and the headline) alone; the
+    # article rows are read for its twenty only.
+    ordered = facets.alias("ordered")
+    later = headline.c.id.is_(None) if headline is not None else literal_column("0")
+    among = candidates.join(ordered, ordered.c.id == candidates.c.id)
     if headline is not None:
-        rows = rows.outerjoin(headline, headline.c.id == candidates.c.id).order_by(
-            headline.c.id.is_(None), articles.c.dated_at.desc(), articles.c.id.desc()
+        among = among.outerjoin(headline, headline.c.id == candidates.c.id)
+    chosen = select(candidates.c.id, later.label("later"), ordered.c.dated_at).select_from(among)
+    first = [later] if headline is not None else []  # (a constant in ORDER BY is a position)
+    page = (
+        chosen.order_by(*first, ordered.c.dated_at.desc(), candidates.c.id.desc())
+        .limit(query.limit)
+        .offset(query.offset)
+        .subquery("page")
+    )
+    rows = (
+        select(
+            articles.c.id,
+            articles.c.url,
+            articles.c.title,
+            articles.c.language,
+            articles.c.dated_at,
+            articles.c.summary,
+            sources.c.name.label("source"),
+            func.substr(articles.c.text, 1, _OPENING_CHARS).label("opening"),
         )
-    else:
-        rows = rows.order_by(articles.c.dated_at.desc(), articles.c.id.desc())
-    return rows.limit(query.limit).offset(query.offset), count, match
+        .select_from(
+            page.join(articles, articles.c.id == page.c.id).join(
+                sources, sources.c.id == articles.c.source_id
+            )
+        )
+        .order_by(*([page.c.later] if first else []), page.c.dated_at.desc(), page.c.id.desc())
+    )
+    return rows, count, match
 
 
 def _like_escaped(text: str) -> str:

@@ -225,6 +225,36 @@ feedback = Table(
     Index("ix_feedback_judged_at", "judged_at"),
 )
 
+# What the archive search filters and orders by, apart from the article's row: there, language
+# and date sit after the text, and reading them reads through the text's overflow pages. Kept in
+# step with articles by triggers (SQLite, like the full-text index).
+article_facets = Table(
+    "article_facets",
+    metadata,
+    Column("id", Integer, primary_key=True),  # the article's id
+    Column("source_id", Integer, nullable=False),
+    Column("language", String(8)),
+    Column("dated_at", UTCDateTime, nullable=False),
+    Index("ix_article_facets_dated_at", "dated_at"),
+)
+
+_FACETS_SQLITE = (
+    "CREATE TABLE IF NOT EXISTS article_facets (id INTEGER PRIMARY KEY, "
+    "source_id INTEGER NOT NULL, language VARCHAR(8), dated_at TIMESTAMP NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS ix_article_facets_dated_at ON article_facets (dated_at)",
+    "CREATE TRIGGER IF NOT EXISTS article_facets_insert AFTER INSERT ON articles BEGIN "
+    "INSERT INTO article_facets (id, source_id, language, dated_at) "
+    "VALUES (new.id, new.source_id, new.language, new.dated_at); END",
+    "CREATE TRIGGER IF NOT EXISTS article_facets_delete AFTER DELETE ON articles BEGIN "
+    "DELETE FROM article_facets WHERE id = old.id; END",
+    "CREATE TRIGGER IF NOT EXISTS article_facets_update "
+    "AFTER UPDATE OF source_id, language, dated_at ON articles BEGIN "
+    "UPDATE article_facets SET source_id = new.source_id, language = new.language, "
+    "dated_at = new.dated_at WHERE id = new.id; END",
+    "INSERT OR REPLACE INTO article_facets (id, source_id, language, dated_at) "
+    "SELECT id, source_id, language, dated_at FROM articles",
+)
+
 # SQLite's full-text index over titles and texts. The trigram tokenizer matches any three
 # letters in a row, so a query finds its word inside inflected forms (film -> filmlər, фильм ->
 # фильмов, კინო -> კინოს) in every script, where a word tokenizer matches whole words only.
@@ -276,12 +306,21 @@ def _migrate_v4(conn: Connection) -> None:
             conn.exec_driver_sql(statement)
 
 
+def _migrate_v5(conn: Connection) -> None:
+    """On SQLite, the archive search's facets of every article (language, date, source) in a
+    table of their own, filled from the articles already stored."""
+    if conn.dialect.name == "sqlite":
+        for statement in _FACETS_SQLITE:
+            conn.exec_driver_sql(statement)
+
+
 # Append a function for each schema change; never edit a released one.
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _migrate_v1,
     _migrate_v2,
     _migrate_v3,
     _migrate_v4,
+    _migrate_v5,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
