@@ -4,7 +4,8 @@ Tables: ``sources`` (fetch state, health and when each is due), ``articles``, ``
 and ``run_sources`` (a log of every cycle), ``digests`` (digests delivered on schedule),
 ``users``, ``api_tokens`` and ``feedback`` (the workspace's accounts and the office's judgements),
 ``schema_version`` (applied migrations). On SQLite, ``articles_fts`` indexes the articles' titles
-and texts for the archive search (``monitor.search``), kept in step by triggers.
+and texts for the archive search (``monitor.search``) and ``article_facets`` keeps what it filters
+and orders by (language, date, source) apart from the long rows; triggers keep both in step.
 
 Crash safety comes from the order of writes, each in its own short transaction: an article and
 its tags together; a source's validators and body hash only after all its new articles. A cycle
