@@ -132,9 +132,9 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any], str | None]:
     indexed = [p for p in found if len(p) >= _MIN_INDEXED]
     scanned = [p for p in found if len(p) < _MIN_INDEXED]
     match = fts_query(indexed) if indexed else None
-    # Conditions on the article's own row, and on its tags. With words and no condition on
-    # the row, the candidates come from the index alone: an article row is read for the page's
-    # twenty only (its language and date sit after the text, behind the text's overflow pages).
+    # Conditions on the article's facets (language, source, date: article_facets, apart from the
+    # long rows), on its tags, and for phrases too short for the index on its text. With words
+    # and no other condition the candidates come from the index alone.
     conditions: list[ColumnElement[bool]] = []
     for phrase in scanned:
         pattern = "%" + _like_escaped(phrase) + "%"

@@ -520,3 +520,19 @@ def test_weekly_counts_and_chart_are_pure() -> None:
     assert data.series == {"AZ": (2, 1), "GE": (0, 1), "IT": (1, 0)}
     svg = line_chart(data, lambda code: f"<{code}>", "by country")
     assert svg.count("<polyline") == 3 and "&lt;AZ&gt;" in svg and "<AZ>" not in svg
+
+
+def test_a_storage_failure_is_a_503_that_says_why(
+    site: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor.errors import StorageError
+
+    def broken(*_: object, **__: object) -> None:
+        raise StorageError("storage sqlite:///x.db: database is locked")
+
+    monkeypatch.setattr("monitor.web.pages.search", broken)
+    monkeypatch.setattr("monitor.web.api.search", broken)
+    page = signed_in(site).get("/search", params={"q": "film"})
+    assert page.status_code == 503 and "database is locked" in page.text
+    answer = api(site).get("/api/stories")
+    assert answer.status_code == 503 and "database is locked" in answer.json()["detail"]

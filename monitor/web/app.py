@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
+from markupsafe import escape
 
 from monitor.accounts import User, by_id
 from monitor.config import Config
 from monitor.digest import versions_of
+from monitor.errors import StorageError
 from monitor.grouping import WINDOW
 from monitor.models import AlsoIn
 from monitor.store import Store
@@ -129,6 +131,18 @@ def create_app(
             response.headers.setdefault(name, value)
         response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+    @app.exception_handler(StorageError)
+    async def storage_failed(request: Request, exc: StorageError) -> Response:
+        # The database is down, locked for too long, or lacks what a page needs: say so
+        # (503: try again later), never a bare 500 with a stack trace.
+        log.warning("%s %s: %s", request.method, request.url.path, exc)
+        message = f"the archive cannot be read now: {exc}"
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": message}, status_code=503)
+        return HTMLResponse(
+            f"<!DOCTYPE html><title>503</title><p>{escape(message)}</p>", status_code=503
+        )
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
