@@ -616,7 +616,7 @@ class Server:
     async def start(self, port: int = 0) -> None:
         """Listen on every outlet's address, all on one port (chosen when ``port`` is 0)."""
         for _ in range(20):
-            chosen = port or _free_port(self.content.outlet_list[0].host)
+            chosen = port or free_port(self.content.outlet_list[0].host)
             try:
                 for outlet in self.content.outlet_list:
                     self._servers.append(
@@ -776,7 +776,7 @@ def _gzipped(body: bytes) -> bytes:
     return gzip.compress(body, compresslevel=6, mtime=0)
 
 
-def _free_port(host: str) -> int:
+def free_port(host: str) -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])

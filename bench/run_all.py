@@ -177,6 +177,28 @@ class Ceiling:
     own_cpu_seconds: float
 
 
+def extraction_row(name: str, result: dict[str, Any], prefix: str, ceiling_rate: float) -> Row:
+    """A row of ``baselines.ceiling``'s result: plain trafilatura's figures (``prefix`` "") or
+    the monitor's own extraction's ("own_"), the rate against the ceiling's."""
+    pages = result["pages"]
+    seconds, cpu = (
+        result[f"{prefix}seconds"],
+        result[f"{prefix}cpu_seconds" if prefix else "extract_cpu_seconds"],
+    )
+    row = Row(name, "—", str(pages), seconds, rate=pages / seconds,
+              ratio=f"{pages / seconds / ceiling_rate:.0%}")  # fmt: skip
+    row.notes.append(
+        f"{result[f'{prefix}extracted']} of {pages} pages gave text; "
+        f"{result['bytes'] / pages / 1024:.0f} KB a page on average; "
+        f"{cpu:.1f} s of CPU for the extraction ({cpu / pages * 1000:.1f} ms a page); rounds "
+        + ", ".join(f"{r:.1f} s" for r in result[f"{prefix}rounds"])
+        + " (the fastest counts; the two functions' rounds alternate)"
+    )
+    if not prefix:
+        row.notes.append(baseline_load(result))
+    return row
+
+
 def cycle_scenarios(
     args: argparse.Namespace,
     web: NewsWeb,
@@ -566,42 +588,19 @@ def main(argv: list[str] | None = None) -> int:
                 pages / result["own_seconds"],
                 result["own_cpu_seconds"],
             )
-            row = Row(
-                f"ceiling: trafilatura.extract x {result['workers']} processes, pages in memory",
-                "—",
-                str(pages),
-                result["seconds"],
-                rate=ceiling.rate,
-                ratio="100%",
-            )
-            row.notes.append(
-                f"{result['extracted']} of {pages} pages gave text; "
-                f"{result['bytes'] / pages / 1024:.0f} KB a page on average; "
-                f"{ceiling.cpu_seconds:.1f} s of CPU for the extraction "
-                f"({ceiling.cpu_seconds / pages * 1000:.1f} ms a page); rounds "
-                + ", ".join(f"{r:.1f} s" for r in result["rounds"])
-                + " (the fastest counts)"
-            )
-            row.notes.append(baseline_load(result))
-            rows.append(row)
-            progress(row)
-            own = Row(
-                f"own extraction alone: extract_page x {result['workers']} processes",
-                "—",
-                str(pages),
-                result["own_seconds"],
-                rate=ceiling.own_rate,
-                ratio=f"{ceiling.own_rate / ceiling.rate:.0%}",
-            )
-            own.notes.append(
-                f"{result['own_extracted']} of {pages} pages gave text; "
-                f"{ceiling.own_cpu_seconds:.1f} s of CPU "
-                f"({ceiling.own_cpu_seconds / pages * 1000:.1f} ms a page); rounds "
-                + ", ".join(f"{r:.1f} s" for r in result["own_rounds"])
-                + ", alternated with the ceiling's"
-            )
-            rows.append(own)
-            progress(own)
+            workers = result["workers"]
+            for row in (
+                extraction_row(
+                    f"ceiling: trafilatura.extract x {workers} processes, pages in memory",
+                    result, "", ceiling.rate,
+                ),
+                extraction_row(
+                    f"own extraction alone: extract_page x {workers} processes",
+                    result, "own_", ceiling.rate,
+                ),
+            ):  # fmt: skip
+                rows.append(row)
+                progress(row)
             cycle_scenarios(args, web, work, ceiling, rows, colds)
         if "big" not in args.skip:
             big_scenario(args, work, rows, colds)

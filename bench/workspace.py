@@ -29,7 +29,6 @@ import os
 import random
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import digestdb
+from newsweb import free_port
 
 SEARCH_TARGET_MS = 300.0
 STORY_TARGET_MS = 100.0
@@ -65,12 +65,6 @@ QUERIES = [
     "q=economy", "q=экономика", "q=iqtisadiyyat", "q=ekonomi&sort=date", "q=xyzzyq",
     "q=Gəncə", "q=Гянджа&language=ru", "q=film+festival+Baku", "tagged=1&sort=date",
 ]  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -178,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         while handle.read(1 << 24):
             pass
 
-    port = free_port()
+    port = free_port("127.0.0.1")
     server = subprocess.Popen(
         [
             *digestdb.monitor_command(),

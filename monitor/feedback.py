@@ -22,37 +22,33 @@ def export_lines(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """``Store.feedback_since`` rows (one per judgement and tag) as labeled lines, in the
     order the articles were first judged."""
     lines: dict[int, dict[str, Any]] = {}
+    votes: dict[int, dict[str, bool]] = {}
+    notes: dict[int, dict[str, str]] = {}
     for row in rows:
-        line = lines.get(row["article_id"])
-        if line is None:
-            line = lines[row["article_id"]] = {
-                "id": f"office-{row['article_id']}",
+        article = row["article_id"]
+        line = lines.setdefault(
+            article,
+            {
+                "id": f"office-{article}",
                 "lang": row["language"] or "",
                 "title": row["title"],
                 "text": row["text"],
-                "label": True,
-                "borderline": False,
                 "tagged": False,
                 "source": row["source"],
                 "source_url": row["url"] or "",
-                "judged_by": [],
-                "why": "",
-                "_votes": {},
-                "_notes": {},
-            }
+            },
+        )
         line["tagged"] = line["tagged"] or row["topic"] == FILM_TOPIC
-        line["_votes"][row["user"]] = bool(row["relevant"])
+        votes.setdefault(article, {})[row["user"]] = bool(row["relevant"])
         if row["note"]:
-            line["_notes"][row["user"]] = row["note"]
-    result = []
-    for line in lines.values():
-        votes, notes = line.pop("_votes"), line.pop("_notes")
-        line["label"] = all(votes.values())
-        line["borderline"] = len(set(votes.values())) > 1
-        line["judged_by"] = sorted(votes)
-        line["why"] = " | ".join(f"{user}: {note}" for user, note in sorted(notes.items()))
-        result.append(line)
-    return result
+            notes.setdefault(article, {})[row["user"]] = row["note"]
+    for article, line in lines.items():
+        verdicts, said = votes[article], notes.get(article, {})
+        line["label"] = all(verdicts.values())
+        line["borderline"] = len(set(verdicts.values())) > 1
+        line["judged_by"] = sorted(verdicts)
+        line["why"] = " | ".join(f"{user}: {note}" for user, note in sorted(said.items()))
+    return list(lines.values())
 
 
 def summary(lines: Iterable[Mapping[str, Any]]) -> FeedbackSummary:

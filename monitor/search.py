@@ -209,14 +209,18 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any], str | None]:
     # The page is chosen from the candidates by the facets' date (and the headline) alone; the
     # article rows are read for its twenty only.
     ordered = facets.alias("ordered")
-    later = headline.c.id.is_(None) if headline is not None else literal_column("0")
     among = candidates.join(ordered, ordered.c.id == candidates.c.id)
+    columns: list[Any] = [candidates.c.id, ordered.c.dated_at]
+    order: list[Any] = [ordered.c.dated_at.desc(), candidates.c.id.desc()]
     if headline is not None:
         among = among.outerjoin(headline, headline.c.id == candidates.c.id)
-    chosen = select(candidates.c.id, later.label("later"), ordered.c.dated_at).select_from(among)
-    first = [later] if headline is not None else []  # (a constant in ORDER BY is a position)
+        later = headline.c.id.is_(None).label("later")
+        columns.append(later)
+        order.insert(0, later)
     page = (
-        chosen.order_by(*first, ordered.c.dated_at.desc(), candidates.c.id.desc())
+        select(*columns)
+        .select_from(among)
+        .order_by(*order)
         .limit(query.limit)
         .offset(query.offset)
         .subquery("page")
@@ -237,7 +241,11 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any], str | None]:
                 sources, sources.c.id == articles.c.source_id
             )
         )
-        .order_by(*([page.c.later] if first else []), page.c.dated_at.desc(), page.c.id.desc())
+        .order_by(
+            *([page.c.later] if headline is not None else []),
+            page.c.dated_at.desc(),
+            page.c.id.desc(),
+        )
     )
     return rows, count, match
 

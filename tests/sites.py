@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import html
+import socket
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -116,3 +117,10 @@ def run_all(config: Path) -> int:
 # The tagger loaded once per rule-file tuple for the whole session (it is pure, so sharing it
 # between tests is safe); stands in for ``load_tagger`` in the ``quick_cli`` fixture.
 cached_tagger = functools.cache(load_tagger)
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 now (for servers that cannot be asked to pick one)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -19,6 +19,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from monitor.channels.email import build_message, send_digest
 from monitor.errors import DeliveryError
 from monitor.settings import SmtpSettings
+from tests.sites import free_port
 
 SUBJECT = "Kino əməkdaşlığı — дайджест 26.11.2026"
 TEXT = "Altı ölkənin kino agentlikləri Bakıda görüşüb.\nКиноагентства шести стран обсудили…\n"
@@ -55,17 +56,10 @@ class Collector:
         return AuthResult(success=data.password == b"s3cret", handled=False)
 
 
-def _free_port() -> int:
-    # aiosmtpd's Controller cannot listen on port 0 (it connects to its own port to start).
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _start(handler: Collector, **kwargs: Any) -> Controller:
     for _ in range(5):  # another process may take the port between the probe and the bind
-        controller = Controller(handler, hostname="127.0.0.1", port=_free_port(), **kwargs)
+        # aiosmtpd's Controller cannot listen on port 0 (it connects to its own port to start).
+        controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **kwargs)
         try:
             controller.start()
         except OSError:

@@ -3,8 +3,7 @@ scripts and other tools, with ``Authorization: Bearer TOKEN`` (``monitor users t
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -12,6 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from monitor.accounts import User, by_token
+from monitor.digest import day_window
 from monitor.errors import AccountError
 from monitor.search import MAX_LIMIT, SearchHit, SearchQuery, Sort, search
 from monitor.web.app import Workspace
@@ -118,8 +118,8 @@ def search_query(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> SearchQuery:
     zone = _workspace(request).config.timezone
-    start = datetime.combine(since, time(0), zone) if since else None
-    end = datetime.combine(until + timedelta(days=1), time(0), zone) if until else None
+    start = day_window(since, zone)[0] if since else None
+    end = day_window(until, zone)[1] if until else None
     if start and end and end <= start:
         raise HTTPException(422, "until is before since")
     return SearchQuery(
@@ -154,7 +154,7 @@ def router(workspace: Workspace) -> APIRouter:
     @routes.get("/stories.csv", response_class=Response)
     def stories_csv(user: Authorized, wanted: Searched) -> Response:
         """Every story the search finds (up to 10,000), whatever ``limit`` says."""
-        hits = list(every_hit(workspace.store, replace(wanted, offset=0)))
+        hits = list(every_hit(workspace.store, wanted))
         return Response(
             csv_bytes(hits),
             media_type="text/csv; charset=utf-8",

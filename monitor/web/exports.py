@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from monitor.search import MARK_END, MARK_START, MAX_LIMIT, SearchHit, SearchQuery, search
@@ -44,17 +45,11 @@ def every_hit(store: Store, query: SearchQuery, most: int = MAX_ROWS) -> Iterato
     """All hits of a query, a page at a time, up to ``most``."""
     offset = 0
     while offset < most:
-        page = search(store, _page(query, offset, min(MAX_LIMIT, most - offset)))
+        page = search(store, replace(query, offset=offset, limit=min(MAX_LIMIT, most - offset)))
         yield from page.hits
         offset += len(page.hits)
         if len(page.hits) < MAX_LIMIT or offset >= page.total:
             return
-
-
-def _page(query: SearchQuery, offset: int, limit: int) -> SearchQuery:
-    from dataclasses import replace
-
-    return replace(query, offset=offset, limit=limit)
 
 
 def _text(value: Any) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from monitor.search import (
     search,
     tagged_countries,
 )
+from monitor.store import StoredArticle
 from monitor.web.app import Workspace
 from monitor.web.charts import Weekly, line_chart, weekly
 from monitor.web.exports import csv_bytes, every_hit, xlsx_bytes
@@ -401,14 +402,18 @@ def _latest_days(workspace: Workspace, locale: str) -> list[tuple[str, list[dict
     """The last days' stories, newest day first, each day grouped as its digest groups it."""
     zone = workspace.config.timezone
     today = workspace.clock().astimezone(zone).date()
+    # One read for the whole span, then each day (as the digest dates a story) on its own.
+    start, end = day_window(today - timedelta(days=LATEST_DAYS - 1), zone, today)
+    everything = workspace.store.tagged_between(start, end)
+    ids = {s.article.url: s.id for s in everything if s.article.url}
+    by_day: dict[date, list[StoredArticle]] = {}
+    for stored_article in everything:
+        article = stored_article.article
+        dated = (article.published or article.fetched_at).astimezone(zone).date()
+        by_day.setdefault(dated, []).append(stored_article)
     days = []
-    for back in range(LATEST_DAYS):
-        day = today - timedelta(days=back)
-        start, end = day_window(day, zone)
-        stored = workspace.store.tagged_between(start, end)
-        if not stored:
-            continue
-        ids = {s.article.url: s.id for s in stored if s.article.url}
+    for day in sorted(by_day, reverse=True):
+        stored = by_day[day]
         stories = [
             {
                 "href": f"/stories/{ids[story.url]}" if story.url in ids else story.url,
@@ -452,14 +457,15 @@ def _search_form(request: Request) -> tuple[dict[str, str], int]:
 
 def _search_query(form: Mapping[str, str], zone: Any, limit: int, offset: int) -> SearchQuery:
     """The form as a query; ValueError names a bad value."""
+    first, last = _day(form["since"]), _day(form["until"])
     return SearchQuery(
         words=form["q"],
         languages=(form["language"],) if form["language"] else (),
         countries=(form["country"].upper(),) if form["country"] else (),
         aspects=(form["aspect"],) if form["aspect"] else (),
         sources=(form["source"],) if form["source"] else (),
-        since=_day_start(form["since"], zone),
-        until=_day_start(form["until"], zone, next_day=True),
+        since=day_window(first, zone)[0] if first else None,
+        until=day_window(last, zone)[1] if last else None,
         tagged_only=bool(form["tagged"]),
         sort=Sort(form["sort"]),
         limit=limit,
@@ -467,16 +473,14 @@ def _search_query(form: Mapping[str, str], zone: Any, limit: int, offset: int) -
     )
 
 
-def _day_start(text: str, zone: Any, next_day: bool = False) -> datetime | None:
-    """The start of a day given as YYYY-MM-DD in the configured time zone (of the day after,
-    for an inclusive end)."""
+def _day(text: str) -> date | None:
+    """A day given as YYYY-MM-DD in a form field, or None when empty."""
     if not text:
         return None
     try:
-        day = date.fromisoformat(text)
+        return date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{text!r} is not a date like 2026-11-26") from None
-    return datetime.combine(day + timedelta(days=1 if next_day else 0), time(0), zone)
 
 
 def _choices(workspace: Workspace, labels: Any, cldr: Locale) -> dict[str, Any]:
