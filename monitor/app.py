@@ -24,6 +24,7 @@ from monitor.text import plural
 # (grouping, Jinja, babel's data) only for a digest: a run from cron with nothing due needs
 # neither.
 if TYPE_CHECKING:
+    from monitor.alerts.engine import AlertReport
     from monitor.extractors import Extractor
     from monitor.pipeline import Progress
     from monitor.store import Store
@@ -57,9 +58,12 @@ async def cycle(
     # Before the cycle, not on its first article in each language: compiling a language's
     # lexicons holds the interpreter for up to half a second, and the cycle's requests with it.
     tagger.prepare({s.language for s in config.sources if s.enabled})
+    # A rule seen for the first time watches what is stored from this cycle on, not the archive.
+    for rule in config.alerts:
+        store.start_alert_cursor(rule.name)
 
     async with Fetcher(config.fetch) as fetcher:
-        return await run_cycle(
+        report = await run_cycle(
             config.sources,
             store=store,
             fetcher=fetcher,
@@ -71,6 +75,8 @@ async def cycle(
             progress=progress,
             robots=Robots(fetcher),
         )
+    # Within the cycle that stored the story: an alert leaves seconds after it was tagged.
+    return with_alerts(config, store, report, clock())
 
 
 def idle_cycle(config: Config, store: Store, clock: Callable[[], datetime] = utc_now) -> RunReport:
@@ -81,7 +87,29 @@ def idle_cycle(config: Config, store: Store, clock: Callable[[], datetime] = utc
     outcomes = tuple(SourceOutcome(s.name, s.url, SourceStatus.SKIPPED) for s in config.sources)
     report = RunReport(run_id, started, clock(), outcomes, tagged=0)
     store.finish_run(run_id, report.finished_at, status="idle", outcomes=outcomes, tagged=0)
-    return report
+    # Nothing new, but a failed alert's retry or quiet hours' end may be due.
+    return with_alerts(config, store, report, clock())
+
+
+def with_alerts(config: Config, store: Store, report: RunReport, now: datetime) -> RunReport:
+    """``report`` with the alerts sent after it."""
+    done = alerts(config, store, now)
+    if done is None:
+        return report
+    return replace(report, alerts_sent=done.sent, alert_failures=done.failures)
+
+
+def alerts(config: Config, store: Store, now: datetime | None = None) -> AlertReport | None:
+    """The alert rules look at what was stored since they last looked and send what is
+    pending (``monitor.alerts``); None when no rule is configured."""
+    if not config.alerts:
+        return None
+    from monitor.alerts.engine import AlertContext, run_alerts
+
+    context = AlertContext(
+        config.alerts, config.timezone, config.digest.locale, config.digest.email, os.environ
+    )
+    return run_alerts(context, store, now or utc_now())
 
 
 def digest_is_current(config: Config, store: Store, now: datetime | None = None) -> bool:
@@ -118,7 +146,14 @@ def summary(report: RunReport) -> str:
         f"{counts[SourceStatus.NOT_MODIFIED]} unchanged, {counts[SourceStatus.ERROR]} failed, "
         f"{counts[SourceStatus.SKIPPED]} not due or disabled; "
         f"{plural(report.new_items, 'new article')}, "
-        f"{report.tagged} tagged; {seconds:.1f} s"
+        f"{report.tagged} tagged; "
+        + (f"{report.alerts_sent} alerted; " if report.alerts_sent else "")
+        + (
+            f"{plural(len(report.alert_failures), 'alert channel')} failed; "
+            if report.alert_failures
+            else ""
+        )
+        + f"{seconds:.1f} s"
     )
 
 

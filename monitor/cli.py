@@ -1,5 +1,5 @@
 """Command line: ``monitor [--config PATH] run | serve | digest | sources … | users … |
-feedback export | tag | eval``.
+feedback export | alerts status|test | tag | eval``.
 
 ``tag`` and ``eval`` run the tagger alone (no fetching, no database): with the configuration's
 topic files when there is a configuration file, with the built-in rules when there is none.
@@ -29,6 +29,7 @@ from monitor import __version__
 from monitor.config import ENV_VAR, Config, find_config, load_config, nothing_to_check
 from monitor.errors import (
     AccountError,
+    AlertNotFound,
     ConfigError,
     DeliveryError,
     Problem,
@@ -247,6 +248,17 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", type=Path, metavar="FILE",
                         help="write to FILE (default: standard output)")  # fmt: skip
 
+    alerts = commands.add_parser("alerts", parents=[common], help="the instant alert rules")
+    alerts_commands = alerts.add_subparsers(dest="alerts_command", metavar="COMMAND", required=True)
+    alerts_commands.add_parser(
+        "status", parents=[common],
+        help="each rule: stories alerted, last sent, deliveries pending and failing",
+    )  # fmt: skip
+    alert_test = alerts_commands.add_parser(
+        "test", parents=[common], help="send a sample story through every channel of a rule"
+    )
+    alert_test.add_argument("name", metavar="NAME", help="the rule's name")
+
     evaluation = commands.add_parser(
         "eval", parents=[common], help="measure the tagger on labeled JSON Lines",
         description="Tag labeled lines (id, lang, title, text, label, borderline, aspects, "
@@ -344,6 +356,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _digest(config, first, last)
         if args.command in ("users", "feedback"):
             return _workspace(config, args)
+        if args.command == "alerts":
+            from monitor import alerts_cmd
+
+            if args.alerts_command == "status":
+                alerts_cmd.status(config, sys.stdout)
+                return EXIT_OK
+            return EXIT_FAILED if alerts_cmd.test(config, args.name, sys.stdout) else EXIT_OK
         if args.command == "web":
             from monitor.web.app import serve
 
@@ -362,7 +381,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunLockedError as exc:
         print(f"monitor: {exc}", file=sys.stderr)
         return EXIT_LOCKED
-    except AccountError as exc:
+    except (AccountError, AlertNotFound) as exc:
         print(f"monitor: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (StorageError, DeliveryError, SourceError) as exc:
@@ -381,7 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 # Libraries that log every request or every job at INFO/DEBUG: a day of `monitor serve` would
 # write tens of thousands of lines. They speak from -vv on.
 _CHATTY = ("httpx", "httpcore", "hpack", "trafilatura", "htmldate", "charset_normalizer",
-           "apscheduler", "urllib3", "asyncio")  # fmt: skip
+           "apscheduler", "urllib3", "asyncio", "apprise")  # fmt: skip
 _UTC_TIME = "%Y-%m-%dT%H:%M:%SZ"
 
 

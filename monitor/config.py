@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from monitor import kinds
+from monitor.alerts.rules import STORIES, AlertChannel, AlertRule, QuietHours
 from monitor.errors import ConfigError, Problem
 from monitor.formats import GroupBy
 from monitor.models import Source, SourceKind
@@ -317,6 +318,126 @@ class _DigestModel(BaseModel):
         return value
 
 
+_ENV_NAME = re.compile(r"\{env:([^}]*)\}")
+
+
+class _AlertChannelModel(BaseModel):
+    """One of ``webhook: URL`` (with ``format``), ``email: [addresses]`` or ``apprise: URL``."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    # Not quoted in messages: webhook and apprise URLs often hold a secret.
+    webhook: Annotated[str, AfterValidator(_check_http_url)] | None = None
+    email: list[str] | None = None
+    apprise: str | None = None
+    format: Literal["stories", "chat"] | None = None
+    timeout: Seconds = 15.0
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _one_address(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value  # email: press@example.org
+
+    @field_validator("email")
+    @classmethod
+    def _addresses(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            if not value:
+                raise ValueError("name at least one address")
+            bad = [v for v in value if not _ADDRESS.match(v)]
+            if bad:
+                raise ValueError(f"not e-mail addresses: {', '.join(map(repr, bad))}")
+        return value
+
+    @field_validator("apprise")
+    @classmethod
+    def _apprise_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", value):
+            raise ValueError("is not an apprise URL such as tgram://{env:BOT_TOKEN}/CHAT_ID")
+        bad = [n for n in _ENV_NAME.findall(value) if not re.fullmatch(r"[A-Za-z_]\w*", n)]
+        if bad:
+            raise ValueError(f"{{env:{bad[0]}}} does not name an environment variable")
+        import importlib.util
+
+        if importlib.util.find_spec("apprise") is None:
+            from monitor.alerts.send import APPRISE_MISSING
+
+            raise ValueError(APPRISE_MISSING)
+        return value
+
+    @model_validator(mode="after")
+    def _one_target(self) -> _AlertChannelModel:
+        given = [n for n in ("webhook", "email", "apprise") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError("a channel is one of webhook: URL, email: [addresses], apprise: URL")
+        if self.format is not None and self.webhook is None:
+            raise ValueError("format is for a webhook channel only")
+        return self
+
+    def channel(self) -> AlertChannel:
+        return AlertChannel(
+            webhook=self.webhook,
+            email=tuple(self.email or ()),
+            apprise=self.apprise,
+            format=self.format or STORIES,
+            timeout=self.timeout,
+        )
+
+
+class _AlertModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    topic: str = "film_cooperation"
+    min_score: float = Field(default=0.0, ge=0, le=1)
+    countries: list[str] = Field(default_factory=list)
+    aspects: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    quiet_hours: str | None = None
+    max_per_hour: int | None = Field(default=None, ge=1)
+    channels: list[_AlertChannelModel] = Field(min_length=1)
+
+    @field_validator("countries")
+    @classmethod
+    def _countries(cls, value: list[str]) -> list[str]:
+        codes = [c.upper() for c in value]
+        bad = [c for c in codes if c not in _COUNTRIES and c != "EU"]
+        if bad:
+            raise ValueError(f"not ISO 3166-1 alpha-2 country codes: {', '.join(bad)}")
+        return codes
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, value: list[str]) -> list[str]:
+        return [_SourceModel._language(v) or v for v in value]
+
+    @field_validator("quiet_hours", mode="before")
+    @classmethod
+    def _quiet_hours(cls, value: object) -> object:
+        if value is not None:
+            if not isinstance(value, str):
+                raise ValueError('write the hours in quotes, e.g. "22:00-07:00"')
+            QuietHours.parse(value)
+        return value
+
+    def rule(self) -> AlertRule:
+        return AlertRule(
+            name=self.name,
+            topic=self.topic,
+            channels=tuple(c.channel() for c in self.channels),
+            min_score=self.min_score,
+            countries=frozenset(self.countries),
+            aspects=frozenset(self.aspects),
+            languages=frozenset(self.languages),
+            sources=frozenset(s.casefold() for s in self.sources),
+            quiet_hours=QuietHours.parse(self.quiet_hours) if self.quiet_hours else None,
+            max_per_hour=self.max_per_hour,
+        )
+
+
 @dataclass(frozen=True)
 class DigestSettings:
     locale: str = "en"
@@ -388,6 +509,12 @@ class _ConfigModel(BaseModel):
     schedule: _ScheduleModel = Field(default_factory=_ScheduleModel)
     digest: _DigestModel = Field(default_factory=_DigestModel)
     sources: list[_SourceModel]  # may be empty ("sources:" or "sources: []"): a first file
+    alerts: list[_AlertModel] = Field(default_factory=list)
+
+    @field_validator("alerts", mode="before")
+    @classmethod
+    def _no_alerts(cls, value: object) -> object:
+        return [] if value is None else value
 
     @field_validator("sources", mode="before")
     @classmethod
@@ -425,6 +552,7 @@ class Config:
     schedule: SchedulePolicy = field(default_factory=SchedulePolicy)
     digest: DigestSettings = field(default_factory=DigestSettings)
     reports_mode: int | None = None  # the digest files' mode; None: what the umask allows
+    alerts: tuple[AlertRule, ...] = ()
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -475,6 +603,8 @@ def load_config(path: Path) -> Config:
         model = validate(_ConfigModel, document, path, context={"base": base})
     except ConfigError as exc:
         problems.extend(exc.problems)
+    else:
+        problems.extend(_alert_problems(document, model, path, base))
     if problems:
         raise ConfigError(sorted(problems, key=lambda p: (p.line or 0, p.field)))
     sources = tuple(
@@ -512,7 +642,51 @@ def load_config(path: Path) -> Config:
             email=model.digest.email.settings() if model.digest.email else None,
             webhooks=tuple(Webhook(w.url, w.format, w.timeout) for w in model.digest.webhooks),
         ),
+        alerts=tuple(a.rule() for a in model.alerts),
     )
+
+
+def _alert_problems(document: Any, model: _ConfigModel, path: Path, base: Path) -> list[Problem]:
+    """What an alert rule names that the rest of the file must hold: its topic and aspects,
+    the sources, the mail server of an e-mail channel; and a name used once."""
+    if not model.alerts:
+        return []
+    from monitor.tag.rules import topic_aspects
+
+    topics = topic_aspects([base / t for t in model.topics])
+    names = {s.name.casefold() for s in model.sources}
+    problems: list[Problem] = []
+
+    def problem(where: tuple[str | int, ...], message: str) -> None:
+        key = ("alerts", *where)
+        problems.append(
+            Problem(str(path), line_of(document, key), field_name(document, key), message)
+        )
+
+    seen: dict[str, int] = {}
+    for i, alert in enumerate(model.alerts):
+        if alert.name.casefold() in seen:
+            first = line_of(document, ("alerts", seen[alert.name.casefold()], "name"))
+            problem((i, "name"), f"duplicate alert name (first used at line {first})")
+        seen.setdefault(alert.name.casefold(), i)
+        if alert.topic not in topics:
+            known = ", ".join(sorted(topics))
+            problem((i, "topic"), f"{alert.topic!r} is not a topic; known: {known}")
+        elif unknown := [a for a in alert.aspects if a not in topics[alert.topic]]:
+            known = ", ".join(sorted(topics[alert.topic]))
+            problem(
+                (i, "aspects"),
+                f"not aspects of {alert.topic}: {', '.join(unknown)}; known: {known}",
+            )
+        if missing := [s for s in alert.sources if s.casefold() not in names]:
+            problem((i, "sources"), f"no source named {', '.join(map(repr, missing))} in sources")
+        for j, channel in enumerate(alert.channels):
+            if channel.email is not None and model.digest.email is None:
+                problem(
+                    (i, "channels", j, "email"),
+                    "e-mail alerts are sent through digest.email's server: configure digest.email",
+                )
+    return problems
 
 
 def _duplicates(document: Any, path: Path) -> list[Problem]:

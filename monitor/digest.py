@@ -74,7 +74,7 @@ def select_stories(
 ) -> tuple[Story, ...]:
     """Best first; the same story from several outlets or in several languages shown once,
     with the others under ``also`` (the version in a preferred language leads its group)."""
-    stories = best_first(_story(s, tz) for s in stored)
+    stories = best_first(story_of(s, tz) for s in stored)
     texts = {s.article.url: s.article.text for s in stored if s.article.url}
     return group_stories(stories, texts=texts, prefer_languages=prefer_languages)
 
@@ -89,7 +89,8 @@ def versions_of(url: str, around: Sequence[StoredArticle], tz: ZoneInfo) -> tupl
     return ()
 
 
-def _story(stored: StoredArticle, tz: ZoneInfo) -> Story:
+def story_of(stored: StoredArticle, tz: ZoneInfo) -> Story:
+    """A stored tagged article as the digest (and an alert) shows it."""
     article = stored.article
     tagging = article.tagging
     dated = article.published or article.fetched_at

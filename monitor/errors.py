@@ -95,3 +95,7 @@ class DeliveryError(MonitorError):
 class AccountError(MonitorError):
     """A workspace account could not be created, changed or used as asked (a bad name, role or
     password, an unknown or duplicate user)."""
+
+
+class AlertNotFound(MonitorError):
+    """``monitor alerts test NAME`` names no configured rule."""

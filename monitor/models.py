@@ -179,6 +179,8 @@ class RunReport:
     finished_at: datetime
     outcomes: tuple[SourceOutcome, ...]
     tagged: int = 0
+    alerts_sent: int = 0  # stories sent by alert rules after the cycle, once a channel
+    alert_failures: tuple[str, ...] = ()  # one message per alert channel that failed (kept)
 
     @property
     def new_items(self) -> int:

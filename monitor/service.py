@@ -297,6 +297,7 @@ class Service:
             return
         config, store = self.config, self._require_store()
         if not app.anything_due(config, store):
+            self._alerts_only(config, store)
             return
         self._cycle_done.clear()
         try:
@@ -315,6 +316,17 @@ class Service:
             self._record("fetch", f"{app.summary(report)} [{', '.join(fetched)}]")
             if report.new_items:
                 self._write_today(config, store)
+
+    def _alerts_only(self, config: Config, store: Store) -> None:
+        """With nothing due, what alerts are pending still go: a failed channel's retry, the
+        end of quiet hours."""
+        try:
+            done = app.alerts(config, store)
+        except MonitorError as exc:
+            log.error("alerts not sent: %s", exc)
+            return
+        if done is not None and done.sent:
+            self._record("alerts", f"{done.sent} alerted")
 
     async def _cycle(self, config: Config, store: Store) -> Any:
         task = asyncio.current_task()

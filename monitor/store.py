@@ -3,6 +3,7 @@
 Tables: ``sources`` (fetch state, health and when each is due), ``articles``, ``tags``, ``runs``
 and ``run_sources`` (a log of every cycle), ``digests`` (digests delivered on schedule),
 ``users``, ``api_tokens`` and ``feedback`` (the workspace's accounts and the office's judgements),
+``alert_cursors``, ``alerts``, ``alert_articles`` and ``alert_deliveries`` (instant alerts),
 ``schema_version`` (applied migrations). On SQLite, ``articles_fts`` indexes the articles' titles
 and texts for the archive search (``monitor.search``) and ``article_facets`` keeps what it filters
 and orders by (language, date, source) apart from the long rows; triggers keep both in step.
@@ -226,6 +227,49 @@ feedback = Table(
     Index("ix_feedback_judged_at", "judged_at"),
 )
 
+# Instant alerts (``monitor.alerts``). A rule's cursor is the last article id it has looked at;
+# an alert is one story for one rule (its first version), ``alert_articles`` every version that
+# joined it, ``alert_deliveries`` its state in each of the rule's channels: pending until sent.
+alert_cursors = Table(
+    "alert_cursors",
+    metadata,
+    Column("rule", String(200), primary_key=True),
+    Column("article_id", Integer, nullable=False),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("rule", String(200), nullable=False),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_alerts_rule", "rule"),
+)
+
+alert_articles = Table(
+    "alert_articles",
+    metadata,
+    Column("rule", String(200), primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+)
+
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True),
+    Column("channel", String(40), primary_key=True),  # AlertChannel.key
+    Column("state", String(10), nullable=False),  # pending | sent
+    Column("attempts", Integer, nullable=False, default=0),  # failures so far
+    Column("next_try_at", UTCDateTime, nullable=False),
+    Column("last_error", Text),
+    Column("sent_at", UTCDateTime),
+    Column("rollup", Boolean, nullable=False, default=False),
+    Index("ix_alert_deliveries_state", "state", "channel"),
+)
+
+
 # What the archive search filters and orders by, apart from the article's row: there, language
 # and date sit after the text, and reading them reads through the text's overflow pages. Kept in
 # step with articles by triggers (SQLite, like the full-text index).
@@ -315,6 +359,11 @@ def _migrate_v5(conn: Connection) -> None:
             conn.exec_driver_sql(statement)
 
 
+def _migrate_v6(conn: Connection) -> None:
+    """Instant alerts: each rule's cursor, the alerts, their versions and deliveries."""
+    metadata.create_all(conn, tables=[alert_cursors, alerts, alert_articles, alert_deliveries])
+
+
 # Append a function for each schema change; never edit a released one.
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _migrate_v1,
@@ -322,6 +371,7 @@ MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _migrate_v3,
     _migrate_v4,
     _migrate_v5,
+    _migrate_v6,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -1000,6 +1050,237 @@ class Store:
     def runs(self) -> list[dict[str, Any]]:
         with self._tx() as conn:
             return [dict(r._mapping) for r in conn.execute(select(runs).order_by(runs.c.id))]
+
+    # -- alerts ------------------------------------------------------------------------------
+
+    def alert_cursor(self, rule: str) -> int | None:
+        """The last article id ``rule`` has looked at; None for a rule never run."""
+        with self._tx() as conn:
+            value = conn.scalar(
+                select(alert_cursors.c.article_id).where(alert_cursors.c.rule == rule)
+            )
+        return None if value is None else int(value)
+
+    def start_alert_cursor(self, rule: str) -> int:
+        """A new rule starts at the newest stored article: it alerts on what comes from now on,
+        not on the archive. A rule already started keeps its cursor."""
+        with self._tx() as conn:
+            newest = int(conn.scalar(select(func.max(articles.c.id))) or 0)
+            conn.execute(
+                self._insert(alert_cursors)
+                .values(rule=rule, article_id=newest)
+                .on_conflict_do_nothing(index_elements=["rule"])
+            )
+            value = conn.scalar(
+                select(alert_cursors.c.article_id).where(alert_cursors.c.rule == rule)
+            )
+        return int(value or 0)
+
+    def tagged_after(self, after_id: int, limit: int) -> list[StoredArticle]:
+        """Up to ``limit`` tagged articles with ids above ``after_id``, oldest first."""
+        ids = (
+            select(articles.c.id)
+            .join(tags, tags.c.article_id == articles.c.id)
+            .where(articles.c.id > after_id)
+            .group_by(articles.c.id)
+            .order_by(articles.c.id)
+            .limit(limit)
+        )
+        with self._tx() as conn:
+            chosen = [int(i) for i in conn.scalars(ids)]
+        found = {s.id: s for s in self.stored_articles(chosen)}
+        return [found[i] for i in chosen if i in found]
+
+    def newest_article_id(self) -> int:
+        with self._tx() as conn:
+            return int(conn.scalar(select(func.max(articles.c.id))) or 0)
+
+    def stored_articles(self, ids: Sequence[int]) -> list[StoredArticle]:
+        """The tagged articles of ``ids`` (in no particular order)."""
+        if not ids:
+            return []
+        query = (
+            select(articles, sources.c.name.label("source_name"), tags)
+            .join(sources, sources.c.id == articles.c.source_id)
+            .join(tags, tags.c.article_id == articles.c.id)
+            .where(articles.c.id.in_(list(ids)))
+            .order_by(articles.c.id, tags.c.score.desc())
+        )
+        with self._tx() as conn:
+            rows = conn.execute(query).all()
+        merged: dict[int, tuple[Any, list[Any]]] = {}
+        for row in rows:
+            merged.setdefault(row.id, (row, []))[1].append(row)
+        return [StoredArticle(i, _article(first, rows_)) for i, (first, rows_) in merged.items()]
+
+    def alerted(self, rule: str, article_ids: Sequence[int]) -> dict[int, int]:
+        """Of ``article_ids``, those already in an alert of ``rule``: article id -> alert id."""
+        if not article_ids:
+            return {}
+        query = select(alert_articles.c.article_id, alert_articles.c.alert_id).where(
+            alert_articles.c.rule == rule, alert_articles.c.article_id.in_(list(article_ids))
+        )
+        with self._tx() as conn:
+            return {int(a): int(b) for a, b in conn.execute(query)}
+
+    def record_alerts(
+        self,
+        rule: str,
+        matches: Sequence[tuple[int, int | None]],
+        cursor: int,
+        channels: Sequence[str],
+        now: datetime,
+    ) -> list[int]:
+        """In one transaction: each matched (article id, alert it joins or None) recorded, a new
+        alert pending in every one of ``channels``, and the rule's cursor moved to ``cursor``.
+        A cycle killed before this looks at the same articles again; after it, nothing is lost.
+        Returns the new alerts' ids."""
+        created: list[int] = []
+        with self._tx() as conn:
+            for article_id, joins in matches:
+                if joins is None:
+                    inserted = conn.execute(
+                        alerts.insert().values(rule=rule, article_id=article_id, created_at=now)
+                    ).inserted_primary_key
+                    assert inserted is not None
+                    joins = int(inserted[0])
+                    created.append(joins)
+                    for channel in channels:
+                        conn.execute(
+                            alert_deliveries.insert().values(
+                                alert_id=joins,
+                                channel=channel,
+                                state="pending",
+                                attempts=0,
+                                next_try_at=now,
+                                rollup=False,
+                            )
+                        )
+                conn.execute(
+                    self._insert(alert_articles)
+                    .values(rule=rule, article_id=article_id, alert_id=joins)
+                    .on_conflict_do_nothing(index_elements=["rule", "article_id"])
+                )
+            conn.execute(
+                update(alert_cursors).where(alert_cursors.c.rule == rule).values(article_id=cursor)
+            )
+        return created
+
+    def pending_alerts(self, rule: str, channel: str, now: datetime) -> list[tuple[int, int]]:
+        """(alert id, its first version's article id) pending in ``channel`` and due to be
+        tried, oldest first."""
+        query = (
+            select(alerts.c.id, alerts.c.article_id)
+            .join(alert_deliveries, alert_deliveries.c.alert_id == alerts.c.id)
+            .where(
+                alerts.c.rule == rule,
+                alert_deliveries.c.channel == channel,
+                alert_deliveries.c.state == "pending",
+                alert_deliveries.c.next_try_at <= now,
+            )
+            .order_by(alerts.c.id)
+        )
+        with self._tx() as conn:
+            return [(int(a), int(b)) for a, b in conn.execute(query)]
+
+    def alerts_sent_since(self, rule: str, channel: str, since: datetime) -> tuple[int, bool]:
+        """How many of ``rule``'s alerts ``channel`` sent since ``since``, and whether one of
+        its messages then was a roll-up."""
+        query = (
+            select(func.count(), func.max(alert_deliveries.c.rollup))
+            .select_from(alert_deliveries.join(alerts, alerts.c.id == alert_deliveries.c.alert_id))
+            .where(
+                alerts.c.rule == rule,
+                alert_deliveries.c.channel == channel,
+                alert_deliveries.c.state == "sent",
+                alert_deliveries.c.sent_at >= since,
+            )
+        )
+        with self._tx() as conn:
+            count, rollup = conn.execute(query).one()
+        return int(count), bool(rollup)
+
+    def alerts_sent(
+        self, alert_ids: Sequence[int], channel: str, now: datetime, *, rollup: bool
+    ) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                update(alert_deliveries)
+                .where(
+                    alert_deliveries.c.alert_id.in_(list(alert_ids)),
+                    alert_deliveries.c.channel == channel,
+                )
+                .values(state="sent", sent_at=now, rollup=rollup, last_error=None)
+            )
+
+    def alerts_failed(
+        self,
+        alert_ids: Sequence[int],
+        channel: str,
+        error: str,
+        retry_at: Callable[[int], datetime],
+    ) -> None:
+        """Record a failed try; ``retry_at(attempts)`` says when to try again."""
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(alert_deliveries.c.alert_id, alert_deliveries.c.attempts).where(
+                    alert_deliveries.c.alert_id.in_(list(alert_ids)),
+                    alert_deliveries.c.channel == channel,
+                )
+            ).all()
+            for alert_id, attempts in rows:
+                conn.execute(
+                    update(alert_deliveries)
+                    .where(
+                        alert_deliveries.c.alert_id == alert_id,
+                        alert_deliveries.c.channel == channel,
+                    )
+                    .values(
+                        attempts=attempts + 1,
+                        next_try_at=retry_at(attempts + 1),
+                        last_error=error,
+                    )
+                )
+
+    def alert_status(self, rule: str) -> dict[str, Any]:
+        """For ``monitor alerts status``: alerts made, versions joined, last sent, pending
+        deliveries, those failing, the last error and when the next try is."""
+        with self._tx() as conn:
+            made = conn.scalar(select(func.count()).where(alerts.c.rule == rule)) or 0
+            versions = conn.scalar(select(func.count()).where(alert_articles.c.rule == rule)) or 0
+            by_rule = alert_deliveries.join(alerts, alerts.c.id == alert_deliveries.c.alert_id)
+            last_sent = conn.scalar(
+                select(func.max(alert_deliveries.c.sent_at, type_=UTCDateTime))
+                .select_from(by_rule)
+                .where(alerts.c.rule == rule)
+            )
+            pending = conn.scalar(
+                select(func.count())
+                .select_from(by_rule)
+                .where(alerts.c.rule == rule, alert_deliveries.c.state == "pending")
+            )
+            failing = conn.execute(
+                select(
+                    func.count(),
+                    func.min(alert_deliveries.c.next_try_at, type_=UTCDateTime),
+                    func.max(alert_deliveries.c.last_error),
+                )
+                .select_from(by_rule)
+                .where(
+                    alerts.c.rule == rule,
+                    alert_deliveries.c.state == "pending",
+                    alert_deliveries.c.attempts > 0,
+                )
+            ).one()
+        return {
+            "alerts": int(made),
+            "versions": int(versions),
+            "last_sent": last_sent if isinstance(last_sent, datetime) else None,
+            "pending": int(pending or 0),
+            "failing": int(failing[0] or 0),
+            "next_try": failing[1] if isinstance(failing[1], datetime) else None,
+            "last_error": failing[2],
+        }
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -260,6 +260,22 @@ def _is_topic_file(path: Path) -> bool:
     return isinstance(document, dict) and "concepts" in document
 
 
+def topic_aspects(extra_rule_files: Sequence[Path] = ()) -> dict[str, frozenset[str]]:
+    """Each topic's id and aspect names, read from the files without building the topic: what
+    the configuration checks an alert rule against. A file that cannot be read is left to the
+    tagger's own loading, which reports it."""
+    found: dict[str, frozenset[str]] = {}
+    for path in [*builtin_rule_files(), *map(Path, extra_rule_files)]:
+        try:
+            document = read_yaml(path)
+        except ConfigError:
+            continue
+        if isinstance(document, dict) and isinstance(document.get("id"), str):
+            aspects = document.get("aspects")
+            found[document["id"]] = frozenset(aspects) if isinstance(aspects, dict) else frozenset()
+    return found
+
+
 def load_topics(
     extra_rule_files: Sequence[Path] = (), packs: Sequence[LanguagePack] = ()
 ) -> tuple[Topic, ...]:
