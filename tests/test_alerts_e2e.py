@@ -88,7 +88,7 @@ def alert_config(
     )
     sources = [{"name": "Wire", "url": feed, "language": "en"}]
     if more:
-        sources.append({"name": "Later", "url": more, "language": "en"})
+        sources.append({"name": "Later", "url": more})
     return write_config(tmp_path, sources, extra)
 
 
