@@ -296,6 +296,12 @@ class Service:
         if self._stopping.is_set():
             return
         config, store = self.config, self._require_store()
+        try:
+            self._fetch(config, store)
+        finally:
+            self._wake_when_due(config, store)
+
+    def _fetch(self, config: Config, store: Store) -> None:
         if not app.anything_due(config, store):
             self._alerts_only(config, store)
             return
@@ -316,6 +322,24 @@ class Service:
             self._record("fetch", f"{app.summary(report)} [{', '.join(fetched)}]")
             if report.new_items:
                 self._write_today(config, store)
+
+    def _wake_when_due(self, config: Config, store: Store) -> None:
+        """Run the next fetch when the next source is due rather than at the next tick: a
+        source fetched every minute would otherwise wait up to a tick more, and its alerts
+        with it."""
+        if self._stopping.is_set():
+            return
+        try:
+            due = store.next_due([s.name for s in config.sources if s.enabled]).values()
+        except MonitorError:
+            return  # the next tick tries again
+        known = [when for when in due if when is not None]
+        job = self.scheduler.get_job("fetch")
+        if not known or job is None or job.next_run_time is None:
+            return
+        soonest = max(min(known), app.utc_now() + timedelta(seconds=1))
+        if soonest < job.next_run_time:
+            self.scheduler.modify_job("fetch", next_run_time=soonest)
 
     def _alerts_only(self, config: Config, store: Store) -> None:
         """With nothing due, what alerts are pending still go: a failed channel's retry, the
