@@ -17,7 +17,7 @@ from monitor.errors import ConfigError, DeliveryError
 from monitor.labels import labels_for
 from monitor.localserver import LocalServer
 from monitor.models import Article, Tagging, TextOrigin
-from tests.sites import Story, monitor, rows, run_all, write_config
+from tests.sites import Story, monitor, rows, run_all
 from tests.test_alerts_e2e import Receiver, alert_config
 from tests.test_e2e import EN_COOP, serve_outlet
 
