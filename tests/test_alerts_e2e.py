@@ -281,3 +281,41 @@ def test_a_kill_between_sending_and_recording_repeats_that_message_once(
     assert hook.titles() == [EN_COOP.title] * 2
     assert run_all(config) == 0
     assert hook.titles() == [EN_COOP.title] * 2
+
+
+def test_an_email_channel_sends_through_the_digest_mail_server(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    import email
+    import email.policy
+
+    from tests.test_mail import Collector, _start
+
+    collector = Collector()
+    controller = _start(collector)
+    try:
+        feed = serve_outlet(server, "wire", [EN_COOP], "en")
+        extra = (
+            "digest:\n"
+            "  locale: ru\n"
+            "  email:\n"
+            "    host: 127.0.0.1\n"
+            f"    port: {controller.port}\n"
+            "    security: none\n"
+            "    sender: monitor@example.org\n"
+            "    recipients: [digest@example.org]\n"
+            "alerts:\n"
+            "  - name: кино\n"
+            "    channels:\n"
+            "      - email: [press@example.org, chief@example.org]\n"
+        )
+        config = write_config(tmp_path, [{"name": "Wire", "url": feed, "language": "en"}], extra)
+        assert run_all(config) == 0
+    finally:
+        controller.stop()
+    ((_sender, recipients, content),) = collector.received  # not to the digest's recipients
+    assert recipients == ["press@example.org", "chief@example.org"]
+    message = email.message_from_bytes(content, policy=email.policy.default)
+    assert message["Subject"] == "[alert] кино: 1 сюжет"
+    text = message.get_body(("plain",)).get_content()
+    assert EN_COOP.title in text and f"/wire/articles/{EN_COOP.slug}.html" in text
