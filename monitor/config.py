@@ -496,6 +496,21 @@ class _ConfigModel(BaseModel):
     @field_validator("storage")
     @classmethod
     def _storage(cls, value: str) -> str:
+        if "://" in value:
+            from sqlalchemy.engine import make_url
+            from sqlalchemy.exc import ArgumentError
+
+            try:
+                url = make_url(value)
+            except ArgumentError:
+                raise ValueError(
+                    "is not a database URL such as postgresql://user@host/db"
+                ) from None
+            if url.password:
+                raise ValueError(
+                    "holds a password: remove it and set PGPASSWORD in the environment "
+                    "(or use ~/.pgpass) instead"
+                )
         return _usable_path(value)
 
     @field_validator("reports", mode="before")

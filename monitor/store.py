@@ -1187,7 +1187,10 @@ class Store:
         """How many of ``rule``'s alerts ``channel`` sent since ``since``, and whether one of
         its messages then was a roll-up."""
         query = (
-            select(func.count(), func.max(alert_deliveries.c.rollup))
+            select(
+                func.count(),
+                func.count().filter(alert_deliveries.c.rollup.is_(True)),
+            )
             .select_from(alert_deliveries.join(alerts, alerts.c.id == alert_deliveries.c.alert_id))
             .where(
                 alerts.c.rule == rule,
@@ -1197,8 +1200,8 @@ class Store:
             )
         )
         with self._tx() as conn:
-            count, rollup = conn.execute(query).one()
-        return int(count), bool(rollup)
+            count, rollups = conn.execute(query).one()
+        return int(count), bool(rollups)
 
     def alerts_sent(
         self, alert_ids: Sequence[int], channel: str, now: datetime, *, rollup: bool
@@ -1335,6 +1338,7 @@ def _engine(url: str) -> Engine:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"cannot create the storage folder {folder}: {exc}") from exc
+    url = _with_driver(url)
     try:
         engine = create_engine(url, future=True)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
@@ -1342,6 +1346,16 @@ def _engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     return engine
+
+
+def _with_driver(url: str) -> str:
+    """``postgresql://`` means psycopg 3 here (SQLAlchemy would pick psycopg2, not installed).
+    The password is not in the URL: libpq reads PGPASSWORD, ~/.pgpass and the other PG*
+    variables itself."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
 
 
 def _configure_sqlite(engine: Engine) -> None:

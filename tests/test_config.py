@@ -266,3 +266,10 @@ def test_yaml_mistakes_are_explained(tmp_path: Path, text: str, where: str, word
     (message,) = problems(write(tmp_path, text))
     assert message.startswith(f"{tmp_path / 'sources.yaml'}{where} ")
     assert words in message
+
+
+def test_a_database_password_belongs_in_the_environment(tmp_path: Path) -> None:
+    text = "storage: postgresql://monitor:s3cret@db/monitor\nsources: []\n"
+    (found,) = problems(write(tmp_path, text))
+    assert "storage: holds a password: remove it and set PGPASSWORD" in found
+    assert "s3cret" not in found

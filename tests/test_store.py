@@ -19,6 +19,7 @@ from monitor.models import (
     Validators,
 )
 from monitor.store import SCHEMA_VERSION, Store
+from tests.databases import DATABASES, database_url
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 SOURCE = Source("Wire", "https://wire.example/rss", "en", "AZ")
@@ -45,9 +46,9 @@ def article(
     )  # fmt: skip
 
 
-@pytest.fixture
-def store(tmp_path: Path):
-    with Store(f"sqlite:///{tmp_path}/db/monitor.db") as s:
+@pytest.fixture(params=DATABASES)
+def store(request: pytest.FixtureRequest, tmp_path: Path):
+    with database_url(request.param, tmp_path) as url, Store(url) as s:
         yield s
 
 
@@ -56,6 +57,8 @@ def test_schema_created_with_version_and_pragmas(store: Store, tmp_path: Path) -
     assert {"articles", "sources", "tags", "runs", "run_sources", "schema_version"} <= set(
         store.table_names()
     )
+    if store.engine.dialect.name != "sqlite":
+        return
     with store.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
@@ -128,11 +131,22 @@ def test_a_batch_is_one_transaction_with_duplicates_reported_in_place(
     assert store.add_articles(state.id, run, []) == []
 
     # A failing batch leaves nothing of itself behind.
-    with sqlite3.connect(tmp_path / "db" / "monitor.db") as conn:
-        conn.execute(
-            "CREATE TRIGGER refuse_fifth BEFORE INSERT ON articles WHEN NEW.url LIKE '%/5' "
-            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
-        )
+    with store.engine.begin() as conn:
+        if store.engine.dialect.name == "sqlite":
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse_fifth BEFORE INSERT ON articles WHEN NEW.url LIKE '%/5' "
+                "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+        else:
+            conn.exec_driver_sql(
+                "CREATE FUNCTION refuse_fifth() RETURNS trigger AS $$ BEGIN "
+                "IF NEW.url LIKE '%%/5' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; "
+                "END $$ LANGUAGE plpgsql"
+            )
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse_fifth BEFORE INSERT ON articles "
+                "FOR EACH ROW EXECUTE FUNCTION refuse_fifth()"
+            )
     with pytest.raises(StorageError, match="refused"):
         store.add_articles(
             state.id, run, [article("https://wire.example/4"), article("https://wire.example/5")]
@@ -223,3 +237,46 @@ def test_the_last_change_is_the_last_cycle_that_checked_a_source(store: Store) -
 def test_naive_datetimes_are_refused(store: Store) -> None:
     with pytest.raises(StorageError):
         store.start_run(datetime(2026, 1, 1))
+
+
+def test_alert_records_from_cursor_to_sent(store: Store) -> None:
+    """The alerts' records on both databases: a new rule's cursor, alerts and the versions that
+    join them, deliveries pending, failed with a retry time, and sent."""
+    state = store.ensure_source(SOURCE)
+    run = store.start_run(NOW)
+    store.add_article(state.id, run, article("https://wire.example/old"))
+    assert store.alert_cursor("r") is None
+    start = store.start_alert_cursor("r")
+    assert store.start_alert_cursor("r") == start == store.newest_article_id()
+    first, second, plain = store.add_articles(
+        state.id,
+        run,
+        [
+            article("https://wire.example/1"),
+            article("https://wire.example/2"),
+            article("https://wire.example/3", tagged=False),
+        ],
+    )
+    assert first and second and plain
+    news = store.tagged_after(start, 10)
+    assert [s.id for s in news] == [first, second]  # untagged and older ones are not news
+    (alert,) = store.record_alerts("r", [(first, None)], first, ["hook", "mail"], NOW)
+    store.record_alerts("r", [(second, alert)], second, ["hook", "mail"], NOW)
+    assert store.alert_cursor("r") == second
+    assert store.alerted("r", [first, second, plain]) == {first: alert, second: alert}
+    assert store.pending_alerts("r", "hook", NOW) == [(alert, first)]
+
+    store.alerts_failed([alert], "hook", "HTTP 500", lambda n: NOW + timedelta(minutes=n))
+    assert store.pending_alerts("r", "hook", NOW) == []  # waits for its retry
+    assert store.pending_alerts("r", "hook", NOW + timedelta(minutes=1)) == [(alert, first)]
+    status = store.alert_status("r")
+    assert (status["alerts"], status["versions"], status["pending"], status["failing"]) == (
+        1, 2, 2, 1,
+    )  # fmt: skip
+    assert status["last_error"] == "HTTP 500" and status["next_try"] == NOW + timedelta(minutes=1)
+
+    store.alerts_sent([alert], "hook", NOW, rollup=True)
+    assert store.alerts_sent_since("r", "hook", NOW - timedelta(hours=1)) == (1, True)
+    assert store.alerts_sent_since("r", "mail", NOW - timedelta(hours=1)) == (0, False)
+    assert store.alert_status("r")["last_sent"] == NOW
+    assert [s.article.url for s in store.stored_articles([second])] == ["https://wire.example/2"]
