@@ -166,6 +166,19 @@ def _parser() -> argparse.ArgumentParser:
         "tools, e.g. pg_dump.)",
     )  # fmt: skip
     backup.add_argument("target", type=Path, metavar="TARGET")
+    storage_commands.add_parser(
+        "migrate", parents=[common], help="bring the database's schema up to this version",
+        description="Open the configured storage and apply the schema changes this version "
+        "brings (any command does so on its first start; this one does only that).",
+    )  # fmt: skip
+    copy = storage_commands.add_parser(
+        "copy", parents=[common], help="copy the whole archive into another database",
+        description="Copy every table of the configured storage into the database at URL "
+        "(e.g. postgresql://monitor@db.example.org/monitor; the password from PGPASSWORD or "
+        "~/.pgpass), then compare the counts. Interrupted, it resumes where it stopped when run "
+        "again. Stop the monitor first, then point storage: at URL.",
+    )  # fmt: skip
+    copy.add_argument("--to", required=True, metavar="URL", dest="target_url")
 
     init = commands.add_parser(
         "init", parents=[common], help="write a first sources.yaml and its folders",
@@ -506,6 +519,25 @@ def _digest(config: Config, day: date, last: date | None) -> int:
 
 def _storage(config: Config, args: argparse.Namespace) -> int:
     from monitor.backup import backup_sqlite
+    from monitor.store import Store, safe_url
+
+    if args.storage_command == "migrate":
+        with Store(config.storage_url) as store:
+            print(f"{safe_url(config.storage_url)}: schema version {store.schema_version()}")
+        return EXIT_OK
+    if args.storage_command == "copy":
+        from monitor.config import storage_url
+        from monitor.storage_copy import copy_storage
+
+        target = storage_url(args.target_url, config.path.resolve().parent)
+        if target == config.storage_url:
+            raise StorageError("the target is the configured storage itself")
+        with Store(config.storage_url) as source, Store(target) as into:
+            copied = copy_storage(source, into)
+        for table in copied:
+            print(f"{table.table}: {table.rows} rows ({table.written} written now)")
+        print(f"copied into {safe_url(target)}; the counts match")
+        return EXIT_OK
 
     if config.sqlite_path is None:
         raise StorageError(

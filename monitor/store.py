@@ -400,7 +400,7 @@ class Store:
             self._migrate()
         except SQLAlchemyError as exc:
             self.engine.dispose()
-            raise StorageError(f"cannot open storage {_safe(url)}: {exc}") from exc
+            raise StorageError(f"cannot open storage {safe_url(url)}: {exc}") from exc
 
     def __enter__(self) -> Store:
         return self
@@ -417,7 +417,7 @@ class Store:
             with self.engine.begin() as conn:
                 yield conn
         except SQLAlchemyError as exc:
-            raise StorageError(f"storage {_safe(self.url)}: {exc}") from exc
+            raise StorageError(f"storage {safe_url(self.url)}: {exc}") from exc
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
@@ -429,7 +429,7 @@ class Store:
                 with conn.begin():
                     yield conn
         except SQLAlchemyError as exc:
-            raise StorageError(f"storage {_safe(self.url)}: {exc}") from exc
+            raise StorageError(f"storage {safe_url(self.url)}: {exc}") from exc
 
     # -- schema ------------------------------------------------------------------------------
 
@@ -439,11 +439,13 @@ class Store:
             current = conn.scalar(select(func.max(schema_version.c.version))) or 0
             if current > SCHEMA_VERSION:
                 raise StorageError(
-                    f"storage {_safe(self.url)} has schema version {current}, newer than this "
+                    f"storage {safe_url(self.url)} has schema version {current}, newer than this "
                     f"monitor understands ({SCHEMA_VERSION}); upgrade the monitor"
                 )
             if current == 0:
-                log.info("creating storage %s (schema version %d)", _safe(self.url), SCHEMA_VERSION)
+                log.info(
+                    "creating storage %s (schema version %d)", safe_url(self.url), SCHEMA_VERSION
+                )
             elif current < SCHEMA_VERSION:
                 log.info("upgrading storage from schema version %d to %d", current, SCHEMA_VERSION)
             for version in range(current + 1, SCHEMA_VERSION + 1):
@@ -1287,6 +1289,10 @@ class Store:
 
     # -- helpers -----------------------------------------------------------------------------
 
+    def insert_ignoring(self, table: Table) -> Any:
+        """INSERT into ``table`` that skips rows whose key is there already."""
+        return self._insert(table).on_conflict_do_nothing()
+
     def _insert(self, table: Table) -> Any:
         # Each dialect's INSERT (with ON CONFLICT) loaded for the database in use only.
         dialect = self.engine.dialect.name
@@ -1342,7 +1348,7 @@ def _engine(url: str) -> Engine:
     try:
         engine = create_engine(url, future=True)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
-        raise StorageError(f"cannot use storage {_safe(url)}: {exc}") from exc
+        raise StorageError(f"cannot use storage {safe_url(url)}: {exc}") from exc
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     return engine
@@ -1380,7 +1386,7 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
-def _safe(url: str) -> str:
+def safe_url(url: str) -> str:
     """A storage URL fit for messages: no password."""
     try:
         return make_url(url).render_as_string(hide_password=True)
