@@ -25,6 +25,7 @@ from monitor.models import (
     SourceHealth,
     SourceStatus,
     Tagging,
+    TextOrigin,
 )
 from monitor.robots import Robots
 from monitor.schedule import failure_class
@@ -266,7 +267,13 @@ def test(config: Config, source: Source, tagger: Tagger, out: TextIO, *, items: 
             if t.topics
             else "not tagged"
         )
-        page = f"page not used: {t.page_error}" if t.page_error else "page text"
+        page = (
+            "page text"
+            if t.text_origin == TextOrigin.PAGE
+            else f"page not used: {t.page_error}"
+            if t.page_error
+            else "the item's own text"
+        )
         out.write(f"\n- {t.item.title or '(no title)'}\n  {t.item.url}\n")
         out.write(
             f"  {t.language or '?'} · {t.text_origin} ({t.text_chars} chars; {page}) · {verdict}\n"
