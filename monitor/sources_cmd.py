@@ -17,6 +17,7 @@ from monitor.extractors import ThreadExtractor
 from monitor.fetch import Fetcher
 from monitor.item import ItemTools, private_ok, process_item
 from monitor.kinds import read_source, reader
+from monitor.kinds.telegram import channel_named_by
 from monitor.models import (
     Article,
     FeedItem,
@@ -167,6 +168,14 @@ def add(config: Config, url: str, options: AddOptions, out: TextIO) -> int:
     """Find the feeds of ``url``, append the chosen one to the configuration file. Returns the
     exit status: 0 added (or shown with ``dry_run``), 1 no feed found."""
     url = with_scheme(url)
+    channel = channel_named_by(url)
+    if channel is not None:
+        out.write(
+            f"{url} is a Telegram channel, which has no feed; add it to {config.path} as:\n"
+            f"  - name: {options.name or channel}\n    kind: telegram\n    channel: {channel}\n"
+            "(see 'Telegram channels' in the README)\n"
+        )
+        return 1
     found = asyncio.run(_discover(config, url))
     if not found:
         out.write(

@@ -10,7 +10,7 @@ header (``.tgme_widget_message_forwarded_from_name``), the card of a linked page
 (``a.tgme_widget_message_link_preview`` with ``.link_preview_title``), and photos; an album is
 one message with several photos and one caption. A quoted message it replies to carries a text
 of its own, which is not this message's. Service messages (a new channel photo, a pinned
-message) have the class ``service_message``. Above the messages, a "load more" link
+message), with the class ``service_message``, are left out. Above the messages, a "load more" link
 (``a.tme_messages_more[data-before]``, ``?before=<id>``) leads to the older ones; it is absent
 at the channel's beginning.
 
@@ -109,6 +109,8 @@ def _not_a_channel(doc: lxml.html.HtmlElement, channel: str) -> str:
 
 
 def _message(element: lxml.html.HtmlElement) -> Message | None:
+    """The message in a ``.tgme_widget_message``; None for a service message or one without a
+    ``data-post`` of the form ``<channel>/<id>``."""
     post = element.get("data-post", "")
     match = re.fullmatch(r"([A-Za-z0-9_]+)/(\d+)", post.strip())
     if match is None or "service_message" in _classes(element):

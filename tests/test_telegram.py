@@ -15,6 +15,7 @@ from monitor.config import load_config
 from monitor.errors import ConfigError, ParseError
 from monitor.kinds.telegram import (
     LINK_POST_WORDS,
+    channel_named_by,
     check_channel,
     check_preview_url,
     message_item,
@@ -297,6 +298,21 @@ def test_preview_addresses(url: str) -> None:
 def test_not_preview_addresses(url: str, says: str) -> None:
     with pytest.raises(ValueError, match=says.replace("?", r"\?")):
         check_preview_url(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("https://t.me/kinowire", "kinowire"),
+        ("https://telegram.me/s/kinowire/", "kinowire"),
+        ("https://t.me/kinowire/1234", None),  # a message, not a channel
+        ("https://t.me/kin", None),
+        ("https://kinowire.example/", None),
+        ("http://127.0.0.1:8080/s/kinowire", None),  # a local copy is added by hand
+    ],
+)
+def test_channels_named_by_addresses(url: str, name: str | None) -> None:
+    assert channel_named_by(url) == name
 
 
 # -- configuration --------------------------------------------------------------------------

@@ -95,6 +95,17 @@ def check_preview_url(url: str) -> None:
     check_channel(match.group(1))
 
 
+def channel_named_by(url: str) -> str | None:
+    """The channel a Telegram address names (``t.me/<name>``, ``t.me/s/<name>``), or None for
+    any other address."""
+    parts = urlsplit(url)
+    if (parts.hostname or "").lower() not in _PREVIEW_HOSTS:
+        return None
+    path = parts.path.strip("/").split("/")
+    name = path[1] if len(path) == 2 and path[0] == "s" else path[0] if len(path) == 1 else ""
+    return name if _NAME.fullmatch(name) else None
+
+
 def channel_of(url: str) -> str:
     """The channel's name in its preview's address."""
     return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
