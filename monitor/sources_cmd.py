@@ -17,13 +17,14 @@ from monitor.extractors import ThreadExtractor
 from monitor.fetch import Fetcher
 from monitor.item import ItemTools, private_ok, process_item
 from monitor.kinds import read_source, reader
-from monitor.kinds.telegram import channel_named_by
+from monitor.kinds.telegram import channel_named_by, preview_url
 from monitor.models import (
     Article,
     FeedItem,
     ParsedFeed,
     Source,
     SourceHealth,
+    SourceKind,
     SourceStatus,
     Tagging,
     TextOrigin,
@@ -244,7 +245,8 @@ class Tried:
 
 
 def find_source(config: Config, name_or_url: str, language: str | None = None) -> Source:
-    """A configured source by name (any case), or a throw-away feed source for a URL."""
+    """A configured source by name (any case), or a throw-away source for a URL: a Telegram
+    channel's when it names one, else a feed's."""
     for source in config.sources:
         if source.name.casefold() == name_or_url.casefold() or source.url == name_or_url:
             return source
@@ -252,6 +254,11 @@ def find_source(config: Config, name_or_url: str, language: str | None = None) -
         names = ", ".join(s.name for s in config.sources)
         raise ConfigError(
             [_cli_problem("NAME", f"no source named {name_or_url!r} (configured: {names})")]
+        )
+    channel = channel_named_by(name_or_url)
+    if channel is not None:
+        return Source(
+            name=name_or_url, url=preview_url(channel), language=language, kind=SourceKind.TELEGRAM
         )
     return Source(name=name_or_url, url=name_or_url, language=language)
 

@@ -21,6 +21,7 @@ from monitor.kinds.telegram import (
     message_item,
 )
 from monitor.models import TELEGRAM_PAGES, FeedItem, SourceKind
+from monitor.sources_cmd import find_source
 from monitor.telegram import Message, Preview, parse_preview
 from tests.telegram_pages import Post, contact_page, preview
 
@@ -406,3 +407,10 @@ def test_a_channel_and_its_address_are_one_source(tmp_path: Path) -> None:
     assert problems(path) == [
         f'{path}:7: sources["B"].url: duplicate source url (first used at line 2)'
     ]
+
+
+def test_trying_a_telegram_address_tries_the_channel(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "  - name: Wire\n    url: https://wire.example/rss\n"))
+    source = find_source(config, "https://t.me/kinowire")
+    assert (source.kind, source.url) == (SourceKind.TELEGRAM, "https://t.me/s/kinowire")
+    assert find_source(config, "https://wire.example/feed").kind is SourceKind.FEED
