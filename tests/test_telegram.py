@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.codes import FailureClass, lookup
 from monitor.config import load_config
@@ -291,6 +293,7 @@ def test_preview_addresses(url: str) -> None:
     ("url", "says"),
     [
         ("https://t.me/kinowire", "write https://t.me/s/kinowire, or channel: kinowire"),
+        ("https://t.me/kinowire/1234", "write https://t.me/s/kinowire, or channel: kinowire"),
         ("https://t.me/s/kinowire?before=40", "is not a channel's web preview"),
         ("https://news.example/s/kinowire", "is not a Telegram channel's preview"),
         ("https://t.me/s/kin", "is not a Telegram channel name"),
@@ -414,3 +417,49 @@ def test_trying_a_telegram_address_tries_the_channel(tmp_path: Path) -> None:
     source = find_source(config, "https://t.me/kinowire")
     assert (source.kind, source.url) == (SourceKind.TELEGRAM, "https://t.me/s/kinowire")
     assert find_source(config, "https://wire.example/feed").kind is SourceKind.FEED
+
+
+# -- any page -------------------------------------------------------------------------------
+
+_PIECES = st.sampled_from(
+    [
+        "Film",
+        "co-production",
+        "<br/>",
+        "<b>",
+        "</b>",
+        "<i>",
+        "</i>",
+        '<a href="https://kino.example/x?a=1&amp;b=2">',
+        '<a href="https://t.me/other/5">',
+        '<a href="?q=%23news">',
+        "</a>",
+        "#news",
+        "kino.example/y",
+        "&amp;",
+        "<",
+        "\u00a0",
+        "Кино",
+    ]
+)
+
+
+@settings(max_examples=200)
+@given(st.lists(_PIECES, max_size=40).map(" ".join))
+def test_any_message_text_reads_into_one_item_or_none(text: str) -> None:
+    message, item = only([Post(7, at(1), text)])
+    assert "<b>" not in message.text and "</a>" not in message.text
+    assert all(link.startswith("https://") for link in message.links)
+    if item is not None:
+        assert item.guid == "https://t.me/kinowire/7"
+        assert item.page == (item.url != message.link)
+        assert item.url == message.link or item.url in message.links
+
+
+@settings(max_examples=200)
+@given(st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
+def test_any_body_is_a_preview_or_a_parse_error(body: bytes) -> None:
+    try:
+        parse_preview(body, URL, channel="kinowire", now=NOW)
+    except ParseError as exc:
+        assert exc.code in ("parse.empty", "parse.no_channel")

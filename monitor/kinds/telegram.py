@@ -87,7 +87,9 @@ def check_preview_url(url: str) -> None:
             "channel: <name> instead of url"
         )
     if match is None or parts.query or parts.fragment:
-        name = parts.path.strip("/").split("/")[-1] or "<name>"
+        segments = [p for p in parts.path.split("/") if p]
+        named = segments[1:] if segments[:1] == ["s"] else segments
+        name = named[0] if named else "<name>"
         raise ValueError(
             f"{url!r} is not a channel's web preview; write https://t.me/s/{name}, or "
             f"channel: {name} instead of url"
