@@ -78,6 +78,8 @@ CATALOGUE: dict[str, Code] = {
         Code("parse.too_large", "a feed or sitemap too large to read", _S, Cause.NOT_A_FEED),
         Code("parse.unsafe_xml", "XML with entity declarations, refused", _S,
              Cause.NOT_A_FEED),
+        Code("parse.no_channel", "no public Telegram channel at the address (none by that "
+             "name, private, or its preview turned off)", _H, Cause.NOT_A_FEED),
         Code("extract.no_link", "an item without a usable link", _S, Cause.OTHER),
         Code("extract.not_html", "the article page is not HTML", _S, Cause.OTHER),
         Code("extract.no_text", "no article text found in the page", _S, Cause.OTHER),

@@ -30,7 +30,9 @@ from monitor import kinds
 from monitor.alerts.rules import STORIES, AlertChannel, AlertRule, QuietHours
 from monitor.errors import ConfigError, Problem
 from monitor.formats import GroupBy
-from monitor.models import Source, SourceKind
+from monitor.kinds.telegram import MAX_PAGES as TELEGRAM_MAX_PAGES
+from monitor.kinds.telegram import check_channel, check_preview_url, preview_url
+from monitor.models import TELEGRAM_PAGES, Source, SourceKind
 from monitor.schedule import SchedulePolicy, digest_trigger
 from monitor.settings import FetchPolicy, SmtpSettings, Webhook
 from monitor.urls import is_http_url
@@ -72,14 +74,18 @@ class _SourceModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1)
-    url: str
+    # Before url and channel, which are checked by kind.
+    kind: SourceKind = SourceKind.FEED
+    channel: str | None = None  # kind telegram: the channel's name, standing for its url
+    # Validated when absent too: a telegram channel gives it; every other source needs it.
+    url: str = Field(default="", validate_default=True)
     language: str | None = None
     country: str | None = None
     enabled: bool = True
     interval: str = DEFAULT_INTERVAL
-    kind: SourceKind = SourceKind.FEED
     selector: str | None = None
     pattern: str | None = None
+    pages: int | None = Field(default=None, ge=1, le=TELEGRAM_MAX_PAGES)
     robots: bool = True
     adaptive: bool = True
 
@@ -101,18 +107,53 @@ class _SourceModel(BaseModel):
             check_pattern(value)
         return value
 
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        return check_channel(value) if value is not None else None
+
     @model_validator(mode="after")
     def _kind_needs(self) -> _SourceModel:
-        problem = kinds.check(self.kind, {"selector": self.selector, "pattern": self.pattern})
+        problem = kinds.check(
+            self.kind,
+            {
+                "selector": self.selector,
+                "pattern": self.pattern,
+                "channel": self.channel,
+                "pages": self.pages,
+            },
+        )
         if problem:
             raise ValueError(problem)
         return self
 
     @field_validator("url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
+    def _http_url(cls, value: str, info: ValidationInfo) -> str:
+        kind, channel = info.data.get("kind"), info.data.get("channel")
+        telegram = kind is SourceKind.TELEGRAM
+        if not value:
+            if telegram and channel:
+                return preview_url(channel)
+            if telegram and "channel" not in info.data:
+                return value  # the channel's own mistake is reported
+            if telegram:
+                raise ValueError(
+                    "required field is missing: a telegram source needs 'channel: <name>' "
+                    "or 'url: https://t.me/s/<name>'"
+                )
+            if channel:
+                raise ValueError(
+                    "required field is missing ('channel' names a Telegram channel: add "
+                    "'kind: telegram')"
+                )
+            raise ValueError("required field is missing")
         if not is_http_url(value):
             raise ValueError(f"{value!r} is not an http(s) URL")
+        if telegram and channel:
+            raise ValueError("'channel' stands for the url: give one of them, not both")
+        if telegram:
+            check_preview_url(value)
         return value
 
     @field_validator("language")
@@ -635,6 +676,7 @@ def load_config(path: Path) -> Config:
             pattern=s.pattern,
             robots=s.robots,
             adaptive=s.adaptive,
+            pages=s.pages or TELEGRAM_PAGES,
         )
         for s in model.sources
     )
@@ -717,6 +759,8 @@ def _duplicates(document: Any, path: Path) -> list[Problem]:
             continue
         for key_name in ("name", "url"):
             value = entry.get(key_name)
+            if key_name == "url" and value is None and isinstance(entry.get("channel"), str):
+                value = preview_url(entry["channel"].strip().removeprefix("@"))
             if not isinstance(value, str):
                 continue
             key = (key_name, value.strip().casefold() if key_name == "name" else value.strip())

@@ -1,7 +1,8 @@
 """One item of a source, from its link to a tagged ``Article`` ready to be stored. The cycle,
 ``monitor sources test`` and anything later take this one path, so the checks come in one order
 everywhere: no link, a private address (said first: robots.txt would hide it), robots.txt, then
-the page, fetched in the host's turn and extracted; the text chosen, then tagged."""
+the page, fetched in the host's turn and extracted; the text chosen, then tagged. An item that
+carries its whole story (``FeedItem.page`` false: a Telegram message) skips the page."""
 
 from __future__ import annotations
 
@@ -78,7 +79,10 @@ async def process_item(
 async def _page(
     tools: ItemTools, source: Source, item: FeedItem, private: bool
 ) -> tuple[PageText | None, str | None]:
-    """The item's page text, or why there is none (a stable code)."""
+    """The item's page text, or why there is none (a stable code); neither for an item that
+    is its own story."""
+    if not item.page:
+        return None, None
     url = item.url
     if not url or not is_http_url(url):
         return None, "extract.no_link"

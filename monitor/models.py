@@ -18,6 +18,11 @@ class SourceKind(StrEnum):
     FEED = "feed"  # RSS, Atom or JSON Feed
     SITEMAP = "sitemap"  # a (news) sitemap, a sitemap index, or the site, to look up in robots.txt
     HTML = "html"  # a page listing articles, read with a selector or a URL pattern
+    TELEGRAM = "telegram"  # a public Telegram channel's web preview (t.me/s/<channel>)
+
+
+# Pages of a Telegram channel's preview read on its first fetch (about 20 messages a page).
+TELEGRAM_PAGES = 3
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ class Source:
     pattern: str | None = None  # kind html: regular expression the article URLs match
     robots: bool = True  # respect robots.txt for article pages
     adaptive: bool = True  # let the interval follow how often the source publishes
+    pages: int = TELEGRAM_PAGES  # kind telegram: preview pages read on the first fetch
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,9 @@ class FeedItem:
     published_raw: str | None = None
     author: str | None = None
     categories: tuple[str, ...] = ()
+    # False when the item is its own story (a Telegram message): its text is ``content`` and its
+    # link is not fetched for a page.
+    page: bool = True
 
 
 @dataclass(frozen=True)
@@ -84,7 +93,8 @@ class ParsedFeed:
     items: tuple[FeedItem, ...]
     version: str
     warning: str | None = None  # a recoverable problem (feedparser's bozo reason)
-    children: tuple[str, ...] = ()  # a sitemap index's sitemaps, to be read in turn
+    # Documents this one leads to, read in turn: a sitemap index's sitemaps, a channel's older page
+    children: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

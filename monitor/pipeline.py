@@ -233,6 +233,7 @@ class _Cycle:
             now=ctx.clock(),
             timezone=ctx.timezone,
             private_ok=private,
+            first_read=state.validators.body_hash is None,  # never read successfully
         )
         feed = _newest(feed, MAX_ITEMS_PER_CYCLE)
         fresh = self._fresh(feed.items, state)

@@ -17,14 +17,17 @@ from monitor.extractors import ThreadExtractor
 from monitor.fetch import Fetcher
 from monitor.item import ItemTools, private_ok, process_item
 from monitor.kinds import read_source, reader
+from monitor.kinds.telegram import channel_named_by, preview_url
 from monitor.models import (
     Article,
     FeedItem,
     ParsedFeed,
     Source,
     SourceHealth,
+    SourceKind,
     SourceStatus,
     Tagging,
+    TextOrigin,
 )
 from monitor.robots import Robots
 from monitor.schedule import failure_class
@@ -166,6 +169,14 @@ def add(config: Config, url: str, options: AddOptions, out: TextIO) -> int:
     """Find the feeds of ``url``, append the chosen one to the configuration file. Returns the
     exit status: 0 added (or shown with ``dry_run``), 1 no feed found."""
     url = with_scheme(url)
+    channel = channel_named_by(url)
+    if channel is not None:
+        out.write(
+            f"{url} is a Telegram channel, which has no feed; add it to {config.path} as:\n"
+            f"  - name: {options.name or channel}\n    kind: telegram\n    channel: {channel}\n"
+            "(see 'Telegram channels' in the README)\n"
+        )
+        return 1
     found = asyncio.run(_discover(config, url))
     if not found:
         out.write(
@@ -234,7 +245,8 @@ class Tried:
 
 
 def find_source(config: Config, name_or_url: str, language: str | None = None) -> Source:
-    """A configured source by name (any case), or a throw-away feed source for a URL."""
+    """A configured source by name (any case), or a throw-away source for a URL: a Telegram
+    channel's when it names one, else a feed's."""
     for source in config.sources:
         if source.name.casefold() == name_or_url.casefold() or source.url == name_or_url:
             return source
@@ -242,6 +254,11 @@ def find_source(config: Config, name_or_url: str, language: str | None = None) -
         names = ", ".join(s.name for s in config.sources)
         raise ConfigError(
             [_cli_problem("NAME", f"no source named {name_or_url!r} (configured: {names})")]
+        )
+    channel = channel_named_by(name_or_url)
+    if channel is not None:
+        return Source(
+            name=name_or_url, url=preview_url(channel), language=language, kind=SourceKind.TELEGRAM
         )
     return Source(name=name_or_url, url=name_or_url, language=language)
 
@@ -266,7 +283,13 @@ def test(config: Config, source: Source, tagger: Tagger, out: TextIO, *, items: 
             if t.topics
             else "not tagged"
         )
-        page = f"page not used: {t.page_error}" if t.page_error else "page text"
+        page = (
+            "page text"
+            if t.text_origin == TextOrigin.PAGE
+            else f"page not used: {t.page_error}"
+            if t.page_error
+            else "the item's own text"
+        )
         out.write(f"\n- {t.item.title or '(no title)'}\n  {t.item.url}\n")
         out.write(
             f"  {t.language or '?'} · {t.text_origin} ({t.text_chars} chars; {page}) · {verdict}\n"

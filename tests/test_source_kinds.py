@@ -329,7 +329,7 @@ GOOD = {"name": "Good", "url": "http://127.0.0.1:9/rss.xml"}
         (
             {"name": "Listing", "url": "http://127.0.0.1:9/news/", "kind": "rss"},
             'sources["Listing"].kind',
-            "'feed', 'sitemap' or 'html'",
+            "'feed', 'sitemap', 'html' or 'telegram'",
         ),
     ],
     ids=[

@@ -416,6 +416,22 @@ def test_add_without_a_feed_exits_1(
     assert server.hits("/feed") == 1 and server.hits("/rss.xml") == 1
 
 
+@pytest.mark.parametrize("address", ["https://t.me/kinowire", "t.me/s/kinowire"])
+def test_add_a_telegram_channel_says_how(
+    address: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "sources.yaml"
+    config.write_text(COMMENTED, encoding="utf-8")
+    assert monitor(config, "sources", "add", address) == 1
+    out = capsys.readouterr().out
+    assert out.endswith(
+        f"is a Telegram channel, which has no feed; add it to {config} as:\n"
+        "  - name: kinowire\n    kind: telegram\n    channel: kinowire\n"
+        "(see 'Telegram channels' in the README)\n"
+    )
+    assert config.read_text(encoding="utf-8") == COMMENTED
+
+
 # -- test -------------------------------------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ _MODULES: dict[SourceKind, str] = {
     SourceKind.FEED: "monitor.kinds.feed",
     SourceKind.SITEMAP: "monitor.kinds.sitemap",
     SourceKind.HTML: "monitor.kinds.html",
+    SourceKind.TELEGRAM: "monitor.kinds.telegram",
 }
 
 # Documents larger than this are parsed in a thread so that fetches keep flowing meanwhile.
@@ -61,9 +62,11 @@ class Reader:
         *,
         now: datetime,
         private_ok: bool,
+        first_read: bool,
     ) -> ParsedFeed:
         """The documents ``first`` leads to, read in the same cycle (a sitemap index's
-        sitemaps); by default none."""
+        sitemaps, a channel's older messages); by default none. ``first_read``: the source has
+        never been read, and a kind may read further back than on later reads."""
         return first
 
     def advice(self, source: Source, code: str) -> str | None:
@@ -99,11 +102,15 @@ async def read_source(
     now: datetime,
     timezone: tzinfo,
     private_ok: bool,
+    first_read: bool = False,
 ) -> ParsedFeed:
-    """The items of a source's fetched document and of the documents it leads to."""
+    """The items of a source's fetched document and of the documents it leads to;
+    ``first_read`` when the source has never been read (see ``Reader.expand``)."""
     kind = reader(source.kind)
     parse = functools.partial(kind.parse, source, fetched, now=now, tz=timezone)
     first = (
         await asyncio.to_thread(parse) if len(fetched.body) > _PARSE_IN_THREAD_BYTES else parse()
     )
-    return await kind.expand(fetcher, source, fetched, first, now=now, private_ok=private_ok)
+    return await kind.expand(
+        fetcher, source, fetched, first, now=now, private_ok=private_ok, first_read=first_read
+    )

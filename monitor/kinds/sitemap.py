@@ -38,6 +38,7 @@ class SitemapReader(Reader):
         *,
         now: datetime,
         private_ok: bool,
+        first_read: bool,
     ) -> ParsedFeed:
         """Follow the index, or the site's robots.txt when the address is the site itself, to
         the news sitemaps. An index found on the way is followed too, within the same budget."""
