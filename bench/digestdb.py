@@ -7,6 +7,9 @@ day, each with a real article's text (300-800 words, drawn from the news web's g
 ``--tagged`` of them tagged film_cooperation with a row in ``tags``. The file is kept and reused
 (same parameters, same file name) unless ``--fresh``.
 
+With ``--postgres URL`` the same archive goes into that PostgreSQL database instead (its
+monitor tables dropped first), loaded with COPY, and ``time`` reads it there.
+
 ``time`` opens the database once (a newer monitor migrates it then, untimed) and reads the file
 once (so that every figure has it in the page cache), then
 runs ``monitor digest --date DAY`` in a process of its own (what a user waits for: interpreter
@@ -46,16 +49,24 @@ _ASPECTS = ("co_production", "agreement", "festival", "distribution", "training"
 _COUNTRIES = ("AZ", "TR", "KZ", "UZ", "GE", "IT", "PK", "IR", "RU")
 
 
+def postgres_of(args: argparse.Namespace) -> str | None:
+    """The PostgreSQL URL to build on (``--postgres``); None for SQLite (also when the caller's
+    own options have no such field, as bench/workspace.py's)."""
+    return getattr(args, "postgres", None)
+
+
 def folder_for(args: argparse.Namespace) -> Path:
-    return Path(args.dir) / f"digest-{args.articles}-{args.days}d-{args.sources}s-{args.seed}"
+    kind = "-pg" if postgres_of(args) else ""
+    return Path(args.dir) / f"digest-{args.articles}-{args.days}d-{args.sources}s-{args.seed}{kind}"
 
 
 def digest_day(args: argparse.Namespace) -> date:
     return date.fromisoformat(args.date) if args.date else datetime.now(UTC).date()
 
 
-def write_config(folder: Path, sources: int) -> Path:
-    lines = ["storage: monitor.db", "reports: reports/", "timezone: UTC", "sources:"]
+def write_config(folder: Path, sources: int, storage: str | None = None) -> Path:
+    lines = [f'storage: "{storage or "monitor.db"}"', "reports: reports/", "timezone: UTC"]
+    lines.append("sources:")
     content = Content(sources, 1)
     for k in range(sources):
         outlet = content.outlet(k)
@@ -66,77 +77,32 @@ def write_config(folder: Path, sources: int) -> Path:
     return path
 
 
-def build(args: argparse.Namespace) -> dict[str, Any]:
-    from monitor.store import Store
+_SOURCE_COLUMNS = (
+    "id, name, url, language, country, consecutive_failures, last_new_items, last_status, "
+    "last_attempt_at, last_success_at, first_attempt_at"
+)
+_ARTICLE_COLUMNS = (
+    "id, source_id, url, guid, title, summary, text, published_at, fetched_at, dated_at, "
+    "categories, language, text_origin, author"
+)
+_TAG_COLUMNS = "article_id, topic, score, aspects, countries, evidence"
 
-    folder = folder_for(args)
-    database = folder / "monitor.db"
-    done = folder / "built.json"
-    if done.exists() and not args.fresh:
-        return {**json.loads(done.read_text()), "reused": True}
-    folder.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{database}{suffix}").unlink(missing_ok=True)
-    done.unlink(missing_ok=True)
-    write_config(folder, args.sources)
-    started = time.perf_counter()
-    Store(f"sqlite:///{database}").close()  # the schema, by the monitor itself
 
+def _rows(args: argparse.Namespace, content: Content, start: datetime, end: datetime) -> Any:
+    """The sources' rows, then batches of (article rows, tag rows), in the columns above."""
     rng = random.Random(args.seed)
-    content = Content(args.sources, 100, seed=args.seed)
     pool = [content.item(k, i) for k in range(args.sources) for i in range(100)]
     film = [item for item in pool if item.film] or pool
-    last = digest_day(args)
-    end = datetime.combine(last + timedelta(days=1), dtime(0), tzinfo=UTC)
-    start = end - timedelta(days=args.days)
     step = (end - start) / args.articles
-
-    db = sqlite3.connect(database, isolation_level=None)
-    db.execute("PRAGMA journal_mode = OFF")
-    db.execute("PRAGMA synchronous = OFF")
-    db.execute("PRAGMA cache_size = -1000000")  # 1 GB: the unique indexes are filled at random
     names = [content.outlet(k) for k in range(args.sources)]
-    db.executemany(
-        "insert into sources (id, name, url, language, country, consecutive_failures, "
-        "last_new_items, last_status, last_attempt_at, last_success_at, first_attempt_at) "
-        "values (?, ?, ?, ?, ?, 0, 0, 'ok', ?, ?, ?)",
-        [
-            (
-                k + 1,
-                o.name,
-                f"http://{o.host}/feed.xml",
-                o.language.code,
-                o.language.country,
-                end.strftime(_FMT),
-                end.strftime(_FMT),
-                start.strftime(_FMT),
-            )
-            for k, o in enumerate(names)
-        ],
-    )
+    yield [
+        (k + 1, o.name, f"http://{o.host}/feed.xml", o.language.code, o.language.country, 0, 0,
+         "ok", end.strftime(_FMT), end.strftime(_FMT), start.strftime(_FMT))
+        for k, o in enumerate(names)
+    ]  # fmt: skip
     texts = {id(item): "\n\n".join(item.paragraphs) for item in pool}
     batch: list[tuple[Any, ...]] = []
     tag_rows: list[tuple[Any, ...]] = []
-    tagged = 0
-
-    def flush() -> None:
-        db.execute("begin")
-        db.executemany(
-            "insert into articles (id, source_id, run_id, url, guid, title, summary, text, "
-            "text_origin, extract_error, published_at, fetched_at, dated_at, author, "
-            "categories, language) values (?, ?, NULL, ?, ?, ?, ?, ?, 'page', NULL, ?, ?, ?, "
-            "'Staff reporter', ?, ?)",
-            batch,
-        )
-        db.executemany(
-            "insert into tags (article_id, topic, score, aspects, countries, evidence) "
-            "values (?, ?, ?, ?, ?, ?)",
-            tag_rows,
-        )
-        db.execute("commit")
-        batch.clear()
-        tag_rows.clear()
-
     for n in range(args.articles):
         article_id = n + 1
         source = rng.randrange(args.sources)
@@ -146,23 +112,12 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
         fetched = published + timedelta(minutes=rng.randint(2, 30))
         url = f"http://{names[source].host}/news/{published:%Y/%m/%d}/n{article_id}.html"
         batch.append(
-            (
-                article_id,
-                source + 1,
-                url,
-                url,
-                item.title,
-                item.summary,
-                texts[id(item)],
-                published.strftime(_FMT),
-                fetched.strftime(_FMT),
-                published.strftime(_FMT),
-                json.dumps([item.section], ensure_ascii=False),
-                names[source].language.code,
-            )
-        )
+            (article_id, source + 1, url, url, item.title, item.summary, texts[id(item)],
+             published.strftime(_FMT), fetched.strftime(_FMT), published.strftime(_FMT),
+             json.dumps([item.section], ensure_ascii=False), names[source].language.code,
+             "page", "Staff reporter")
+        )  # fmt: skip
         if is_tagged:
-            tagged += 1
             sentences = [s for p in item.paragraphs for s in p.split(". ")][:6]
             evidence = [
                 {"term": word, "text": sentence, "concept": concept}
@@ -184,24 +139,138 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
                 )
             )
         if len(batch) >= 20_000:
-            flush()
+            yield batch, tag_rows
+            batch, tag_rows = [], []
     if batch:
-        flush()
+        yield batch, tag_rows
+
+
+def _marks(columns: str) -> str:
+    return ", ".join("?" for _ in columns.split(","))
+
+
+def _fill_sqlite(database: Path, rows: Any, analyze: bool) -> int:
+    db = sqlite3.connect(database, isolation_level=None)
+    db.execute("PRAGMA journal_mode = OFF")
+    db.execute("PRAGMA synchronous = OFF")
+    db.execute("PRAGMA cache_size = -1000000")  # 1 GB: the unique indexes are filled at random
+    db.executemany(
+        f"insert into sources ({_SOURCE_COLUMNS}) values ({_marks(_SOURCE_COLUMNS)})", next(rows)
+    )
+    tagged = 0
+    for batch, tag_rows in rows:
+        db.execute("begin")
+        db.executemany(
+            f"insert into articles ({_ARTICLE_COLUMNS}) values ({_marks(_ARTICLE_COLUMNS)})",
+            batch,
+        )
+        db.executemany(
+            f"insert into tags ({_TAG_COLUMNS}) values ({_marks(_TAG_COLUMNS)})", tag_rows
+        )
+        db.execute("commit")
+        tagged += len(tag_rows)
     db.execute("PRAGMA journal_mode = WAL")  # as the monitor leaves it
-    if args.analyze:
+    if analyze:
         db.execute("ANALYZE")
     db.close()
+    return tagged
+
+
+def _fill_postgres(url: str, rows: Any) -> int:
+    """COPY, the server's bulk load; then the id sequences past the ids and ANALYZE (what an
+    administrator does after a bulk load, and autovacuum soon after anyway)."""
+    import psycopg
+
+    from monitor.store import _with_driver
+
+    dsn = _with_driver(url).replace("postgresql+psycopg://", "postgresql://")
+    tagged = 0
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        with conn.cursor().copy(f"COPY sources ({_SOURCE_COLUMNS}) FROM STDIN") as copy:
+            for row in next(rows):
+                copy.write_row(row)
+        for batch, tag_rows in rows:
+            with conn.transaction():
+                with conn.cursor().copy(f"COPY articles ({_ARTICLE_COLUMNS}) FROM STDIN") as copy:
+                    for row in batch:
+                        copy.write_row(row)
+                with conn.cursor().copy(f"COPY tags ({_TAG_COLUMNS}) FROM STDIN") as copy:
+                    for row in tag_rows:
+                        copy.write_row(row)
+            tagged += len(tag_rows)
+        for table in ("sources", "articles"):
+            conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT max(id) FROM {table}))"
+            )
+        conn.execute("ANALYZE")
+    return tagged
+
+
+def build(args: argparse.Namespace) -> dict[str, Any]:
+    from monitor.store import Store
+
+    folder = folder_for(args)
+    database = folder / "monitor.db"
+    done = folder / "built.json"
+    if done.exists() and not args.fresh:
+        return {**json.loads(done.read_text()), "reused": True}
+    folder.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    done.unlink(missing_ok=True)
+    write_config(folder, args.sources, postgres_of(args))
+    started = time.perf_counter()
+    if postgres_of(args):
+        _drop_tables(postgres_of(args))
+    Store(postgres_of(args) or f"sqlite:///{database}").close()  # the schema, by the monitor itself
+
+    content = Content(args.sources, 100, seed=args.seed)
+    last = digest_day(args)
+    end = datetime.combine(last + timedelta(days=1), dtime(0), tzinfo=UTC)
+    start = end - timedelta(days=args.days)
+    rows = _rows(args, content, start, end)
+    if postgres_of(args):
+        tagged = _fill_postgres(postgres_of(args), rows)
+    else:
+        tagged = _fill_sqlite(database, rows, args.analyze)
     result = {
         "articles": args.articles,
         "tagged": tagged,
         "days": args.days,
         "sources": args.sources,
         "last_day": last.isoformat(),
-        "bytes": database.stat().st_size,
+        "storage": "postgresql" if postgres_of(args) else "sqlite",
+        "bytes": _size(postgres_of(args)) if postgres_of(args) else database.stat().st_size,
         "build_seconds": time.perf_counter() - started,
     }
     done.write_text(json.dumps(result))
     return {**result, "reused": False}
+
+
+def _drop_tables(url: str) -> None:
+    """The bench database emptied of the monitor's tables (a rebuild starts from nothing)."""
+    from sqlalchemy import create_engine
+
+    from monitor.store import _with_driver, metadata
+
+    engine = create_engine(_with_driver(url))
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS schema_version CASCADE")
+        metadata.drop_all(conn)
+    engine.dispose()
+
+
+def _size(url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    from monitor.store import _with_driver
+
+    engine = create_engine(_with_driver(url))
+    with engine.connect() as conn:
+        size = int(conn.execute(text("SELECT pg_database_size(current_database())")).scalar() or 0)
+    engine.dispose()
+    return size
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
@@ -219,12 +288,13 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
     # Opened once first: a monitor newer than the database migrates it (an index over 1,000,000
     # rows takes seconds), which is not the digest's cost.
-    Store(f"sqlite:///{folder / 'monitor.db'}").close()
-    # The database read once, so that every figure below has it in the page cache (the order of
-    # the runs would otherwise decide which one pays for the disk).
-    with (folder / "monitor.db").open("rb") as handle:
-        while handle.read(16 * 2**20):
-            pass
+    Store(postgres_of(args) or f"sqlite:///{folder / 'monitor.db'}").close()
+    if not postgres_of(args):
+        # The database read once, so that every figure below has it in the page cache (the
+        # order of the runs would otherwise decide which one pays for the disk).
+        with (folder / "monitor.db").open("rb") as handle:
+            while handle.read(16 * 2**20):
+                pass
 
     # 1. What a user runs.
     command = [*monitor_command(), "--config", str(config_path), "digest"]
@@ -296,6 +366,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", default=str(DEFAULT_DIR), help=f"default {DEFAULT_DIR}")
     parser.add_argument("--fresh", action="store_true", help="build again even if present")
     parser.add_argument("--analyze", action="store_true", help="run ANALYZE after filling")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="build and time on this PostgreSQL database instead of an SQLite file (its "
+        "tables are dropped first), e.g. postgresql://postgres@127.0.0.1/bench",
+    )
     args = parser.parse_args(argv)
     result = build(args) if args.command == "build" else measure(args)
     print(json.dumps(result))
