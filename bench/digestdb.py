@@ -256,7 +256,7 @@ def _drop_tables(url: str) -> None:
 
     engine = create_engine(_with_driver(url))
     with engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS schema_version CASCADE")
+        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version, schema_version CASCADE")
         metadata.drop_all(conn)
     engine.dispose()
 

@@ -4,7 +4,7 @@ Tables: ``sources`` (fetch state, health and when each is due), ``articles``, ``
 and ``run_sources`` (a log of every cycle), ``digests`` (digests delivered on schedule),
 ``users``, ``api_tokens`` and ``feedback`` (the workspace's accounts and the office's judgements),
 ``alert_cursors``, ``alerts``, ``alert_articles`` and ``alert_deliveries`` (instant alerts),
-``schema_version`` (applied migrations). On SQLite, ``articles_fts`` indexes the articles' titles
+``alembic_version`` (the schema's revision: ``monitor.migrations``). On SQLite, ``articles_fts`` indexes the articles' titles
 and texts for the archive search (``monitor.search``) and ``article_facets`` keeps what it filters
 and orders by (language, date, source) apart from the long rows; triggers keep both in step.
 
@@ -91,9 +91,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 metadata = MetaData()
 
-schema_version = Table(
+# Where the schema version was kept before Alembic's ``alembic_version``: read once, when a
+# database made by an earlier version is first opened, and dropped (see _upgrade).
+legacy_schema_version = Table(
     "schema_version",
-    metadata,
+    MetaData(),
     Column("version", Integer, primary_key=True),
     Column("applied_at", UTCDateTime, nullable=False),
 )
@@ -283,7 +285,7 @@ article_facets = Table(
     Index("ix_article_facets_dated_at", "dated_at"),
 )
 
-_FACETS_SQLITE = (
+FACETS_SQLITE = (
     "CREATE TABLE IF NOT EXISTS article_facets (id INTEGER PRIMARY KEY, "
     "source_id INTEGER NOT NULL, language VARCHAR(8), dated_at TIMESTAMP NOT NULL)",
     "CREATE INDEX IF NOT EXISTS ix_article_facets_dated_at ON article_facets (dated_at)",
@@ -303,7 +305,7 @@ _FACETS_SQLITE = (
 # SQLite's full-text index over titles and texts. The trigram tokenizer matches any three
 # letters in a row, so a query finds its word inside inflected forms (film -> filmlər, фильм ->
 # фильмов, კინო -> კინოს) in every script, where a word tokenizer matches whole words only.
-_FTS_SQLITE = (
+FTS_SQLITE = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5("
     "title, text, content='articles', content_rowid='id', tokenize='trigram')",
     "CREATE TRIGGER IF NOT EXISTS articles_fts_insert AFTER INSERT ON articles BEGIN "
@@ -319,61 +321,9 @@ _FTS_SQLITE = (
 )
 
 
-def _migrate_v1(conn: Connection) -> None:
-    # create_all builds the tables as now defined, so a new database gets the later columns
-    # here already; the migrations after this one add only what is missing.
-    metadata.create_all(conn, tables=[sources, runs, articles, tags, run_sources])
-
-
-def _migrate_v2(conn: Connection) -> None:
-    """When each source is due, since when it is watched; digests made on schedule."""
-    present = {c["name"] for c in inspect(conn).get_columns("sources")}
-    for column in ("first_attempt_at", "next_due_at"):
-        if column not in present:
-            conn.exec_driver_sql(f"ALTER TABLE sources ADD COLUMN {column} TIMESTAMP")
-    metadata.create_all(conn, tables=[digests])
-
-
-def _migrate_v3(conn: Connection) -> None:
-    """An index for a source's articles by time: without it, a digest's source health and
-    each source's schedule read every stored article."""
-    conn.exec_driver_sql(
-        "CREATE INDEX IF NOT EXISTS ix_articles_source_fetched ON articles (source_id, fetched_at)"
-    )
-
-
-def _migrate_v4(conn: Connection) -> None:
-    """The workspace: accounts, API tokens, the office's feedback, and on SQLite the archive's
-    full-text index, filled with the articles already stored."""
-    metadata.create_all(conn, tables=[users, api_tokens, feedback])
-    if conn.dialect.name == "sqlite":
-        for statement in _FTS_SQLITE:
-            conn.exec_driver_sql(statement)
-
-
-def _migrate_v5(conn: Connection) -> None:
-    """On SQLite, the archive search's facets of every article (language, date, source) in a
-    table of their own, filled from the articles already stored."""
-    if conn.dialect.name == "sqlite":
-        for statement in _FACETS_SQLITE:
-            conn.exec_driver_sql(statement)
-
-
-def _migrate_v6(conn: Connection) -> None:
-    """Instant alerts: each rule's cursor, the alerts, their versions and deliveries."""
-    metadata.create_all(conn, tables=[alert_cursors, alerts, alert_articles, alert_deliveries])
-
-
-# Append a function for each schema change; never edit a released one.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
-    _migrate_v1,
-    _migrate_v2,
-    _migrate_v3,
-    _migrate_v4,
-    _migrate_v5,
-    _migrate_v6,
-)
-SCHEMA_VERSION = len(MIGRATIONS)
+# The newest revision in monitor/migrations/versions (a test checks they agree): a database at
+# it needs no upgrade, and then Alembic is not even imported (cron's idle runs open the store).
+SCHEMA_VERSION = 6
 
 
 @dataclass(frozen=True)
@@ -435,26 +385,25 @@ class Store:
 
     def _migrate(self) -> None:
         with self.engine.begin() as conn:
-            schema_version.create(conn, checkfirst=True)
-            current = conn.scalar(select(func.max(schema_version.c.version))) or 0
+            current = _revision(conn)
             if current > SCHEMA_VERSION:
                 raise StorageError(
                     f"storage {safe_url(self.url)} has schema version {current}, newer than this "
                     f"monitor understands ({SCHEMA_VERSION}); upgrade the monitor"
                 )
+            if current == SCHEMA_VERSION:
+                return
             if current == 0:
                 log.info(
                     "creating storage %s (schema version %d)", safe_url(self.url), SCHEMA_VERSION
                 )
-            elif current < SCHEMA_VERSION:
+            else:
                 log.info("upgrading storage from schema version %d to %d", current, SCHEMA_VERSION)
-            for version in range(current + 1, SCHEMA_VERSION + 1):
-                MIGRATIONS[version - 1](conn)
-                conn.execute(schema_version.insert().values(version=version, applied_at=_now()))
+            _upgrade(conn, current)
 
     def schema_version(self) -> int:
         with self._tx() as conn:
-            return int(conn.scalar(select(func.max(schema_version.c.version))) or 0)
+            return _revision(conn)
 
     def table_names(self) -> list[str]:
         return sorted(inspect(self.engine).get_table_names())
@@ -1305,6 +1254,37 @@ class Store:
 
             return pg_insert(table)
         raise StorageError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
+
+
+def _revision(conn: Connection) -> int:
+    """The database's schema version: Alembic's revision number, or for a database made before
+    Alembic the old table's, or 0 for an empty one."""
+    tables = set(inspect(conn).get_table_names())
+    if "alembic_version" in tables:
+        found = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        try:
+            return int(found or 0)
+        except ValueError:  # a revision id this monitor does not name: a newer one's
+            return SCHEMA_VERSION + 1
+    if "schema_version" in tables:
+        return int(conn.scalar(select(func.max(legacy_schema_version.c.version))) or 0)
+    return 0
+
+
+def _upgrade(conn: Connection, current: int) -> None:
+    """Alembic's upgrade to the newest revision, in ``conn``'s transaction; a database of the
+    old version table is first stamped at its version and the table dropped."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    config = AlembicConfig()
+    config.set_main_option("script_location", "monitor:migrations")
+    config.attributes["connection"] = conn
+    tables = set(inspect(conn).get_table_names())
+    if "schema_version" in tables and "alembic_version" not in tables:
+        command.stamp(config, f"{current:04d}")
+        legacy_schema_version.drop(conn)
+    command.upgrade(config, "head")
 
 
 def _article(row: Any, tag_rows: list[Any]) -> Article:

@@ -65,7 +65,7 @@ ANCHORS = ("launch", "cycle", "cycle", "storing", "storing")
 # must leave by themselves (they check every 2 s), which costs a few seconds a round.
 MAIN_ALONE_EVERY = 6
 PAGES_STORED = "SELECT count(*) FROM articles WHERE url IS NOT NULL"
-TABLES = {"schema_version", "sources", "runs", "articles", "tags", "run_sources", "digests"}
+TABLES = {"alembic_version", "sources", "runs", "articles", "tags", "run_sources", "digests"}
 
 
 @dataclass(frozen=True)
@@ -208,8 +208,8 @@ def inspect_db(db: Path, newsroom: Newsroom) -> Snapshot:
         if not tables >= TABLES:
             snap.problems.append(f"half-migrated schema: tables {sorted(tables)}")
             return snap
-        versions = [v for (v,) in conn.execute("SELECT version FROM schema_version ORDER BY 1")]
-        if versions != list(range(1, SCHEMA_VERSION + 1)):
+        versions = [v for (v,) in conn.execute("SELECT version_num FROM alembic_version")]
+        if versions != [f"{SCHEMA_VERSION:04d}"]:
             snap.problems.append(f"schema versions {versions}")
         if fk := conn.execute("PRAGMA foreign_key_check").fetchall():
             snap.problems.append(f"foreign_key_check: {fk}")

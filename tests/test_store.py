@@ -54,7 +54,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path):
 
 def test_schema_created_with_version_and_pragmas(store: Store, tmp_path: Path) -> None:
     assert store.schema_version() == SCHEMA_VERSION
-    assert {"articles", "sources", "tags", "runs", "run_sources", "schema_version"} <= set(
+    assert {"articles", "sources", "tags", "runs", "run_sources", "alembic_version"} <= set(
         store.table_names()
     )
     if store.engine.dialect.name != "sqlite":
@@ -68,21 +68,60 @@ def test_schema_created_with_version_and_pragmas(store: Store, tmp_path: Path) -
 def test_reopening_does_not_migrate_again(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/m.db"
     Store(url).close()
+    with sqlite3.connect(tmp_path / "m.db") as conn:
+        conn.execute("CREATE TABLE marker (x)")  # an upgrade would not touch it; a rebuild would
     with Store(url) as again:
         assert again.schema_version() == SCHEMA_VERSION
+        assert "marker" in again.table_names()
     with sqlite3.connect(tmp_path / "m.db") as conn:
-        assert conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [
+            (f"{SCHEMA_VERSION:04d}",)
+        ]
+
+
+def test_the_newest_revision_is_the_schema_version() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", "monitor:migrations")
+    scripts = ScriptDirectory.from_config(config)
+    assert scripts.get_heads() == [f"{SCHEMA_VERSION:04d}"]
+    numbers = sorted(int(s.revision) for s in scripts.walk_revisions())
+    assert numbers == list(range(1, SCHEMA_VERSION + 1))  # one chain, numbered in order
+
+
+def test_a_database_of_the_old_version_table_is_taken_over(tmp_path: Path) -> None:
+    """A database an earlier monitor made at schema version 3 (its ``schema_version`` table):
+    opened now, it is stamped at 3, upgraded, the old table dropped, its articles kept."""
+    url = f"sqlite:///{tmp_path}/m.db"
+    with Store(url) as store:
+        state = store.ensure_source(SOURCE)
+        store.add_article(state.id, store.start_run(NOW), article("https://wire.example/1"))
+    with sqlite3.connect(tmp_path / "m.db") as conn:
+        conn.executescript(
+            "DROP TABLE alembic_version; DROP TABLE users; DROP TABLE api_tokens;"
+            "DROP TABLE feedback; DROP TABLE alerts; DROP TABLE alert_cursors;"
+            "DROP TABLE alert_articles; DROP TABLE alert_deliveries;"
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP);"
+            "INSERT INTO schema_version VALUES (1, '2026-01-01'), (2, '2026-01-01'),"
+            " (3, '2026-01-01');"
+        )
+    with Store(url) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        names = store.table_names()
+        assert "schema_version" not in names and {"users", "alerts"} <= set(names)
+        assert store.count_articles() == 1
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/m.db"
     Store(url).close()
-    with sqlite3.connect(tmp_path / "m.db") as conn:
-        conn.execute(
-            "INSERT INTO schema_version VALUES (?, '2026-01-01 00:00:00')", (SCHEMA_VERSION + 1,)
-        )
-    with pytest.raises(StorageError, match="newer than this monitor understands"):
-        Store(url)
+    for newer in (f"{SCHEMA_VERSION + 1:04d}", "a1b2c3d4e5f6"):
+        with sqlite3.connect(tmp_path / "m.db") as conn:
+            conn.execute("UPDATE alembic_version SET version_num = ?", (newer,))
+        with pytest.raises(StorageError, match="newer than this monitor understands"):
+            Store(url)
 
 
 def test_unusable_storage_is_a_clear_error(tmp_path: Path) -> None:
