@@ -45,6 +45,7 @@ class User:
     name: str
     role: Role
     created_at: datetime
+    signed_out_at: datetime | None = None  # sessions issued before it are void
 
 
 def check_name(name: str) -> str:
@@ -134,7 +135,9 @@ def by_id(store: Store, user_id: int) -> User | None:
 
 
 def _user(row: Mapping[str, Any]) -> User:
-    return User(row["id"], row["name"], Role(row["role"]), row["created_at"])
+    return User(
+        row["id"], row["name"], Role(row["role"]), row["created_at"], row.get("signed_out_at")
+    )
 
 
 @functools.cache

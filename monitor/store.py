@@ -206,6 +206,7 @@ users = Table(
     Column("role", String(10), nullable=False),  # admin | reader
     Column("password_hash", Text, nullable=False),  # Argon2id, see monitor.accounts
     Column("created_at", UTCDateTime, nullable=False),
+    Column("signed_out_at", UTCDateTime),  # sessions issued before are void (schema 7)
 )
 
 api_tokens = Table(
@@ -323,7 +324,7 @@ FTS_SQLITE = (
 
 # The newest revision in monitor/migrations/versions (a test checks they agree): a database at
 # it needs no upgrade, and then Alembic is not even imported (cron's idle runs open the store).
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 @dataclass(frozen=True)
@@ -810,11 +811,20 @@ class Store:
         """A user by id (without the password hash), or None once removed."""
         with self.reading() as conn:
             row = conn.execute(
-                select(users.c.id, users.c.name, users.c.role, users.c.created_at).where(
-                    users.c.id == user_id
-                )
+                select(
+                    users.c.id,
+                    users.c.name,
+                    users.c.role,
+                    users.c.created_at,
+                    users.c.signed_out_at,
+                ).where(users.c.id == user_id)
             ).first()
         return dict(row._mapping) if row else None
+
+    def sign_out(self, user_id: int, now: datetime) -> None:
+        """Void every session of the user issued before ``now`` (every browser's)."""
+        with self._tx() as conn:
+            conn.execute(update(users).where(users.c.id == user_id).values(signed_out_at=now))
 
     def user_login(self, name: str) -> dict[str, Any] | None:
         """The row a sign-in checks (with the password hash), or None."""

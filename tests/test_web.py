@@ -330,6 +330,21 @@ def test_a_removed_user_is_signed_out(site: dict[str, Any]) -> None:
     assert client.get("/").status_code == 303
 
 
+def test_signing_out_voids_the_session_everywhere(site: dict[str, Any]) -> None:
+    """The session cookie is signed, not stored: after signing out, a copy of it (another
+    browser, a stolen one) must not work, and signing in again must."""
+    store: Store = site["store"]
+    accounts.create(store, "leaving", "reader", PASSWORD, datetime.now(UTC))
+    here = signed_in(site, "leaving")
+    elsewhere = browser(site)
+    elsewhere.cookies.update(here.cookies)
+    assert elsewhere.get("/").status_code == 200
+    page = here.get("/").text
+    assert here.post("/logout", data={"csrf": hidden(page, "csrf")}).status_code == 303
+    assert elsewhere.get("/").status_code == 303  # to the sign-in page
+    assert signed_in(site, "leaving").get("/").status_code == 200
+
+
 # -- API ------------------------------------------------------------------------------------------
 
 

@@ -77,7 +77,9 @@ class Workspace:
         if session is None:
             return None
         user = by_id(self.store, session.user_id)
-        return (session, user) if user else None
+        if user is None or session.void_after(user.signed_out_at):
+            return None  # removed, or signed out since (in this browser or another)
+        return (session, user)
 
     def versions(self, story: Mapping[str, Any]) -> tuple[AlsoIn, ...]:
         """The other versions of a stored story, grouped as in the digest."""

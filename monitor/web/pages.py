@@ -185,6 +185,9 @@ def router(workspace: Workspace) -> APIRouter:
         form = await request.form()
         if who is not None and not csrf_ok(who[0], str(form.get("csrf", ""))):
             return message(who, 400, "bad_form")
+        if who is not None:
+            # The cookie is signed, not stored: without this, a copy of it would stay valid.
+            await run_in_threadpool(workspace.store.sign_out, who[1].id, workspace.clock())
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE)
         return response

@@ -15,6 +15,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -60,6 +61,11 @@ def load_secret(folder: Path, env: dict[str, str] | None = None) -> str:
 class Session:
     user_id: int
     csrf: str
+    issued_at: float = 0.0  # Unix time, to the microsecond
+
+    def void_after(self, signed_out_at: datetime | None) -> bool:
+        """Whether the user signed out after this session was issued."""
+        return signed_out_at is not None and self.issued_at < signed_out_at.timestamp()
 
 
 class Sessions:
@@ -67,7 +73,9 @@ class Sessions:
         self._signer = URLSafeTimedSerializer(secret, salt="film-monitor session")
 
     def issue(self, user_id: int) -> str:
-        return self._signer.dumps({"u": user_id, "c": secrets.token_urlsafe(24)})
+        # The issue time to the microsecond (the signature's own has whole seconds): a sign-out
+        # voids the sessions issued before it, not one signed in a moment after.
+        return self._signer.dumps({"u": user_id, "c": secrets.token_urlsafe(24), "t": time.time()})
 
     def read(self, cookie: str | None) -> Session | None:
         if not cookie:
@@ -78,7 +86,12 @@ class Sessions:
             return None
         if not isinstance(data, dict) or not isinstance(data.get("u"), int):
             return None
-        return Session(data["u"], str(data.get("c", "")))
+        issued = data.get("t")
+        return Session(
+            data["u"],
+            str(data.get("c", "")),
+            float(issued) if isinstance(issued, int | float) else 0.0,
+        )
 
 
 def csrf_ok(session: Session, submitted: str | None) -> bool:
