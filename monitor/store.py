@@ -219,6 +219,18 @@ api_tokens = Table(
     Column("last_used_at", UTCDateTime),
 )
 
+# Failed sign-ins to the workspace by key (a client address, a user name), Unix time: the
+# throttle of every ``monitor web`` process counts the same attempts (schema 8).
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(300), nullable=False),
+    Column("at", Float, nullable=False),
+    Index("ix_sign_in_failures_key_at", "key", "at"),
+)
+
+
 feedback = Table(
     "feedback",
     metadata,
@@ -324,7 +336,7 @@ FTS_SQLITE = (
 
 # The newest revision in monitor/migrations/versions (a test checks they agree): a database at
 # it needs no upgrade, and then Alembic is not even imported (cron's idle runs open the store).
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 @dataclass(frozen=True)
@@ -820,6 +832,26 @@ class Store:
                 ).where(users.c.id == user_id)
             ).first()
         return dict(row._mapping) if row else None
+
+    def sign_in_failures(self, key: str, since: float) -> list[float]:
+        with self._tx() as conn:
+            return [
+                float(t)
+                for t in conn.scalars(
+                    select(sign_in_failures.c.at).where(
+                        sign_in_failures.c.key == key, sign_in_failures.c.at > since
+                    )
+                )
+            ]
+
+    def add_sign_in_failures(self, keys: Sequence[str], at: float, forget_before: float) -> None:
+        with self._tx() as conn:
+            conn.execute(sign_in_failures.insert(), [{"key": k[:300], "at": at} for k in keys])
+            conn.execute(sign_in_failures.delete().where(sign_in_failures.c.at < forget_before))
+
+    def clear_sign_in_failures(self, key: str) -> None:
+        with self._tx() as conn:
+            conn.execute(sign_in_failures.delete().where(sign_in_failures.c.key == key[:300]))
 
     def sign_out(self, user_id: int, now: datetime) -> None:
         """Void every session of the user issued before ``now`` (every browser's)."""

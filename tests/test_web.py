@@ -544,3 +544,25 @@ def test_a_storage_failure_is_a_503_that_says_why(
     assert page.status_code == 503 and "database is locked" in page.text
     answer = api(site).get("/api/stories")
     assert answer.status_code == 503 and "database is locked" in answer.json()["detail"]
+
+
+def test_the_throttle_counts_every_process_attempts_in_the_database(tmp_path: Path) -> None:
+    """Two workspace processes share one store: failures counted by one slow down the other."""
+    from monitor.web.security import StoredFailures, Throttle
+
+    now = [1_000_000.0]
+    with Store(f"sqlite:///{tmp_path}/m.db") as store:
+        one, two = (
+            Throttle(clock=lambda: now[0], failures=StoredFailures(store, 900.0)) for _ in "12"
+        )
+        for _ in range(3):
+            one.failed("address:10.0.0.1", "name:omar")
+            two.failed("address:10.0.0.2", "name:omar")
+        assert two.wait("address:10.0.0.3", "name:omar") >= 2  # six failures of the name
+        assert one.wait("address:10.0.0.3", "name:someone") == 0
+        one.succeeded("name:omar")
+        assert two.wait("address:10.0.0.3", "name:omar") == 0
+        now[0] += 901  # out of the window: forgotten, and pruned by the next failure
+        assert two.wait("address:10.0.0.1") == 0
+        two.failed("address:10.0.0.9")
+        assert store.sign_in_failures("address:10.0.0.1", 0) == []

@@ -27,7 +27,15 @@ from monitor.errors import StorageError
 from monitor.grouping import WINDOW
 from monitor.models import AlsoIn
 from monitor.store import Store
-from monitor.web.security import HEADERS, SESSION_COOKIE, Session, Sessions, Throttle, load_secret
+from monitor.web.security import (
+    HEADERS,
+    SESSION_COOKIE,
+    Session,
+    Sessions,
+    StoredFailures,
+    Throttle,
+    load_secret,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -109,7 +117,7 @@ def create_app(
         config=config,
         store=store,
         sessions=Sessions(load_secret(secret_folder(config))),
-        throttle=throttle or Throttle(),
+        throttle=throttle or Throttle(failures=StoredFailures(store, Throttle.window)),
         secure_cookies=secure_cookies,
         clock=clock or (lambda: datetime.now(UTC)),
     )

@@ -154,7 +154,7 @@ def router(workspace: Workspace) -> APIRouter:
             return _login_page(request, target, name, words["bad_form"], 400)
         client = request.client.host if request.client else "?"
         keys = (f"address:{client}", f"name:{name.lower()}")
-        wait = workspace.throttle.wait(*keys)
+        wait = await run_in_threadpool(workspace.throttle.wait, *keys)  # may read the database
         if wait > 0:
             response = _login_page(
                 request, target, name, words["throttled"].format(seconds=int(wait) + 1), 429
@@ -164,9 +164,9 @@ def router(workspace: Workspace) -> APIRouter:
         # Argon2 takes tens of milliseconds on purpose: off the event loop.
         user = await run_in_threadpool(sign_in, workspace.store, name, password)
         if user is None:
-            workspace.throttle.failed(*keys)
+            await run_in_threadpool(workspace.throttle.failed, *keys)
             return _login_page(request, target, name, words["bad_login"], 401)
-        workspace.throttle.succeeded(keys[1])
+        await run_in_threadpool(workspace.throttle.succeeded, keys[1])
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(
             SESSION_COOKIE,

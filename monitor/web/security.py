@@ -4,7 +4,9 @@ inside, the sign-in throttle, safe redirect targets and the response headers.
 A session is a cookie signed with the workspace's secret (itsdangerous), holding the user's id,
 a random CSRF token and when it was issued; nothing is kept on the server, so a restart keeps
 everyone signed in and several ``monitor web`` processes share sessions through the secret.
-Signing out or removing the user ends it: the user is looked up on every request.
+Signing out (in any browser) or removing the user ends it: the user, with the time of their last
+sign-out, is looked up on every request. Failed sign-ins are counted in the database, so every
+process counts the same attempts.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import hmac
 import os
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -36,6 +39,10 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+
+
+if TYPE_CHECKING:
+    from monitor.store import Store
 
 
 def load_secret(folder: Path, env: dict[str, str] | None = None) -> str:
@@ -108,6 +115,57 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return default if parts.scheme or parts.netloc else target
 
 
+class FailureLog(Protocol):
+    """Where a Throttle keeps the times of failed sign-ins, by key."""
+
+    def recent(self, key: str, since: float) -> list[float]: ...
+
+    def add(self, keys: Sequence[str], at: float) -> None: ...
+
+    def clear(self, key: str) -> None: ...
+
+
+@dataclass
+class MemoryFailures:
+    """Failures in this process only (a single-process server, tests)."""
+
+    _times: dict[str, list[float]] = field(default_factory=dict)
+
+    def recent(self, key: str, since: float) -> list[float]:
+        kept = [t for t in self._times.get(key, []) if t > since]
+        self._times[key] = kept
+        return kept
+
+    def add(self, keys: Sequence[str], at: float) -> None:
+        for key in keys:
+            self._times.setdefault(key, []).append(at)
+        if len(self._times) > 10_000:  # bounded memory under a spray of names
+            oldest = sorted(self._times, key=lambda k: self._times[k][-1] if self._times[k] else 0)
+            for key in oldest[:5_000]:
+                del self._times[key]
+
+    def clear(self, key: str) -> None:
+        self._times.pop(key, None)
+
+
+@dataclass
+class StoredFailures:
+    """Failures in the database: every worker process of ``monitor web --workers N`` counts
+    the same attempts, so N processes do not allow N times as many guesses."""
+
+    store: Store
+    window: float
+
+    def recent(self, key: str, since: float) -> list[float]:
+        return self.store.sign_in_failures(key, since)
+
+    def add(self, keys: Sequence[str], at: float) -> None:
+        self.store.add_sign_in_failures(keys, at, forget_before=at - self.window)
+
+    def clear(self, key: str) -> None:
+        self.store.clear_sign_in_failures(key)
+
+
 @dataclass
 class Throttle:
     """Failed sign-ins counted per client address and per user name: after ``free`` failures
@@ -118,29 +176,22 @@ class Throttle:
     window: float = 900.0
     base: float = 2.0
     longest: float = 900.0
-    clock: Callable[[], float] = time.monotonic
-    _failures: dict[str, list[float]] = field(default_factory=dict)
+    clock: Callable[[], float] = time.time
+    failures: FailureLog = field(default_factory=MemoryFailures)
 
     def wait(self, *keys: str) -> float:
         """Seconds before another attempt with these keys is heard (0: now)."""
         now = self.clock()
         longest = 0.0
         for key in keys:
-            recent = [t for t in self._failures.get(key, []) if now - t < self.window]
-            self._failures[key] = recent
+            recent = sorted(self.failures.recent(key, now - self.window))
             if len(recent) >= self.free:
                 pause = min(self.longest, self.base * 2 ** (len(recent) - self.free))
                 longest = max(longest, recent[-1] + pause - now)
         return max(0.0, longest)
 
     def failed(self, *keys: str) -> None:
-        now = self.clock()
-        for key in keys:
-            self._failures.setdefault(key, []).append(now)
-        if len(self._failures) > 10_000:  # bounded memory under a spray of names
-            oldest = sorted(self._failures, key=lambda k: self._failures[k][-1])[:5_000]
-            for key in oldest:
-                del self._failures[key]
+        self.failures.add(keys, self.clock())
 
     def succeeded(self, key: str) -> None:
-        self._failures.pop(key, None)
+        self.failures.clear(key)
