@@ -352,11 +352,15 @@ class Service:
             due = store.next_due([s.name for s in config.sources if s.enabled]).values()
         except MonitorError:
             return  # the next tick tries again
-        known = [when for when in due if when is not None]
+        now = app.utc_now()
+        # Among several workers a source never fetched may be one nobody has taken yet (each
+        # takes a share): due now. Alone, this worker's cycle just took every one of them.
+        shared = self._worker is not None
+        known = [when if when is not None else now for when in due if when is not None or shared]
         job = self.scheduler.get_job("fetch")
         if not known or job is None or job.next_run_time is None:
             return
-        soonest = max(min(known), app.utc_now() + timedelta(seconds=1))
+        soonest = max(min(known), now + timedelta(seconds=1))
         if soonest < job.next_run_time:
             self.scheduler.modify_job("fetch", next_run_time=soonest)
 
