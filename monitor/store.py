@@ -476,6 +476,10 @@ class Store:
 
     def _migrate(self) -> None:
         with self.engine.begin() as conn:
+            if self.shared:
+                # Workers started together on a new database: one creates it, the others wait
+                # and find it made.
+                conn.execute(text("SELECT pg_advisory_xact_lock(:ns, 1)"), {"ns": _NS_STORE})
             schema_version.create(conn, checkfirst=True)
             current = conn.scalar(select(func.max(schema_version.c.version))) or 0
             if current > SCHEMA_VERSION:

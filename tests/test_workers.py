@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from monitor.models import Source, SourceOutcome, SourceStatus
-from monitor.store import Store
+from monitor.store import SCHEMA_VERSION, Store
 from monitor.workers import Worker, print_workers, shared_storage
 from tests.databases import database_url, pg_schema
 from tests.test_store import article
@@ -154,3 +154,25 @@ def test_workers_on_sqlite_say_it_is_one_machines(tmp_path: Path) -> None:
         out = io.StringIO()
         print_workers(store, out)
     assert "SQLite" in out.getvalue() and "PostgreSQL" in out.getvalue()
+
+
+def test_workers_started_together_create_the_database_once() -> None:
+    with pg_schema() as url:
+        errors: list[BaseException] = []
+
+        def open_store() -> None:
+            try:
+                Store(url).close()
+            except BaseException as exc:  # reported below, with the others'
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_store) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert errors == []
+        with Store(url) as store:
+            with store.engine.connect() as conn:
+                applied = conn.execute(text("SELECT count(*) FROM schema_version")).scalar()
+            assert store.schema_version() == applied == SCHEMA_VERSION  # each migration once
