@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -86,12 +86,19 @@ async def cycle(
     return with_alerts(config, store, report, clock())
 
 
-def claim(config: Config, worker: Worker | None, *, force: bool = False) -> tuple[Source, ...]:
+def claim(
+    config: Config,
+    worker: Worker | None,
+    *,
+    force: bool = False,
+    exclude: Collection[str] = (),
+) -> tuple[Source, ...]:
     """The sources a cycle is for: all configured ones when this is the only machine on the
-    storage; among several workers, the due ones (all with ``force``) that ``worker`` leased."""
+    storage; among several workers, the due ones (all with ``force``) that ``worker`` leased,
+    none of those named in ``exclude``."""
     if worker is None:
         return config.sources
-    return worker.claim(config.sources, force=force)
+    return worker.claim([s for s in config.sources if s.name not in exclude], force=force)
 
 
 def idle_cycle(

@@ -475,19 +475,30 @@ def _run(config: Config, args: argparse.Namespace, verbosity: int) -> int:
         if not idle:
             sources = app.claim(config, worker, force=args.all)
             idle = not sources  # all that is due is another worker's
+        failed = False
         if not idle:
             from monitor.tag import load_tagger
 
             tagger = tagger or load_tagger()
-            progress = _Progress(sys.stderr, live=sys.stderr.isatty() and verbosity >= 0)
-            report = asyncio.run(app.cycle(config, store, tagger, extract, force=args.all,
-                                           progress=progress, sources=sources, worker=name))  # fmt: skip
-            progress.finish()
+            done: set[str] = set()
+            failed = True
+            while sources:
+                progress = _Progress(sys.stderr, live=sys.stderr.isatty() and verbosity >= 0)
+                report = asyncio.run(app.cycle(config, store, tagger, extract, force=args.all,
+                                               progress=progress, sources=sources, worker=name))  # fmt: skip
+                progress.finish()
+                print(app.summary(report), file=sys.stderr)
+                failed = failed and report.all_failed
+                if worker is None:
+                    break
+                # A worker takes its share of the sites due; a run takes what the others
+                # left too, rather than leaving it to the next run.
+                done.update(s.name for s in sources)
+                sources = app.claim(config, worker, force=args.all, exclude=done)
         else:
             # From cron every few minutes this is the common case: no tagger compiled (two
             # seconds), no HTTP client, no extractor.
-            report = app.idle_cycle(config, store, worker=name)
-        print(app.summary(report), file=sys.stderr)
+            print(app.summary(app.idle_cycle(config, store, worker=name)), file=sys.stderr)
         delivery = EXIT_OK
         if not args.no_digest:
             if idle and app.digest_is_current(config, store):
@@ -495,7 +506,7 @@ def _run(config: Config, args: argparse.Namespace, verbosity: int) -> int:
             else:
                 delivery = _print(app.write_digest(config, store, deliver=False))
             delivery = max(delivery, _scheduled_digest(config, store))
-    return EXIT_FAILED if report.all_failed or delivery != EXIT_OK else EXIT_OK
+    return EXIT_FAILED if failed or delivery != EXIT_OK else EXIT_OK
 
 
 def _scheduled_digest(config: Config, store: Store) -> int:

@@ -233,3 +233,44 @@ def _end(proc: subprocess.Popen[bytes]) -> None:
     with suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
+
+
+def test_runs_from_cron_on_two_hosts_share_the_sources(
+    outlets: list[LocalServer], tmp_path: Path
+) -> None:
+    sources = [
+        {"name": f"Outlet {k}", "url": serve_outlet(site, f"o{k}", stories(k), "en")}
+        for k, site in enumerate(outlets)
+    ]
+    with pg_schema() as url:
+        config = write_config(tmp_path, sources)
+        config.write_text(
+            config.read_text().replace("storage: storage/monitor.db", f'storage: "{url}"')
+        )
+        Store(url).close()  # the tables first: two runs on a new database would wait in turn
+        command = [sys.executable, "-m", "monitor", "--config", str(config), "run", "--no-digest"]
+        runs = [
+            subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            for _ in range(2)
+        ]
+        errors = [run.communicate(timeout=DEADLINE)[1].decode() for run in runs]
+        assert [run.returncode for run in runs] == [0, 0], errors
+        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+        with engine.connect() as conn:
+            urls = list(conn.scalars(text("SELECT url FROM articles")))
+            fetched = dict(
+                conn.execute(
+                    text(
+                        "SELECT s.name, count(*) FROM run_sources r JOIN sources s "
+                        "ON s.id = r.source_id WHERE r.status <> 'skipped' GROUP BY s.name"
+                    )
+                ).all()
+            )
+            leased = conn.execute(
+                text("SELECT count(*) FROM sources WHERE lease_owner IS NOT NULL")
+            ).scalar()
+            workers = conn.execute(text("SELECT count(*) FROM workers")).scalar()
+        engine.dispose()
+    assert len(urls) == len(set(urls)) == 3 * len(outlets)
+    assert fetched == {s["name"]: 1 for s in sources}  # each by one of the two, once
+    assert (leased, workers) == (0, 0)  # both left, releasing what they held
