@@ -1426,73 +1426,85 @@ class Store:
         stays due for the next to look. Returns the names leased. PostgreSQL only."""
         if not wanted:
             return set()
+        names = [s.name for s in wanted]
         with self._tx() as conn:
-            # A source never seen gets its row now, so that it can be leased.
-            conn.execute(
-                self._insert(sources)
-                .values(
-                    [
-                        {
-                            "name": s.name,
-                            "url": s.url,
-                            "language": s.language,
-                            "country": s.country,
-                            "consecutive_failures": 0,
-                            "last_new_items": 0,
-                        }
-                        for s in wanted
-                    ]
-                )
-                .on_conflict_do_nothing(index_elements=[sources.c.name])
-            )
-            free = (
-                sources.c.lease_until.is_(None)
-                | (sources.c.lease_until < now)
-                | (sources.c.lease_owner == owner)
-            )
-            query = select(sources.c.id, sources.c.name, sources.c.url).where(
-                sources.c.name.in_([s.name for s in wanted]), free
-            )
-            if not force:
-                query = query.where(
-                    sources.c.next_due_at.is_(None) | (sources.c.next_due_at <= now)
-                )
-            # Rows another worker is claiming right now are passed over, not waited for.
-            rows = conn.execute(query.order_by(sources.c.id).with_for_update(skip_locked=True))
-            sites: dict[str, list[Any]] = {}
-            for row in rows:
-                sites.setdefault(host_of(row.url), []).append(row)
-            # Held until commit, so that two workers never claim one site's sources at once;
-            # the leases read after it include every claim committed before.
-            locked = [
-                site
-                for site in sites
-                if conn.scalar(
-                    text("SELECT pg_try_advisory_xact_lock(:ns, hashtext(:site))"),
-                    {"ns": _NS_SITE, "site": site},
-                )
-            ]
-            busy = {
-                host_of(url)
-                for url in conn.scalars(
-                    select(sources.c.url).where(
-                        sources.c.lease_until >= now, sources.c.lease_owner != owner
+            # A source never seen gets its row first (in a transaction of its own: two workers
+            # inserting one row wait for each other until commit), so that it can be leased.
+            known = set(conn.scalars(select(sources.c.name).where(sources.c.name.in_(names))))
+            missing = [s for s in wanted if s.name not in known]
+            if missing:
+                conn.execute(
+                    self._insert(sources)
+                    .values(
+                        [
+                            {
+                                "name": s.name,
+                                "url": s.url,
+                                "language": s.language,
+                                "country": s.country,
+                                "consecutive_failures": 0,
+                                "last_new_items": 0,
+                            }
+                            for s in missing
+                        ]
                     )
+                    .on_conflict_do_nothing(index_elements=[sources.c.name])
                 )
-            }
-            free_sites = [site for site in locked if site not in busy]
+        free = (
+            sources.c.lease_until.is_(None)
+            | (sources.c.lease_until < now)
+            | (sources.c.lease_owner == owner)
+        )
+        claimable = select(sources.c.id, sources.c.name, sources.c.url).where(
+            sources.c.name.in_(names), free
+        )
+        if not force:
+            claimable = claimable.where(
+                sources.c.next_due_at.is_(None) | (sources.c.next_due_at <= now)
+            )
+        foreign = select(sources.c.url).where(
+            sources.c.lease_until >= now, sources.c.lease_owner != owner
+        )
+        with self._tx() as conn:
+            # Read without locks: two workers claiming at once contend only for the sites
+            # both want, and only through the advisory locks below.
+            sites: dict[str, list[int]] = {}
+            for row in conn.execute(claimable.order_by(sources.c.id)):
+                sites.setdefault(host_of(row.url), []).append(int(row.id))
+            busy = {host_of(url) for url in conn.scalars(foreign)}
+            free_sites = [site for site in sites if site not in busy]
             live = sum(
                 _live(r.heartbeat_at, r.lease_seconds, now) for r in conn.execute(select(workers))
             )
             share = max(1, -(-len(free_sites) // max(1, live)))
-            chosen = [row for site in free_sites[:share] for row in sites[site]]
-            if chosen:
+            # A site's lock is held until commit, so that two workers never claim its sources
+            # at once; one being claimed by another is passed over, not waited for.
+            taken: list[str] = []
+            for site in free_sites:
+                if len(taken) == share:
+                    break
+                if conn.scalar(
+                    text("SELECT pg_try_advisory_xact_lock(:ns, hashtext(:site))"),
+                    {"ns": _NS_SITE, "site": site},
+                ):
+                    taken.append(site)
+            # Read again under the locks: a claim committed meanwhile is seen now.
+            busy = {host_of(url) for url in conn.scalars(foreign)}
+            ids = [i for site in taken if site not in busy for i in sites[site]]
+            if not ids:
+                return set()
+            # The rows locked, and what made them claimable checked again on their latest
+            # version.
+            rows = conn.execute(
+                claimable.where(sources.c.id.in_(ids)).with_for_update(skip_locked=True)
+            ).all()
+            if rows:
                 conn.execute(
                     update(sources)
-                    .where(sources.c.id.in_([row.id for row in chosen]))
+                    .where(sources.c.id.in_([row.id for row in rows]))
                     .values(lease_owner=owner, lease_until=now + lease)
                 )
-        return {row.name for row in chosen}
+        return {row.name for row in rows}
 
     def list_workers(self, now: datetime) -> list[dict[str, Any]]:
         """The workers registered, each with ``live`` (its heartbeat is within its lease) and

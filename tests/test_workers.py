@@ -176,3 +176,13 @@ def test_workers_started_together_create_the_database_once() -> None:
             with store.engine.connect() as conn:
                 applied = conn.execute(text("SELECT count(*) FROM schema_version")).scalar()
             assert store.schema_version() == applied == SCHEMA_VERSION  # each migration once
+
+
+def test_a_site_another_worker_is_claiming_is_passed_over(store: Store) -> None:
+    with store.engine.begin() as conn:
+        # What a claim of a.example in flight holds until it commits.
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(:ns, hashtext('a.example'))"), {"ns": 0x6D6F6E01}
+        )
+        got = store.claim_sources(SOURCES, "w2", NOW, LEASE)
+    assert got == {"B news", "B film"}  # its share, two sites, without waiting
