@@ -11,11 +11,13 @@ import logging
 import os
 import random
 from collections.abc import Callable, Collection, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from monitor.config import Config
+from monitor.errors import StorageError
 from monitor.models import RunReport, Source, SourceOutcome, SourceStatus
 from monitor.schedule import is_due
 from monitor.text import plural
@@ -69,19 +71,26 @@ async def cycle(
     for rule in config.alerts:
         store.start_alert_cursor(rule.name)
 
-    async with Fetcher(config.fetch) as fetcher:
-        report = await run_cycle(
-            config.sources if sources is None else sources,
-            store=store,
-            fetcher=fetcher,
-            tagger=tagger,
-            extract=extract,
-            timezone=config.timezone,
-            clock=clock,
-            options=CycleOptions(force=force, schedule=config.schedule, rng=rng, worker=worker),
-            progress=progress,
-            robots=Robots(fetcher),
-        )
+    try:
+        async with Fetcher(config.fetch) as fetcher:
+            report = await run_cycle(
+                config.sources if sources is None else sources,
+                store=store,
+                fetcher=fetcher,
+                tagger=tagger,
+                extract=extract,
+                timezone=config.timezone,
+                clock=clock,
+                options=CycleOptions(force=force, schedule=config.schedule, rng=rng, worker=worker),
+                progress=progress,
+                robots=Robots(fetcher),
+            )
+    finally:
+        if worker is not None:
+            # Each outcome released its own; this is for those the cycle never reached. With the
+            # database away, they lapse by themselves.
+            with suppress(StorageError):
+                store.release_leases(worker)
     # Within the cycle that stored the story: an alert leaves seconds after it was tagged.
     return with_alerts(config, store, report, clock())
 

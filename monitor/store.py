@@ -1400,14 +1400,19 @@ class Store:
             )
             return int(renewed.rowcount or 0)
 
-    def unregister_worker(self, name: str) -> None:
-        """A worker stopping: its leases are released at once, not when they lapse."""
+    def release_leases(self, name: str) -> None:
+        """Whatever the worker still holds (a cycle cut short), for the others to take now."""
         with self._tx() as conn:
             conn.execute(
                 update(sources)
                 .where(sources.c.lease_owner == name)
                 .values(lease_owner=None, lease_until=None)
             )
+
+    def unregister_worker(self, name: str) -> None:
+        """A worker stopping: its leases are released at once, not when they lapse."""
+        self.release_leases(name)
+        with self._tx() as conn:
             conn.execute(workers.delete().where(workers.c.name == name))
 
     def claim_sources(
