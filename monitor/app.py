@@ -10,13 +10,15 @@ from __future__ import annotations
 import logging
 import os
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from monitor.config import Config
-from monitor.models import RunReport, SourceOutcome, SourceStatus
+from monitor.errors import StorageError
+from monitor.models import RunReport, Source, SourceOutcome, SourceStatus
 from monitor.schedule import is_due
 from monitor.text import plural
 
@@ -29,10 +31,14 @@ if TYPE_CHECKING:
     from monitor.pipeline import Progress
     from monitor.store import Store
     from monitor.tag import Tagger
+    from monitor.workers import Worker
 
 log = logging.getLogger(__name__)
 
 FEED_DAYS = 7  # the Atom feed holds the stories of this many days
+# Seconds a worker waits for another's alert step (a slow mail server, mostly) before it leaves
+# what it stored to the next cycle of any worker.
+ALERTS_WAIT = 20.0
 
 
 def utc_now() -> datetime:
@@ -49,8 +55,11 @@ async def cycle(
     progress: Progress | None = None,
     clock: Callable[[], datetime] = utc_now,
     rng: random.Random | None = None,
+    sources: Sequence[Source] | None = None,
+    worker: str | None = None,
 ) -> RunReport:
-    """One cycle over the configuration's sources (those due, or all with ``force``)."""
+    """One cycle over the configuration's sources (those due, or all with ``force``), or over
+    ``sources``: those ``worker`` leased when several share the database (``claim``)."""
     from monitor.fetch import Fetcher
     from monitor.pipeline import CycleOptions, run_cycle
     from monitor.robots import Robots
@@ -62,28 +71,55 @@ async def cycle(
     for rule in config.alerts:
         store.start_alert_cursor(rule.name)
 
-    async with Fetcher(config.fetch) as fetcher:
-        report = await run_cycle(
-            config.sources,
-            store=store,
-            fetcher=fetcher,
-            tagger=tagger,
-            extract=extract,
-            timezone=config.timezone,
-            clock=clock,
-            options=CycleOptions(force=force, schedule=config.schedule, rng=rng),
-            progress=progress,
-            robots=Robots(fetcher),
-        )
+    try:
+        async with Fetcher(config.fetch) as fetcher:
+            report = await run_cycle(
+                config.sources if sources is None else sources,
+                store=store,
+                fetcher=fetcher,
+                tagger=tagger,
+                extract=extract,
+                timezone=config.timezone,
+                clock=clock,
+                options=CycleOptions(force=force, schedule=config.schedule, rng=rng, worker=worker),
+                progress=progress,
+                robots=Robots(fetcher),
+            )
+    finally:
+        if worker is not None:
+            # Each outcome released its own; this is for those the cycle never reached. With the
+            # database away, they lapse by themselves.
+            with suppress(StorageError):
+                store.release_leases(worker)
     # Within the cycle that stored the story: an alert leaves seconds after it was tagged.
     return with_alerts(config, store, report, clock())
 
 
-def idle_cycle(config: Config, store: Store, clock: Callable[[], datetime] = utc_now) -> RunReport:
+def claim(
+    config: Config,
+    worker: Worker | None,
+    *,
+    force: bool = False,
+    exclude: Collection[str] = (),
+) -> tuple[Source, ...]:
+    """The sources a cycle is for: all configured ones when this is the only machine on the
+    storage; among several workers, the due ones (all with ``force``) that ``worker`` leased,
+    none of those named in ``exclude``."""
+    if worker is None:
+        return config.sources
+    return worker.claim([s for s in config.sources if s.name not in exclude], force=force)
+
+
+def idle_cycle(
+    config: Config,
+    store: Store,
+    clock: Callable[[], datetime] = utc_now,
+    worker: str | None = None,
+) -> RunReport:
     """The cycle when ``anything_due`` said no: recorded like any other, every source skipped,
     without loading what a cycle fetches and reads with."""
     started = clock()
-    run_id = store.start_run(started)
+    run_id = store.start_run(started, worker)
     outcomes = tuple(SourceOutcome(s.name, s.url, SourceStatus.SKIPPED) for s in config.sources)
     report = RunReport(run_id, started, clock(), outcomes, tagged=0)
     store.finish_run(run_id, report.finished_at, status="idle", outcomes=outcomes, tagged=0)
@@ -109,7 +145,13 @@ def alerts(config: Config, store: Store, now: datetime | None = None) -> AlertRe
     context = AlertContext(
         config.alerts, config.timezone, config.digest.locale, config.digest.email, os.environ
     )
-    return run_alerts(context, store, now or utc_now())
+    # One worker at a time looks and sends; another waits for it, then looks at what it
+    # stored meanwhile: the deliveries recorded keep an alert from going twice.
+    with store.exclusive("alerts", wait=ALERTS_WAIT) as ours:
+        if not ours:
+            log.info("alerts: another worker is sending them")
+            return None
+        return run_alerts(context, store, now or utc_now())
 
 
 def digest_is_current(config: Config, store: Store, now: datetime | None = None) -> bool:
@@ -162,6 +204,22 @@ class DigestResult:
     name: str
     paths: tuple[str, ...]
     failures: tuple[str, ...]  # one message per delivery channel that failed
+
+
+def scheduled_digest(
+    config: Config, store: Store, day: date, slot: datetime, now: datetime
+) -> DigestResult | None:
+    """Write and send the digest of ``day`` for the scheduled ``slot`` unless it was served
+    already; None then, or while another worker is sending it. The check and the sending are
+    one worker's at a time, so a slot is sent once however many workers reach it."""
+    with store.exclusive("digest") as ours:
+        if not ours:
+            log.info("the digest for %s is being sent by another worker", slot.isoformat())
+            return None
+        served = store.last_digest_slot()
+        if served is not None and served >= slot:
+            return None
+        return write_digest(config, store, day, deliver=True, slot=slot, now=now)
 
 
 def write_digest(

@@ -21,6 +21,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
@@ -39,7 +40,7 @@ from monitor.errors import (
 )
 from monitor.interrupt import EXIT_INTERRUPTED, interruptible
 from monitor.lock import cycle_lock, lock_path
-from monitor.models import SourceOutcome, SourceStatus, Tagging
+from monitor.models import Source, SourceOutcome, SourceStatus, Tagging
 from monitor.text import plural
 
 # Each command imports what it uses: `monitor digest` need not load httpx, trafilatura and the
@@ -205,6 +206,13 @@ def _parser() -> argparse.ArgumentParser:
         "status is then 2.",
     )  # fmt: skip
     tag.add_argument("file", nargs="?", type=Path, metavar="FILE", help="default: standard input")
+
+    commands.add_parser(
+        "workers", parents=[common], help="the workers sharing the database, their leases",
+        description="With several `monitor serve` (or `monitor run`) on one PostgreSQL "
+        "database: each worker with its last heartbeat and the sources it holds, and those that "
+        "stopped answering (their sources go back to the others when the lease ends).",
+    )  # fmt: skip
 
     web = commands.add_parser(
         "web", parents=[common], help="the press office's workspace in the browser",
@@ -376,6 +384,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 alerts_cmd.status(config, sys.stdout)
                 return EXIT_OK
             return EXIT_FAILED if alerts_cmd.test(config, args.name, sys.stdout) else EXIT_OK
+        if args.command == "workers":
+            from monitor.store import Store
+            from monitor.workers import print_workers
+
+            with Store(config.storage_url) as store:
+                print_workers(store, sys.stdout)
+            return EXIT_OK
         if args.command == "web":
             from monitor.web.app import serve
 
@@ -441,6 +456,7 @@ def _run(config: Config, args: argparse.Namespace, verbosity: int) -> int:
     from monitor import app
     from monitor.extractors import ProcessExtractor
     from monitor.store import Store
+    from monitor.workers import Worker, shared_storage
 
     # A bad rule file of the user's stops us before anything is written.
     tagger: Tagger | None = None
@@ -454,26 +470,48 @@ def _run(config: Config, args: argparse.Namespace, verbosity: int) -> int:
         "waiting for the requests under way and the pages being extracted to end "
         f"(at most {config.fetch.total_timeout:g} s)"
     )
-    with (
-        interruptible(waiting),
-        cycle_lock(lock_path(config.sqlite_path, config.reports_dir), args.wait),
-        Store(config.storage_url) as store,
-        ProcessExtractor() as extract,
-    ):
+    with ExitStack() as stack:
+        stack.enter_context(interruptible(waiting))
+        # On a database server several hosts may run cycles at once, kept apart by leases
+        # (monitor.workers); a SQLite file is one machine's: one cycle at a time, by file lock.
+        shared = shared_storage(config.storage_url)
+        if not shared:
+            stack.enter_context(
+                cycle_lock(lock_path(config.sqlite_path, config.reports_dir), args.wait)
+            )
+        store = stack.enter_context(Store(config.storage_url))
+        worker = stack.enter_context(Worker(store, config.schedule.lease)) if shared else None
+        name = worker.name if worker is not None else None
+        extract = stack.enter_context(ProcessExtractor())
+        sources: tuple[Source, ...] = ()
         idle = not (args.all or app.anything_due(config, store))
+        if not idle:
+            sources = app.claim(config, worker, force=args.all)
+            idle = not sources  # all that is due is another worker's
+        failed = False
         if not idle:
             from monitor.tag import load_tagger
 
             tagger = tagger or load_tagger()
-            progress = _Progress(sys.stderr, live=sys.stderr.isatty() and verbosity >= 0)
-            report = asyncio.run(app.cycle(config, store, tagger, extract, force=args.all,
-                                           progress=progress))  # fmt: skip
-            progress.finish()
+            done: set[str] = set()
+            failed = True
+            while sources:
+                progress = _Progress(sys.stderr, live=sys.stderr.isatty() and verbosity >= 0)
+                report = asyncio.run(app.cycle(config, store, tagger, extract, force=args.all,
+                                               progress=progress, sources=sources, worker=name))  # fmt: skip
+                progress.finish()
+                print(app.summary(report), file=sys.stderr)
+                failed = failed and report.all_failed
+                if worker is None:
+                    break
+                # A worker takes its share of the sites due; a run takes what the others
+                # left too, rather than leaving it to the next run.
+                done.update(s.name for s in sources)
+                sources = app.claim(config, worker, force=args.all, exclude=done)
         else:
             # From cron every few minutes this is the common case: no tagger compiled (two
             # seconds), no HTTP client, no extractor.
-            report = app.idle_cycle(config, store)
-        print(app.summary(report), file=sys.stderr)
+            print(app.summary(app.idle_cycle(config, store, worker=name)), file=sys.stderr)
         delivery = EXIT_OK
         if not args.no_digest:
             if idle and app.digest_is_current(config, store):
@@ -481,7 +519,7 @@ def _run(config: Config, args: argparse.Namespace, verbosity: int) -> int:
             else:
                 delivery = _print(app.write_digest(config, store, deliver=False))
             delivery = max(delivery, _scheduled_digest(config, store))
-    return EXIT_FAILED if report.all_failed or delivery != EXIT_OK else EXIT_OK
+    return EXIT_FAILED if failed or delivery != EXIT_OK else EXIT_OK
 
 
 def _scheduled_digest(config: Config, store: Store) -> int:
@@ -497,8 +535,8 @@ def _scheduled_digest(config: Config, store: Store) -> int:
         return EXIT_OK
     from monitor.service import scheduled_day  # the service's modules, only when one is due
 
-    day = scheduled_day(slot, config)
-    return _print(app.write_digest(config, store, day, deliver=True, slot=slot, now=now))
+    result = app.scheduled_digest(config, store, scheduled_day(slot, config), slot, now)
+    return EXIT_OK if result is None else _print(result)
 
 
 def _print(result: app.DigestResult) -> int:

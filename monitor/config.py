@@ -259,6 +259,7 @@ class _ScheduleModel(BaseModel):
     max_interval: Seconds = 86400.0
     jitter: float = Field(default=0.1, ge=0, le=0.5)
     grace: Seconds = 3600.0
+    lease: Seconds = 300.0
 
     @model_validator(mode="after")
     def _bounds(self) -> _ScheduleModel:
@@ -272,6 +273,7 @@ class _ScheduleModel(BaseModel):
             max_interval=timedelta(seconds=self.max_interval),
             jitter=self.jitter,
             grace=timedelta(seconds=self.grace),
+            lease=timedelta(seconds=self.lease),
         )
 
 

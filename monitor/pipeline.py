@@ -67,6 +67,9 @@ class CycleOptions:
     pages_in_flight: int = 32  # bounds memory: page bodies waiting for extraction
     schedule: SchedulePolicy = field(default_factory=SchedulePolicy)
     rng: random.Random | None = None  # the schedule's jitter; seeded in simulations
+    # The worker running the cycle when several share the database (monitor.workers): its run
+    # is marked as its own, and each source's outcome releases its lease.
+    worker: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ async def run_cycle(
         robots,
     )
     started = clock()
-    run_id = store.start_run(started)
+    run_id = store.start_run(started, options.worker)
     with ThreadPoolExecutor(1, thread_name_prefix="tag") as tagging:
         cycle = _Cycle(ctx, run_id, tagging)
         async with asyncio.TaskGroup() as group:
@@ -183,7 +186,15 @@ class _Cycle:
         except Exception:  # a scheduling bug must not cost the cycle: the plain interval
             log.exception("%s: next fetch time not computed", source.name)
             next_due = now + source.interval
-        ctx.store.record_outcome(self.run_id, state.id, outcome, validators, now, next_due)
+        ctx.store.record_outcome(
+            self.run_id,
+            state.id,
+            outcome,
+            validators,
+            now,
+            next_due,
+            lease_owner=ctx.options.worker,
+        )
         ctx.progress.source_done(outcome)
         return outcome
 

@@ -61,6 +61,9 @@ class SchedulePolicy:
     max_interval: timedelta = timedelta(hours=24)
     jitter: float = 0.1  # a fraction of the interval, either way
     grace: timedelta = timedelta(hours=1)  # a missed run is caught up if this late at most
+    # How long a worker's hold on a source lasts without a heartbeat (several workers on one
+    # database): a dead worker's sources go back to the others after this.
+    lease: timedelta = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,10 @@ SIGTERM or SIGINT stop the service within ``stop_timeout`` seconds (container ru
 after 10 to 30): no new job starts, a running cycle is cancelled at once, and a second signal
 exits at once. Cancelling is safe: articles are stored in short transactions and a feed's state
 only after its articles, so the next start fetches what was cut and skips what was stored.
-One service per storage: it holds the same lock as ``monitor run`` for as long as it runs.
+On SQLite, one service per storage: it holds the same lock as ``monitor run`` for as long as it
+runs. On PostgreSQL, services on several hosts share the database as workers
+(``monitor.workers``): each cycle leases the due sources it fetches, and the digest of a slot is
+sent by one of them.
 """
 
 from __future__ import annotations
@@ -47,10 +50,12 @@ from monitor.errors import ConfigError, MonitorError, Problem
 from monitor.extractors import Extractor, ProcessExtractor
 from monitor.interrupt import EXIT_INTERRUPTED
 from monitor.lock import cycle_lock, lock_path
+from monitor.models import Source
 from monitor.schedule import digest_trigger, last_slot, missed_slot
 from monitor.store import Store
 from monitor.tag import Tagger, load_tagger
 from monitor.text import plural
+from monitor.workers import Worker, shared_storage
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +123,7 @@ class Service:
         self._stop_timeout = stop_timeout
         self._reload_every = reload_every
         self._store: Store | None = None
+        self._worker: Worker | None = None
         self._trigger: CronTrigger = digest_trigger(self.config.digest.time, self.config.timezone)
         self._stopping = threading.Event()
         self._cycle_done = threading.Event()
@@ -171,8 +177,12 @@ class Service:
         """Hold the storage lock and the database, with the jobs added (not started)."""
         config = self.config
         with ExitStack() as stack:
-            stack.enter_context(cycle_lock(lock_path(config.sqlite_path, config.reports_dir)))
+            shared = shared_storage(config.storage_url)
+            if not shared:
+                stack.enter_context(cycle_lock(lock_path(config.sqlite_path, config.reports_dir)))
             self._store = stack.enter_context(Store(config.storage_url))
+            if shared:
+                self._worker = stack.enter_context(Worker(self._store, config.schedule.lease))
             if self._extractor is None:
                 self._extractor = stack.enter_context(ProcessExtractor())
             self._add_jobs()
@@ -180,6 +190,7 @@ class Service:
                 yield self
             finally:
                 self._store = None
+                self._worker = None
 
     def stop(self, *, cancel: bool = False) -> None:
         """Stop scheduling; with ``cancel``, cancel the running cycle now."""
@@ -305,9 +316,17 @@ class Service:
         if not app.anything_due(config, store):
             self._alerts_only(config, store)
             return
+        try:
+            sources = app.claim(config, self._worker)
+        except MonitorError as exc:
+            log.error("sources not leased: %s", exc)
+            return
+        if not sources:  # all that is due is other workers'
+            self._alerts_only(config, store)
+            return
         self._cycle_done.clear()
         try:
-            report = asyncio.run(self._cycle(config, store))
+            report = asyncio.run(self._cycle(config, store, sources))
         except asyncio.CancelledError:
             self._record("fetch", "cycle cancelled")
             return
@@ -333,11 +352,15 @@ class Service:
             due = store.next_due([s.name for s in config.sources if s.enabled]).values()
         except MonitorError:
             return  # the next tick tries again
-        known = [when for when in due if when is not None]
+        now = app.utc_now()
+        # Among several workers a source never fetched may be one nobody has taken yet (each
+        # takes a share): due now. Alone, this worker's cycle just took every one of them.
+        shared = self._worker is not None
+        known = [when if when is not None else now for when in due if when is not None or shared]
         job = self.scheduler.get_job("fetch")
         if not known or job is None or job.next_run_time is None:
             return
-        soonest = max(min(known), app.utc_now() + timedelta(seconds=1))
+        soonest = max(min(known), now + timedelta(seconds=1))
         if soonest < job.next_run_time:
             self.scheduler.modify_job("fetch", next_run_time=soonest)
 
@@ -352,12 +375,21 @@ class Service:
         if done is not None and done.sent:
             self._record("alerts", f"{done.sent} alerted")
 
-    async def _cycle(self, config: Config, store: Store) -> Any:
+    async def _cycle(self, config: Config, store: Store, sources: tuple[Source, ...]) -> Any:
         task = asyncio.current_task()
         assert task is not None
         self._cycle_task = (asyncio.get_running_loop(), task)
         assert self._extractor is not None
-        return await app.cycle(config, store, self.tagger, self._extractor, rng=self._rng)
+        worker = self._worker.name if self._worker is not None else None
+        return await app.cycle(
+            config,
+            store,
+            self.tagger,
+            self._extractor,
+            rng=self._rng,
+            sources=sources,
+            worker=worker,
+        )
 
     def _write_today(self, config: Config, store: Store) -> None:
         try:
@@ -373,14 +405,14 @@ class Service:
         slot = last_slot(self._trigger, now, config.schedule.grace)
         if slot is None:
             slot = now  # run by hand through the scheduler, off the schedule
-        served = store.last_digest_slot()
-        if served is not None and served >= slot:
-            return  # sent already (before a restart, or by monitor run)
         day = scheduled_day(slot, config)
         try:
-            result = app.write_digest(config, store, day, deliver=True, slot=slot, now=now)
+            # None: sent already (before a restart, by monitor run, by another worker)
+            result = app.scheduled_digest(config, store, day, slot, now)
         except MonitorError as exc:
             log.error("digest for %s not written: %s", day, exc)
+            return
+        if result is None:
             return
         for failure in result.failures:
             log.error("digest %s: delivery failed: %s", result.name, failure)

@@ -17,6 +17,7 @@ next cycle fetches the feed again, skips what is stored and finishes the rest.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,12 +41,14 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    case,
     create_engine,
     event,
     exists,
     func,
     inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Connection, make_url
@@ -64,12 +67,18 @@ from monitor.models import (
     Validators,
 )
 from monitor.schedule import HISTORY_DAYS, History
+from monitor.urls import host_of
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
+STEP_POLL = 0.2  # seconds between tries of a step's lock held by another worker
+FORGET_WORKERS = timedelta(days=1)  # a worker silent this long leaves the workers table
 TOKEN_USE_RESOLUTION = timedelta(minutes=5)  # how exactly a token's last use is kept
 _READING = "monitor_reading"  # execution option: a read-only transaction (see _on_begin)
+# The first key of the PostgreSQL advisory locks the monitor takes, one a kind of lock, so that
+# they never meet another application's (or each other's) keys.
+_NS_STORE, _NS_SITE, _NS_STEP = 0x6D6F6E00, 0x6D6F6E01, 0x6D6F6E02
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -121,6 +130,10 @@ sources = Table(
     # Schema version 2:
     Column("first_attempt_at", UTCDateTime),
     Column("next_due_at", UTCDateTime),
+    # Schema version 7: the worker fetching the source and until when (several workers share a
+    # PostgreSQL database); the heartbeat extends it, a dead worker's lapses.
+    Column("lease_owner", String(200)),
+    Column("lease_until", UTCDateTime),
 )
 
 runs = Table(
@@ -135,6 +148,7 @@ runs = Table(
     Column("sources_failed", Integer, nullable=False, default=0),
     Column("new_items", Integer, nullable=False, default=0),
     Column("tagged", Integer, nullable=False, default=0),
+    Column("worker", String(200)),  # schema version 9: who ran it, with several workers
 )
 
 articles = Table(
@@ -333,10 +347,23 @@ FTS_SQLITE = (
     "INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')",
 )
 
+# Schema version 7: the workers sharing a PostgreSQL database (``monitor.workers``), each named
+# host:pid, with the lease it takes and its last sign of life.
+workers = Table(
+    "workers",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("host", String(200), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("lease_seconds", Float, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
+)
+
 
 # The newest revision in monitor/migrations/versions (a test checks they agree): a database at
 # it needs no upgrade, and then Alembic is not even imported (cron's idle runs open the store).
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 @dataclass(frozen=True)
@@ -398,6 +425,10 @@ class Store:
 
     def _migrate(self) -> None:
         with self.engine.begin() as conn:
+            if self.shared:
+                # Workers started together on a new database: one creates it, the others wait
+                # and find it made.
+                conn.execute(text("SELECT pg_advisory_xact_lock(:ns, 1)"), {"ns": _NS_STORE})
             current = _revision(conn)
             if current > SCHEMA_VERSION:
                 raise StorageError(
@@ -463,9 +494,12 @@ class Store:
         validators: Validators | None,
         now: datetime,
         next_due: datetime | None = None,
+        *,
+        lease_owner: str | None = None,
     ) -> None:
         """Close a source's part of a cycle. ``validators`` are saved only when given, that is
-        after every new item of the fetched feed is stored."""
+        after every new item of the fetched feed is stored. The lease of ``lease_owner`` is
+        released with it (not another worker's, taken over after this one's lapsed)."""
         values: dict[str, Any] = {
             "last_attempt_at": now,
             "last_status": outcome.status.value,
@@ -485,6 +519,12 @@ class Store:
                 last_error_code=None,
                 last_error_message=None,
                 consecutive_failures=0,
+            )
+        if lease_owner is not None:
+            mine = sources.c.lease_owner == lease_owner
+            values.update(
+                lease_owner=case((mine, None), else_=sources.c.lease_owner),
+                lease_until=case((mine, None), else_=sources.c.lease_until),
             )
         if validators is not None:
             values.update(
@@ -588,14 +628,23 @@ class Store:
         )
 
     def next_due(self, names: Sequence[str]) -> dict[str, datetime | None]:
-        """When each named source is due; None for a source never fetched (due now)."""
+        """When each named source is due; None for a source never fetched (due now). A source
+        leased by a worker, or of a site whose sources a worker is fetching, is due no sooner
+        than that lease ends: no other worker may take it before."""
         with self._tx() as conn:
-            found = {
-                r.name: r.next_due_at
-                for r in conn.execute(
-                    select(sources.c.name, sources.c.next_due_at).where(sources.c.name.in_(names))
-                )
-            }
+            rows = conn.execute(
+                select(sources.c.name, sources.c.url, sources.c.next_due_at, sources.c.lease_until)
+            ).all()
+        held: dict[str, datetime] = {}  # site -> the latest lease on it
+        for row in rows:
+            if row.lease_until is not None:
+                site = host_of(row.url)
+                held[site] = max(row.lease_until, held.get(site, row.lease_until))
+        found: dict[str, datetime | None] = {}
+        for row in rows:
+            lease = held.get(host_of(row.url))
+            due = row.next_due_at
+            found[row.name] = due if lease is None else max(lease, due or lease)
         return {name: found.get(name) for name in names}
 
     # -- digests -----------------------------------------------------------------------------
@@ -690,6 +739,9 @@ class Store:
         if not batch:
             return []
         with self._tx() as conn:
+            if self.shared:
+                # Held until commit: article_ceiling waits for it (see there).
+                conn.execute(text("SELECT pg_advisory_xact_lock_shared(:ns, 0)"), {"ns": _NS_STORE})
             return [self._add(conn, source_id, run_id, article) for article in batch]
 
     def _add(self, conn: Connection, source_id: int, run_id: int, article: Article) -> int | None:
@@ -1005,15 +1057,27 @@ class Store:
 
     # -- runs --------------------------------------------------------------------------------
 
-    def start_run(self, now: datetime) -> int:
+    def start_run(self, now: datetime, worker: str | None = None) -> int:
+        """A new run, by ``worker`` when several share the database."""
         with self._tx() as conn:
-            # A run still marked running was killed: the lock guarantees no other is alive.
+            # A run still marked running was killed: alone on the storage (its lock) no other is
+            # alive; among several workers, one whose worker has stopped answering.
+            live = [
+                r.name
+                for r in conn.execute(select(workers))
+                if _live(r.heartbeat_at, r.lease_seconds, now)
+            ]
             conn.execute(
-                update(runs).where(runs.c.status == "running").values(status="interrupted")
+                update(runs)
+                .where(runs.c.status == "running")
+                .where(runs.c.worker.is_(None) | runs.c.worker.not_in(live))
+                .values(status="interrupted")
             )
             return int(
                 conn.execute(
-                    runs.insert().returning(runs.c.id).values(started_at=now, status="running")
+                    runs.insert()
+                    .returning(runs.c.id)
+                    .values(started_at=now, status="running", worker=worker)
                 ).scalar_one()
             )
 
@@ -1069,8 +1133,11 @@ class Store:
             )
         return int(value or 0)
 
-    def tagged_after(self, after_id: int, limit: int) -> list[StoredArticle]:
-        """Up to ``limit`` tagged articles with ids above ``after_id``, oldest first."""
+    def tagged_after(
+        self, after_id: int, limit: int, upto: int | None = None
+    ) -> list[StoredArticle]:
+        """Up to ``limit`` tagged articles with ids above ``after_id`` (and at most ``upto``),
+        oldest first."""
         ids = (
             select(articles.c.id)
             .join(tags, tags.c.article_id == articles.c.id)
@@ -1079,6 +1146,8 @@ class Store:
             .order_by(articles.c.id)
             .limit(limit)
         )
+        if upto is not None:
+            ids = ids.where(articles.c.id <= upto)
         with self._tx() as conn:
             chosen = [int(i) for i in conn.scalars(ids)]
         found = {s.id: s for s in self.stored_articles(chosen)}
@@ -1278,6 +1347,223 @@ class Store:
             "last_error": failing[2],
         }
 
+    # -- several workers on one database (PostgreSQL; see monitor.workers) -------------------
+
+    @property
+    def shared(self) -> bool:
+        """Whether several workers may share this database: a PostgreSQL server, where leases
+        and advisory locks keep them apart. SQLite is one machine's, guarded by a file lock."""
+        return self.engine.dialect.name == "postgresql"
+
+    def register_worker(
+        self, name: str, host: str, pid: int, lease: timedelta, now: datetime
+    ) -> None:
+        with self._tx() as conn:
+            conn.execute(workers.delete().where(workers.c.heartbeat_at < now - FORGET_WORKERS))
+            values = {"host": host, "pid": pid, "lease_seconds": lease.total_seconds()}
+            conn.execute(
+                self._insert(workers)
+                .values(name=name, started_at=now, heartbeat_at=now, **values)
+                .on_conflict_do_update(
+                    index_elements=[workers.c.name],
+                    set_={"started_at": now, "heartbeat_at": now, **values},
+                )
+            )
+
+    def heartbeat(self, name: str, now: datetime, lease: timedelta) -> int:
+        """The worker's sign of life, which extends its leases; how many it holds."""
+        with self._tx() as conn:
+            conn.execute(update(workers).where(workers.c.name == name).values(heartbeat_at=now))
+            renewed = conn.execute(
+                update(sources).where(sources.c.lease_owner == name).values(lease_until=now + lease)
+            )
+            return int(renewed.rowcount or 0)
+
+    def release_leases(self, name: str) -> None:
+        """Whatever the worker still holds (a cycle cut short), for the others to take now."""
+        with self._tx() as conn:
+            conn.execute(
+                update(sources)
+                .where(sources.c.lease_owner == name)
+                .values(lease_owner=None, lease_until=None)
+            )
+
+    def unregister_worker(self, name: str) -> None:
+        """A worker stopping: its leases are released at once, not when they lapse."""
+        self.release_leases(name)
+        with self._tx() as conn:
+            conn.execute(workers.delete().where(workers.c.name == name))
+
+    def claim_sources(
+        self,
+        wanted: Sequence[Source],
+        owner: str,
+        now: datetime,
+        lease: timedelta,
+        *,
+        force: bool = False,
+    ) -> set[str]:
+        """Lease to ``owner`` those of ``wanted`` that are due (all with ``force``) and that no
+        live worker holds, with every other due source of their sites: a site's sources go to
+        one worker at a time, so the per-site pacing of one fetcher holds across workers. A
+        worker takes its share of the sites free now (divided among the live workers); the rest
+        stays due for the next to look. Returns the names leased. PostgreSQL only."""
+        if not wanted:
+            return set()
+        names = [s.name for s in wanted]
+        with self._tx() as conn:
+            # A source never seen gets its row first (in a transaction of its own: two workers
+            # inserting one row wait for each other until commit), so that it can be leased.
+            known = set(conn.scalars(select(sources.c.name).where(sources.c.name.in_(names))))
+            missing = [s for s in wanted if s.name not in known]
+            if missing:
+                conn.execute(
+                    self._insert(sources)
+                    .values(
+                        [
+                            {
+                                "name": s.name,
+                                "url": s.url,
+                                "language": s.language,
+                                "country": s.country,
+                                "consecutive_failures": 0,
+                                "last_new_items": 0,
+                            }
+                            for s in missing
+                        ]
+                    )
+                    .on_conflict_do_nothing(index_elements=[sources.c.name])
+                )
+        free = (
+            sources.c.lease_until.is_(None)
+            | (sources.c.lease_until < now)
+            | (sources.c.lease_owner == owner)
+        )
+        claimable = select(sources.c.id, sources.c.name, sources.c.url).where(
+            sources.c.name.in_(names), free
+        )
+        if not force:
+            claimable = claimable.where(
+                sources.c.next_due_at.is_(None) | (sources.c.next_due_at <= now)
+            )
+        foreign = select(sources.c.url).where(
+            sources.c.lease_until >= now, sources.c.lease_owner != owner
+        )
+        with self._tx() as conn:
+            # Read without locks: two workers claiming at once contend only for the sites
+            # both want, and only through the advisory locks below.
+            sites: dict[str, list[int]] = {}
+            for row in conn.execute(claimable.order_by(sources.c.id)):
+                sites.setdefault(host_of(row.url), []).append(int(row.id))
+            busy = {host_of(url) for url in conn.scalars(foreign)}
+            free_sites = [site for site in sites if site not in busy]
+            live = sum(
+                _live(r.heartbeat_at, r.lease_seconds, now) for r in conn.execute(select(workers))
+            )
+            share = max(1, -(-len(free_sites) // max(1, live)))
+            # A site's lock is held until commit, so that two workers never claim its sources
+            # at once; one being claimed by another is passed over, not waited for.
+            taken: list[str] = []
+            for site in free_sites:
+                if len(taken) == share:
+                    break
+                if conn.scalar(
+                    text("SELECT pg_try_advisory_xact_lock(:ns, hashtext(:site))"),
+                    {"ns": _NS_SITE, "site": site},
+                ):
+                    taken.append(site)
+            # Read again under the locks: a claim committed meanwhile is seen now.
+            busy = {host_of(url) for url in conn.scalars(foreign)}
+            ids = [i for site in taken if site not in busy for i in sites[site]]
+            if not ids:
+                return set()
+            # The rows locked, and what made them claimable checked again on their latest
+            # version.
+            rows = conn.execute(
+                claimable.where(sources.c.id.in_(ids)).with_for_update(skip_locked=True)
+            ).all()
+            if rows:
+                conn.execute(
+                    update(sources)
+                    .where(sources.c.id.in_([row.id for row in rows]))
+                    .values(lease_owner=owner, lease_until=now + lease)
+                )
+        return {row.name for row in rows}
+
+    def list_workers(self, now: datetime) -> list[dict[str, Any]]:
+        """The workers registered, each with ``live`` (its heartbeat is within its lease) and
+        ``leases`` (source name, until), newest heartbeat first."""
+        with self._tx() as conn:
+            rows = conn.execute(select(workers).order_by(workers.c.heartbeat_at.desc())).all()
+            leases = conn.execute(
+                select(sources.c.lease_owner, sources.c.name, sources.c.lease_until)
+                .where(sources.c.lease_owner.is_not(None))
+                .order_by(sources.c.name)
+            ).all()
+        held: dict[str, list[tuple[str, datetime]]] = {}
+        for owner, name, until in leases:
+            held.setdefault(owner, []).append((name, until))
+        return [
+            {
+                **row._mapping,
+                "live": _live(row.heartbeat_at, row.lease_seconds, now),
+                "leases": held.get(row.name, []),
+            }
+            for row in rows
+        ]
+
+    @contextmanager
+    def exclusive(self, step: str, wait: float = 0.0) -> Iterator[bool]:
+        """Whether this process is the one doing ``step`` (the scheduled digest, the alerts)
+        while the block runs, having waited up to ``wait`` seconds for another to finish it:
+        among workers sharing a PostgreSQL database, a session advisory lock on a connection
+        of its own, which the server drops if the process dies. Alone on SQLite (the file
+        lock), always True."""
+        if not self.shared:
+            yield True
+            return
+        key = {"ns": _NS_STEP, "step": step}
+        deadline = time.monotonic() + wait
+        try:
+            conn = self.engine.connect()
+            # Tried again and again rather than waited for in the server: a wait there holds
+            # the connection without a time limit of its own.
+            while (
+                not (
+                    got := bool(
+                        conn.scalar(text("SELECT pg_try_advisory_lock(:ns, hashtext(:step))"), key)
+                    )
+                )
+                and time.monotonic() < deadline
+            ):
+                conn.commit()
+                time.sleep(min(STEP_POLL, max(0.0, deadline - time.monotonic())))
+            conn.commit()
+        except SQLAlchemyError as exc:
+            raise StorageError(f"storage {safe_url(self.url)}: {exc}") from exc
+        try:
+            yield got
+        finally:
+            try:
+                if got:
+                    conn.execute(text("SELECT pg_advisory_unlock(:ns, hashtext(:step))"), key)
+                    conn.commit()
+            except SQLAlchemyError:
+                conn.invalidate()  # closed rather than pooled: the lock goes with it
+            finally:
+                conn.close()
+
+    def article_ceiling(self) -> int:
+        """The newest stored article id with no id below it still to be committed: how far an
+        id cursor may move. Among several workers ids are handed out at insert and committed
+        in another order; each write holds a shared lock until its commit (``add_articles``),
+        so taking that lock exclusively waits for the writes in flight, and every write after
+        it gets a higher id."""
+        with self._tx() as conn:
+            if self.shared:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:ns, 0)"), {"ns": _NS_STORE})
+            return int(conn.scalar(select(func.max(articles.c.id))) or 0)
+
     # -- helpers -----------------------------------------------------------------------------
 
     def insert_ignoring(self, table: Table) -> Any:
@@ -1327,6 +1613,11 @@ def _upgrade(conn: Connection, current: int) -> None:
         command.stamp(config, f"{current:04d}")
         legacy_schema_version.drop(conn)
     command.upgrade(config, "head")
+
+
+def _live(heartbeat_at: datetime, lease_seconds: float, now: datetime) -> bool:
+    """A worker is alive while its last heartbeat is within its lease."""
+    return heartbeat_at + timedelta(seconds=lease_seconds) >= now
 
 
 def _article(row: Any, tag_rows: list[Any]) -> Article:

@@ -86,3 +86,12 @@ def canonical_url(url: str, base: str | None = None) -> str:
     kept = [f for f in fields if not _is_tracking(unquote_plus(f.split("=", 1)[0]))]
     query = (parts.query if len(kept) == len(fields) else "&".join(kept)).rstrip()
     return urlunsplit((scheme, host, parts.path.rstrip() or "/", query, ""))
+
+
+def host_of(url: str) -> str:
+    """The site a URL is on, for politeness across workers: its host name, lower case, without
+    the port (one server, whatever the port)."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""

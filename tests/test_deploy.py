@@ -397,3 +397,46 @@ def test_logrotate_rotates_the_log_the_crontab_writes() -> None:
     assert directives["su"] == [USER, USER]
     assert {"copytruncate", "missingok", "notifempty", "compress"} <= set(directives)
     assert int(directives["rotate"][0]) >= 4
+
+
+# -- the container image and the compose file (checked as files: no image is built here) -------
+
+DOCKERFILE = REPO / "Dockerfile"
+COMPOSE = DEPLOY / "compose.yaml"
+
+
+def test_the_image_installs_the_server_extras_and_runs_unprivileged() -> None:
+    lines = [line.strip() for line in DOCKERFILE.read_text(encoding="utf-8").splitlines()]
+    assert next(x for x in lines if x.startswith("FROM")) == "FROM python:3.11-slim"
+    assert any('pip install ".[postgresql,alerts]"' in line for line in lines)
+    users = [line.split()[1] for line in lines if line.startswith("USER ")]
+    assert users and users[-1] not in ("root", "0")
+    assert 'ENTRYPOINT ["monitor"]' in lines and 'CMD ["serve"]' in lines
+    # Everything the package is built from is in the build context.
+    allowed = (REPO / ".dockerignore").read_text(encoding="utf-8")
+    for needed in ("pyproject.toml", "README.md", "LICENSE", "monitor/"):
+        assert f"!{needed}" in allowed
+
+
+def test_compose_runs_several_workers_on_postgresql_with_the_password_from_outside() -> None:
+    from ruamel.yaml import YAML
+
+    compose = YAML(typ="safe").load(COMPOSE.read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert services["db"]["image"].startswith("postgres:16")
+    worker, web = services["worker"], services["web"]
+    assert worker["command"] == ["serve"] and worker["deploy"]["replicas"] >= 2
+    assert web["command"][0] == "web"
+    for service in (worker, web, services["db"]):
+        for value in service["environment"].values():
+            # A secret comes from the environment of whoever starts it, never from this file.
+            assert "PASSWORD" not in str(value) or str(value).startswith("${PGPASSWORD")
+    for service in (worker, web):
+        assert service["build"]["dockerfile"] == "Dockerfile"
+        assert (DEPLOY / service["build"]["context"] / "Dockerfile").is_file()
+        assert service["depends_on"]["db"]["condition"] == "service_healthy"
+        # The commands exist in our CLI.
+        with pytest.raises(SystemExit) as help_exit:
+            cli.main([service["command"][0], "--help"])
+        assert help_exit.value.code == 0
+    assert cli._parser().parse_args(["workers"]).command == "workers"

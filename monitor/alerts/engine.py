@@ -51,8 +51,11 @@ def run_alerts(ctx: AlertContext, store: Store, now: datetime) -> AlertReport:
     """Record the new stories of every rule, then send what is due."""
     new = joined = sent = 0
     failures: list[str] = []
+    # Where several workers store articles, one with a lower id may commit after one with a
+    # higher: the cursors move only as far as every article is committed.
+    ceiling = store.article_ceiling()
     for rule in ctx.rules:
-        made, versions = _record(rule, store, ctx.timezone, now)
+        made, versions = _record(rule, store, ctx.timezone, now, ceiling)
         new, joined = new + made, joined + versions
     for rule in ctx.rules:
         count, failed = _deliver(rule, ctx, store, now)
@@ -61,7 +64,9 @@ def run_alerts(ctx: AlertContext, store: Store, now: datetime) -> AlertReport:
     return AlertReport(new, joined, sent, tuple(failures))
 
 
-def _record(rule: AlertRule, store: Store, tz: ZoneInfo, now: datetime) -> tuple[int, int]:
+def _record(
+    rule: AlertRule, store: Store, tz: ZoneInfo, now: datetime, ceiling: int
+) -> tuple[int, int]:
     cursor = store.alert_cursor(rule.name)
     if cursor is None:
         store.start_alert_cursor(rule.name)
@@ -69,7 +74,7 @@ def _record(rule: AlertRule, store: Store, tz: ZoneInfo, now: datetime) -> tuple
         return 0, 0
     made = joined = 0
     keys = [c.key for c in rule.channels]
-    while batch := store.tagged_after(cursor, SCAN_BATCH):
+    while batch := store.tagged_after(cursor, SCAN_BATCH, ceiling):
         for stored in batch:
             if not rule.matches(stored.article):
                 continue
