@@ -13,8 +13,10 @@ evidence sentences (and the opening of the article text when the caller passes i
   ``esalan…``). Capitalised words that the day's stories also write in lower case (Film,
   Festival, Министерство) are parts of names, not names. Names of countries are dropped
   (``Story.countries`` already says it, and a country pair alone must not make two stories
-  one), and so are the words of the outlet's name.
-- words of caseless scripts: Georgian words are *soft* names, Arabic-script words (Urdu) are kept
+  one), and so are the words of the outlet's name. A capitalised word that opens a sentence
+  is a *soft* name (below): Kazakh, Turkish and Azerbaijani sentences often open with the
+  place (Астанада ..., Bakıda ...), but so do ordinary words.
+- words of caseless scripts: Georgian words are soft names, Arabic-script words (Urdu) are kept
   as their consonants (استنبول ~ Istanbul: ``stnbl``), since short vowels are not written, and
   so are two such words together, since the script writes many names in two (اسلام آباد ~
   Islamabad, علی زادہ ~ Ализаде; a final he writes a vowel). Both
@@ -37,7 +39,8 @@ or two rare names are shared (:data:`MANY_SPECIFIC`) by stories that overlap at 
 versions that chose different details). Anchors found in many of the day's stories weigh less (an
 IDF-like weight with a prior, so that it behaves on a day of five stories too). Five things veto
 a pair outright: other years in the headlines and summaries (the same festival's 2026 and 2027
-editions), other stages of an event there (its opening, its closing and awards: the words are in
+editions), other stages of an event there (its opening, its closing and awards; a country's film
+days held inside a festival, named in the headline, and the festival's closing: the words are in
 the language packs, see :mod:`monitor.tag.stages`), disjoint countries, parties that differ (each names a party's country the other never
 names: Azerbaijan signs with Kazakhstan, and Azerbaijan signs with Uzbekistan), and other
 parties (two or more each, neither's all of the other's, however many the bodies list).
@@ -583,6 +586,10 @@ def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> 
                 soft.add(key)
             elif word in titles or _is_name(word, initial, common):
                 names.add(key)
+            elif initial and not (common and word in common):
+                # A sentence may open with a name (Астанада ...): soft, it counts where it
+                # meets another story's name.
+                soft.add(key)
         if _ABJAD.search(part):
             abjad.update(_compounds(part, lang))
         for value in _numbers(part):
@@ -600,7 +607,7 @@ def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> 
         abjad=frozenset(abjad),
         lead_years=frozenset(y for y in _numbers(lead) if y.startswith("y")),
         mentioned=frozenset(story.countries) | _countries_named(lead, _letters(text, lang), lang),
-        stages=stages_named(lead, lang),
+        stages=_stages(story.title, lead, lang),
     )
 
 
@@ -1100,7 +1107,7 @@ def _veto(a: Anchors, b: Anchors) -> str | None:
     Kazakhstan sign, Azerbaijan and Uzbekistan sign: look-alikes, not one story told twice)."""
     if a.lead_years and b.lead_years and a.lead_years.isdisjoint(b.lead_years):
         return "years differ"
-    if a.stages and b.stages and a.stages.isdisjoint(b.stages):
+    if _stages_differ(a.stages, b.stages):
         return "stages differ"
     if a.countries and b.countries and a.countries.isdisjoint(b.countries):
         return "countries differ"
@@ -1109,6 +1116,34 @@ def _veto(a: Anchors, b: Anchors) -> str | None:
     if _other_parties(a.countries, b.countries):
         return "other parties"
     return None
+
+
+_SHOWCASE = "showcase"
+_CLOSING = "closing"
+
+
+def _stages(title: str, lead: str, lang: str) -> frozenset[str]:
+    """The stages the headline and summary name; a showcase only from the headline (a
+    festival's summary lists its sections: "where the film days of ... are held")."""
+    found = stages_named(lead, lang) - {_SHOWCASE}
+    return found | (stages_named(title, lang) & {_SHOWCASE})
+
+
+def _stages_differ(a: frozenset[str], b: frozenset[str]) -> bool:
+    """The festival opens, the festival closes; or a country's film days (a showcase, often
+    held inside a festival) and the closing of the festival, its awards. A showcase that
+    opens and the same showcase named alone are one stage, and so may be a showcase and an
+    opening (one version names the film days, another that they opened)."""
+    if not a or not b:
+        return False
+    if _showcase_and_closing(a, b) or _showcase_and_closing(b, a):
+        return True
+    core_a, core_b = a - {_SHOWCASE}, b - {_SHOWCASE}
+    return bool(core_a and core_b and core_a.isdisjoint(core_b))
+
+
+def _showcase_and_closing(a: frozenset[str], b: frozenset[str]) -> bool:
+    return _SHOWCASE in a and _CLOSING not in a and _CLOSING in b and _SHOWCASE not in b
 
 
 def _other_parties(a: frozenset[str], b: frozenset[str]) -> bool:

@@ -278,6 +278,57 @@ def test_an_opening_and_a_closing_stay_apart() -> None:
     assert compare(anchors(both), anchors(closing)).vetoed is None
 
 
+def test_a_showcase_and_the_festivals_closing_stay_apart() -> None:
+    """A country's film days inside a festival and the festival's awards share the festival's
+    every name; the headline names the showcase. Its opening is the same story."""
+    day = _story(
+        "https://a.example/3",
+        "UzA",
+        language="uz",
+        title="Turkiyada “O‘zbek kinosi kuni” bo‘lib o‘tdi",
+        countries=("UZ", "TR"),
+    )
+    awards = replace(
+        day,
+        url="https://b.example/3",
+        source="Kun",
+        title="Istanbuldagi festivalda o‘zbek filmlari mukofot oldi",
+    )
+    assert compare(anchors(day), anchors(awards)).vetoed == "stages differ"
+    opening = replace(awards, language="ru", title="В Стамбуле открылись Дни узбекского кино")
+    assert anchors(opening).stages == {"opening", "showcase"}
+    assert compare(anchors(day), anchors(opening)).vetoed is None
+    # A festival's summary may list its film days: only the headline names a showcase.
+    listed = replace(awards, language="en", title="Festival in Istanbul", summary="Film days.")
+    assert anchors(listed).stages == frozenset()
+
+
+def test_a_name_that_opens_a_sentence_meets_a_name() -> None:
+    """Kazakh, Turkish, Azerbaijani sentences often open with the place (Астанада ...): such a
+    word is soft, it counts where it meets a name of the other story, not where it meets a
+    word that opens the other's sentence too."""
+    kk = _story(
+        "https://a.example/4",
+        "Kazinform",
+        language="kk",
+        title="Қырғыз киносының күндері",
+        summary="Астанада Қырғыз киносының күндері ашылды.",
+    )
+    ru = replace(
+        kk,
+        url="https://b.example/4",
+        source="Tengri",
+        language="ru",
+        title="Дни кыргызского кино",
+        summary="Дни кыргызского кино открылись в Астане.",
+    )
+    found = anchors(kk)
+    assert "astana" in found.soft and "astana" not in found.names
+    assert "nastana" in grouping._matched(found, anchors(ru))
+    initial = replace(ru, summary="Астана принимает дни кыргызского кино.")
+    assert "nastana" not in grouping._matched(found, anchors(initial))
+
+
 def test_a_year_in_the_background_does_not_veto() -> None:
     """Only the years of the headline and summary tell two editions apart."""
     a = _story("https://a.example/1", "Trend", summary="Karvan opened the 2026 edition in Sheki.")

@@ -125,6 +125,9 @@ class _PackStages(_Strict):
 
     opening: list[TermText] = Field(default_factory=list)
     closing: list[TermText] = Field(default_factory=list)
+    # A country's film days or week, often held inside a festival: not the festival's opening
+    # nor its closing, though it shares the festival's every name.
+    showcase: list[TermText] = Field(default_factory=list)
 
 
 class _PackNumbers(_Strict):
