@@ -578,6 +578,10 @@ def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> 
             key = _name_key(word, lang)
             if len(key) < _MIN_KEY or key in own or _country_named(word, key, lang):
                 continue
+            if not caseless and (month := _month(word)):
+                # June, Kasım: a month meets its name in any language, not Jonathan by prefix
+                numbers.add(f"m{month}")
+                continue
             if caseless and _ABJAD.search(word):
                 skeleton = _skeleton(key)
                 if len(skeleton) >= _MIN_SKELETON:
@@ -858,11 +862,11 @@ def _country_spellings() -> dict[str, frozenset[str]]:
     return {key: frozenset(starts) for key, starts in found.items()}
 
 
-def _start(word: str, lang: str) -> str:
+def _start(word: str, lang: str, size: int = _MIN_KEY) -> str:
     """How a word starts in Latin letters; an Arabic-script word apart (its vowels are not
     written: استونیا, Estonia)."""
     latin = _latin(word, lang)
-    start = latin[:1].translate(_FIRST_FOLD) + latin[1:_MIN_KEY]
+    start = latin[:1].translate(_FIRST_FOLD) + latin[1:size]
     return f"~{start}" if _ABJAD.search(word) else start
 
 
@@ -878,6 +882,8 @@ def _country_named(word: str, key: str, lang: str) -> str | None:
     and Astana that of Estonia."""
     code = _country_of(key)
     spellings = _country_spellings().get(key) if code else None
+    if code and not spellings:
+        return code if _begins_as_country(word, key, code, lang) else None
     if not spellings:
         return code
     if _start(word, lang) in spellings:
@@ -886,6 +892,28 @@ def _country_named(word: str, key: str, lang: str) -> str | None:
     others = _country_keys().get(key[:_MIN_PREFIX], ())
     shorter = (k for k, c in others if c == code and _MIN_PREFIX < len(k) < len(key))
     return code if any(key.startswith(k) for k in shorter) else None
+
+
+def _begins_as_country(word: str, key: str, code: str, lang: str) -> bool:
+    """A form of a country's name (Қазақстанның), or a word shorter than every name of the
+    country that also starts as one of them, letters as written (Kazakh, Özbek). Keys fold
+    vowels and f and p: without this Farooq would be Paraguay (Paraqvay)."""
+    names = _country_keys().get(key[:_MIN_PREFIX], ())
+    if any(c == code and key.startswith(k) for k, c in names) or _ABJAD.search(word):
+        return True
+    return _start(word, lang, _MIN_PREFIX) in _country_starts().get(code, ())
+
+
+@cache
+def _country_starts() -> dict[str, frozenset[str]]:
+    """By country, how CLDR's one-word names of it start in Latin letters (see _start)."""
+    found: dict[str, set[str]] = {}
+    for lang in sorted({p.language for p in builtin_packs()}):
+        for code, name in Locale.parse(lang).territories.items():
+            words = _WORD.findall(name)
+            if len(code) == 2 and code.isalpha() and len(words) == 1:
+                found.setdefault(code, set()).add(_start(words[0], lang, _MIN_PREFIX))
+    return {code: frozenset(starts) for code, starts in found.items()}
 
 
 @lru_cache(maxsize=1 << 18)
@@ -929,19 +957,19 @@ def _numbers(text: str) -> Iterable[str]:
             yield f"{value:g}" if value != int(value) else str(int(value))
 
 
-# After a day: the month (18 сентября, 19 sentyabrda), after an ordinal's ending (15th
-# September, 15-го сентября), or after the day that ends the range (6–8 декабря, 14 to 18
-# September, с 6 по 8 декабря).
+# After a day: the month (18 сентября, 19 sentyabrda; 11-noyabrdan, 24-қараша), after an
+# ordinal's ending (15th September, 15-го сентября), or after the day that ends the range
+# (6–8 декабря, 14 to 18 September, с 6 по 8 декабря, 8–12-noyabr, 23-dən 27-dək noyabr).
 _AFTER_DAY = (
-    re.compile(r"\s*([^\W\d_]+)"),
+    re.compile(r"\s*-?([^\W\d_]+)"),
     re.compile(r"(?:-[^\W\d_]{1,4}|[^\W\d_]{2})\.?\s+([^\W\d_]+)"),
     re.compile(
-        r"\s*(?:[-–—]|\s[^\W\d_]{1,3}\s)\s*\d{1,2}(?:-[^\W\d_]{1,4}|[^\W\d_]{2})?\.?\s*"
-        r"([^\W\d_]+)"
+        r"\s*(?:-[^\W\d_]{1,4}\s*[-–—]?|[-–—]|\s[^\W\d_]{1,3}\s)\s*\d{1,2}"
+        r"(?:(?:-[^\W\d_]{1,4}|[^\W\d_]{2})\.?\s+|\s*-?)([^\W\d_]+)"
     ),
 )
-# Before a day: the month (September 15, December 6–8).
-_BEFORE_DAY = re.compile(r"([^\W\d_]+)\.?\s+(?:\d{1,2}\s*[-–—]\s*)?$")
+# Before a day: the month (September 15, December 6–8, Noyabrın 8-dən 12-dək).
+_BEFORE_DAY = re.compile(r"([^\W\d_]+)\.?\s+(?:\d{1,2}(?:-[^\W\d_]{1,4}\s*[-–—]?|\s*[-–—])\s*)?$")
 
 
 def _month_after(text: str, end: int) -> int | None:
@@ -1035,7 +1063,7 @@ class _Weights:
 
     def _weigh(self, kind: str, anchor: str, df: int) -> float:
         base = {"n": _W_NAME, "s": _W_NAME, "c": _W_COUNTRY, "y": _W_YEAR}.get(kind, _W_NUMBER)
-        if kind == "#" and anchor.isdigit() and int(anchor) < 13:
+        if kind == "#" and ((anchor.isdigit() and int(anchor) < 13) or anchor.startswith("m")):
             base = _W_SMALL_NUMBER
         return base * min(1.0, math.log(self._size / (df + 0.5)) / self._rare)
 

@@ -723,7 +723,23 @@ def test_dates_meet_across_languages_and_are_not_counts() -> None:
         "az": "Festival dekabrın 6-8-də, 8 dekabrda bağlanır.",
         "kk": "Фестиваль 6–8 желтоқсанда өтеді.",
         "ka": "ფესტივალი 8 დეკემბერს დაიხურება.",
+        "tr": "Festival 6-8 Aralık tarihlerinde yapılıyor.",
     }
+    # A month after a hyphen (Uzbek, Kazakh), or after a range whose first day has a suffix.
+    hyphened = {
+        "uz": ("6–8-dekabr kunlari festival; 8-dekabrdan boshlab.", {"d6.12", "d8.12"}),
+        "kk": ("Фестиваль 8-желтоқсанда жабылады.", {"d8.12"}),
+        "az": ("Dekabrın 6-dan 8-dək; 6-dan 8-dək dekabr.", {"d6.12", "d8.12"}),
+    }
+    for lang, (text, want) in hyphened.items():
+        a = anchors(_story(f"https://{lang}.example/3", lang, language=lang, summary=text))
+        assert {n for n in a.numbers if not n.startswith("m")} == want, lang
+    # A day, then a count: no range.
+    counted = anchors(_story("https://a.example/3", "A", summary="On December 6 20 films ran."))
+    assert counted.numbers == {"d6.12", "20", "m12"}
+    # A month alone meets its name in another language, and no name by prefix (Jonathan).
+    june = anchors(_story("https://a.example/4", "A", summary="Shooting starts in June."))
+    assert "m6" in june.numbers and not june.names
     found = {
         lang: anchors(_story(f"https://{lang}.example/1", lang, language=lang, summary=text))
         for lang, text in dates.items()
@@ -751,7 +767,10 @@ def test_names_meet_without_their_case_endings() -> None:
 
 def test_names_that_fold_like_a_country_are_names() -> None:
     """Keys fold vowels: a name with a country's key must also start as its name does."""
-    for word, lang in [("Giorgi", "en"), ("Мерос", "ru"), ("Astana", "en"), ("Levan", "en")]:
+    # Farooq and Фарук fold to the start of Paraguay (Paraqvay): shorter than every name of
+    # it, they must start as one of them, letters as written (Kazakh does, as Kazakhstan).
+    names = [("Giorgi", "en"), ("Мерос", "ru"), ("Astana", "en"), ("Levan", "en")]
+    for word, lang in [*names, ("Farooq", "en"), ("Фарук", "ru")]:
         key = grouping._key(word, lang)
         assert grouping._country_of(key) is not None
         assert grouping._country_named(word, key, lang) is None, word
@@ -762,6 +781,10 @@ def test_names_that_fold_like_a_country_are_names() -> None:
         ("Azərbaycana", "az", "AZ"),
         ("Азербайджана", "ru", "AZ"),
         ("Ўзбекистон", "uz", "UZ"),
+        ("Kazakh", "en", "KZ"),
+        ("Özbek", "tr", "UZ"),
+        ("Qozoq", "uz", "KZ"),
+        ("казах", "ru", "KZ"),
     ]:
         assert grouping._country_named(word, grouping._key(word, lang), lang) == code, word
 
