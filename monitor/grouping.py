@@ -48,7 +48,7 @@ parties (two or more each, neither's all of the other's, however many the bodies
 Groups are formed by complete linkage: two stories share an entry only if every pair in the
 entry is the same story by the test above, so A like B and B like C does not put A and C in one
 entry (a wrong merge hides news; a missed one only shows a duplicate line). The surest groups
-merge first, and never so that one group holds two different URLs of one outlet.
+(those whose weakest pair shares the most specific anchors) merge first, and never so that one group holds two different URLs of one outlet.
 
 Not every pair is weighed: a week holds a thousand stories. Candidates come from an index of
 anchors (a pair must share two, and a name meets only names of its first letters, or of its
@@ -338,7 +338,9 @@ def group_stories(
             continue
         match = compare(found[i], found[j], weigh)
         if match.same:
-            strength[i, j] = (match.overlap, match.specific)
+            # The pair that shares the most rare anchors is the surest: a version that shares
+            # a little with a short look-alike joins the versions it shares much with first.
+            strength[i, j] = (match.specific, match.overlap)
     groups = complete_linkage(
         len(stories), strength, lambda left, right: _conflict(stories, left, right)
     )

@@ -565,7 +565,7 @@ def _reference_group(
         elif a.source != b.source and abs(a.published - b.published) <= window:
             match = _reference_compare(found[i], found[j], w)
             if match.same:
-                sure[frozenset((i, j))] = (match.overlap, match.specific)
+                sure[frozenset((i, j))] = (match.specific, match.overlap)
     groups = {i: [i] for i in range(len(stories))}
     while True:
         best: tuple[tuple[float, float], tuple[int, int]] | None = None
