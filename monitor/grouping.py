@@ -34,16 +34,17 @@ evidence sentences (and the opening of the article text when the caller passes i
 
 Two stories are the same when they share at least :data:`MIN_SPECIFIC` worth of names and
 non-year numbers (three or more shared countries add to it) and either ``specific × overlap``
-reaches :data:`MIN_EVIDENCE`, where overlap is the shared weight over the smaller story's weight,
-or two rare names are shared (:data:`MANY_SPECIFIC`) by stories that overlap at all (two long
-versions that chose different details). Anchors found in many of the day's stories weigh less (an
-IDF-like weight with a prior, so that it behaves on a day of five stories too). Five things veto
-a pair outright: other years in the headlines and summaries (the same festival's 2026 and 2027
-editions), other stages of an event there (its opening, its closing and awards; a country's film
-days held inside a festival, named in the headline, and the festival's closing: the words are in
-the language packs, see :mod:`monitor.tag.stages`), disjoint countries, parties that differ (each names a party's country the other never
-names: Azerbaijan signs with Kazakhstan, and Azerbaijan signs with Uzbekistan), and other
-parties (two or more each, neither's all of the other's, however many the bodies list).
+reaches :data:`MIN_EVIDENCE`, where overlap is the shared weight over the smaller story's weight
+(at most :data:`LONG_STORY`), or two rare names are shared (:data:`MANY_SPECIFIC`) by stories that
+overlap at all (two long versions that chose different details). Anchors found in many of the
+day's stories weigh less (an IDF-like weight with a prior, so that it behaves on a day of five
+stories too). Five things veto a pair outright: other years in the headlines and summaries (the
+same festival's 2026 and 2027 editions), other stages of an event there (its opening, its closing
+and awards; a country's film days held inside a festival, named in the headline, and the
+festival's closing: the words are in the language packs, see :mod:`monitor.tag.stages`), disjoint
+countries, parties that differ (each names a party's country the other never names: Azerbaijan
+signs with Kazakhstan, and Azerbaijan signs with Uzbekistan), and other parties (two or more
+each, neither's all of the other's, however many the bodies list).
 
 Groups are formed by complete linkage: two stories share an entry only if every pair in the
 entry is the same story by the test above, so A like B and B like C does not put A and C in one
@@ -84,6 +85,10 @@ MIN_SHARED = 2  # one name alone ("Baku") is not a story
 MIN_EVIDENCE = 0.75  # specific × overlap: much shared, or little shared by two short stories
 MANY_SPECIFIC = 2.0  # ... or this much shared (two rare names) ...
 MIN_OVERLAP = 0.25  # ... however long the stories (0.12 let look-alikes of one busy day meet)
+# A story weighing more is measured as if it weighed this much: two long versions, each naming a
+# dozen people of its own, share no less of the event than two short ones (9 let look-alikes of
+# a busy day meet).
+LONG_STORY = 12.0
 TEXT_CHARS = 1500  # opening of the article text used: leads are translated, bodies diverge
 MENTION_CHARS = 6000  # text searched for the countries a story names (to tell parties apart)
 PRIOR_STORIES = 10  # IDF prior: a day is assumed to hold at least this many other stories
@@ -1124,7 +1129,7 @@ def compare(a: Anchors, b: Anchors, weigh: _Weights | None = None) -> Match:
         totals = [w.total_of(a), w.total_of(b)]
     else:
         totals = [w.total_of(x) if x.names else w.caseless_total_of(x) for x in (a, b)]
-    smaller = min(totals)
+    smaller = min(*totals, LONG_STORY)
     overlap = min(1.0, shared / smaller) if smaller else (1.0 if shared else 0.0)
     return Match(names + numbers + many, overlap, count)
 

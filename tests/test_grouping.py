@@ -540,7 +540,7 @@ def _reference_compare(a: Anchors, b: Anchors, w: Callable[[str, str], float]) -
         totals = [total(a), total(b)]
     else:
         totals = [total(x) if x.names else caseless_total(x) for x in (a, b)]
-    smaller = min(totals)
+    smaller = min(*totals, grouping.LONG_STORY)
     overlap = min(1.0, shared / smaller) if smaller else (1.0 if shared else 0.0)
     return Match(names + numbers + many, overlap, count)
 
