@@ -31,6 +31,8 @@ evidence sentences (and the opening of the article text when the caller passes i
   the language (18 сентября, September 18, 19 sentyabrda, 6–8 декабря: CLDR's month names),
   and not a count that a festival's 14th edition would meet.
 - countries: ``Story.countries`` (the parties'), and every country the story names at all.
+- the stage of the event the headline names (its opening, its closing, a country's film days):
+  one named in both headlines adds to what the two share, though not to their rare anchors.
 
 Two stories are the same when they share at least :data:`MIN_SPECIFIC` worth of names and
 non-year numbers (three or more shared countries add to it) and either ``specific × overlap``
@@ -99,6 +101,7 @@ _W_NUMBER = 1.0
 _W_SMALL_NUMBER = 0.5
 _W_YEAR = 0.5
 _W_COUNTRY = 0.5
+_W_STAGE = 0.5
 _MIN_KEY = 3  # shortest name key kept
 _MIN_PREFIX = 4  # shortest key that may match a longer one by prefix (Baku ~ Bakıda)
 _MIN_SKELETON = 3  # fewest consonants of an Arabic-script word kept
@@ -1069,7 +1072,9 @@ class _Weights:
         return weight
 
     def _weigh(self, kind: str, anchor: str, df: int) -> float:
-        base = {"n": _W_NAME, "s": _W_NAME, "c": _W_COUNTRY, "y": _W_YEAR}.get(kind, _W_NUMBER)
+        base = {"n": _W_NAME, "s": _W_NAME, "c": _W_COUNTRY, "g": _W_STAGE, "y": _W_YEAR}.get(
+            kind, _W_NUMBER
+        )
         if kind == "#" and ((anchor.isdigit() and int(anchor) < 13) or anchor.startswith("m")):
             base = _W_SMALL_NUMBER
         return base * min(1.0, math.log(self._size / (df + 0.5)) / self._rare)
@@ -1101,6 +1106,7 @@ def _weights(found: Sequence[Anchors]) -> _Weights:
         df.update({"#" + k for k in a.numbers})
         df.update({"y" + k for k in a.years})
         df.update({"c" + k for k in a.countries})
+        df.update({"g" + k for k in a.stages})
     named = Anchors(names=frozenset(k for a in found for k in a.names))
     return _Weights(df, len(found), named)
 
@@ -1119,6 +1125,8 @@ def compare(a: Anchors, b: Anchors, weigh: _Weights | None = None) -> Match:
     count = len(mine) + len(numbers_shared) + len(years)
     numbers = sum(w("#", n) for n in numbers_shared)
     shared = names + numbers + sum(w("y", y) for y in years) + sum(w("c", c) for c in countries)
+    # Two headlines that name one stage (both the opening) tell one step of the event.
+    shared += sum(w("g", g) for g in a.stages & b.stages)
     # One country pair is shared by many stories; the same three or more countries are telling.
     many = _W_COUNTRY * max(0, len(countries) - 2)
     # A story in a caseless script (Georgian, Urdu) has no names to count in its total: its

@@ -329,6 +329,29 @@ def test_a_name_that_opens_a_sentence_meets_a_name() -> None:
     assert "nastana" not in grouping._matched(found, anchors(initial))
 
 
+def test_one_stage_named_in_both_headlines_adds_to_the_overlap() -> None:
+    """Both headlines say the film days opened: one step of the event, told twice. The stage
+    adds to what is shared, not to the rare names a pair needs."""
+    a = _story(
+        "https://a.example/5",
+        "Trend",
+        title="Uzbek film days opened",
+        summary="Director Nigora Saidova showed Karvan to Aziz Rahimov and Leyla Mamedova.",
+    )
+    b = _story(
+        "https://b.example/5",
+        "Report",
+        title="Days of Uzbek cinema opened",
+        summary="Saidova presented Karvan; Ilham Nuriyev, Tural Ganjaliyev, Rashad Safarov came.",
+    )
+    plain = replace(b, title="Days of Uzbek cinema")
+    found = [anchors(a), anchors(b), anchors(plain)]
+    w = _weights(found)
+    both, one = compare(found[0], found[1], w), compare(found[0], found[2], w)
+    assert both.overlap > one.overlap
+    assert both.specific == one.specific
+
+
 def test_a_year_in_the_background_does_not_veto() -> None:
     """Only the years of the headline and summary tell two editions apart."""
     a = _story("https://a.example/1", "Trend", summary="Karvan opened the 2026 edition in Sheki.")
@@ -524,6 +547,7 @@ def _reference_compare(a: Anchors, b: Anchors, w: Callable[[str, str], float]) -
         + numbers
         + sum(w("y", y) for y in a.years & b.years)
         + sum(w("c", c) for c in a.countries & b.countries)
+        + sum(w("g", g) for g in a.stages & b.stages)
     )
 
     def caseless_total(x: Anchors) -> float:
