@@ -31,8 +31,9 @@ evidence sentences (and the opening of the article text when the caller passes i
   the language (18 сентября, September 18, 19 sentyabrda, 6–8 декабря: CLDR's month names),
   and not a count that a festival's 14th edition would meet.
 - countries: ``Story.countries`` (the parties'), and every country the story names at all.
-- the stage of the event the headline names (its opening, its closing, a country's film days):
-  one named in both headlines adds to what the two share, though not to their rare anchors.
+- the stage of the event the headline names: an opening or a closing named in both headlines
+  adds to what the two share, though not to their rare anchors (a country's film days are a kind
+  of event, which look-alikes share, not a step of one).
 
 Two stories are the same when they share at least :data:`MIN_SPECIFIC` worth of names and
 non-year numbers (three or more shared countries add to it) and either ``specific × overlap``
@@ -1125,8 +1126,9 @@ def compare(a: Anchors, b: Anchors, weigh: _Weights | None = None) -> Match:
     count = len(mine) + len(numbers_shared) + len(years)
     numbers = sum(w("#", n) for n in numbers_shared)
     shared = names + numbers + sum(w("y", y) for y in years) + sum(w("c", c) for c in countries)
-    # Two headlines that name one stage (both the opening) tell one step of the event.
-    shared += sum(w("g", g) for g in a.stages & b.stages)
+    # Two headlines that name one stage (both the opening) tell one step of the event; film
+    # days are what two look-alike film days have in common.
+    shared += sum(w("g", g) for g in a.stages & b.stages - {_SHOWCASE})
     # One country pair is shared by many stories; the same three or more countries are telling.
     many = _W_COUNTRY * max(0, len(countries) - 2)
     # A story in a caseless script (Georgian, Urdu) has no names to count in its total: its
