@@ -8,9 +8,9 @@ evidence sentences (and the opening of the article text when the caller passes i
   Latin key and folded so that spellings of one name in different languages meet (Баку, Baku and
   Bakıda all give ``bak…``; Ташкент and Taşkent give ``taskant``; Ўзбек, Özbek and Uzbek give
   ``ozbak``: a first vowel is kept, but o and u are one there; Қазақфильм and Казахфильм give
-  ``kazakpalm``: h and k are one after it), without the case endings and suffixes of their
-  language (the packs' inflection of country names: Эшелондар, Эшелонлар and Эшелоны give
-  ``esalan…``). Capitalised words that the day's stories also write in lower case (Film,
+  ``kasakpalm``: h and k are one after it, and so are z and s, as Italian reads Kazakhfilm),
+  without the case endings and suffixes of their language (the packs' inflection of country
+  names: Эшелондар, Эшелонлар and Эшелоны give ``esalan…``). Capitalised words that the day's stories also write in lower case (Film,
   Festival, Министерство) are parts of names, not names. Names of countries are dropped
   (``Story.countries`` already says it, and a country pair alone must not make two stories
   one), and so are the words of the outlet's name. A capitalised word that opens a sentence
@@ -593,6 +593,7 @@ def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> 
                 # June, Kasım: a month meets its name in any language, not Jonathan by prefix
                 numbers.add(f"m{month}")
                 continue
+            key = _sibilants(key)
             if caseless and _ABJAD.search(word):
                 skeleton = _skeleton(key)
                 if len(skeleton) >= _MIN_SKELETON:
@@ -689,7 +690,16 @@ def _compounds(text: str, lang: str) -> set[str]:
 def _skeleton(key: str) -> str:
     """A key's consonants: Arabic script leaves most vowels unwritten, so that Istanbul and
     استنبول meet only here (``stnbl``); ``v`` and ``i`` go too, written for vowels there."""
-    return key.translate(_VOWELS)
+    return _sibilants(key).translate(_VOWELS)
+
+
+def _sibilants(key: str) -> str:
+    """A name's key with z as s after its first letter: languages write one name with either
+    (KazakhFilm, Kasakhfilm as Italian reads it; Aziz, Азиз, عزیز). Not so for a country's
+    key, where the two tell names apart (Грузия, Grecia)."""
+    if "z" not in key[1:]:
+        return key
+    return re.sub(r"(.)\1+", r"\1", key[:1] + key[1:].replace("z", "s"))
 
 
 def _title_case(title: str) -> bool:
