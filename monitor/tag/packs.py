@@ -23,6 +23,7 @@ wants a Turkish term opens ``lang/tr.yaml`` and nothing else::
     stages:                             # how a headline names an event's stage (grouping)
       opening: [açılış*, açıldı]
       closing: [kapanış*, ödül töreni*]
+      showcase: [sinema günleri]        # a country's film days (told apart from a closing)
 
 Users may list their own packs (or topic files) under ``topics:`` in ``sources.yaml``; a user pack
 adds to the built-in vocabulary of its language. The grouping takes CLDR's country names in every
