@@ -623,7 +623,7 @@ def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> 
         abjad=frozenset(abjad),
         lead_years=frozenset(y for y in _numbers(lead) if y.startswith("y")),
         mentioned=frozenset(story.countries) | _countries_named(lead, _letters(text, lang), lang),
-        stages=_stages(story.title, lead, lang),
+        stages=_stages(story.title, story.summary, lang),
     )
 
 
@@ -1177,11 +1177,10 @@ _SHOWCASE = "showcase"
 _CLOSING = "closing"
 
 
-def _stages(title: str, lead: str, lang: str) -> frozenset[str]:
+def _stages(title: str, summary: str, lang: str) -> frozenset[str]:
     """The stages the headline and summary name; a showcase only from the headline (a
     festival's summary lists its sections: "where the film days of ... are held")."""
-    found = stages_named(lead, lang) - {_SHOWCASE}
-    return found | (stages_named(title, lang) & {_SHOWCASE})
+    return stages_named(title, lang) | (stages_named(summary, lang) - {_SHOWCASE})
 
 
 def _stages_differ(a: frozenset[str], b: frozenset[str]) -> bool:
