@@ -8,13 +8,15 @@ evidence sentences (and the opening of the article text when the caller passes i
   Latin key and folded so that spellings of one name in different languages meet (Баку, Baku and
   Bakıda all give ``bak…``; Ташкент and Taşkent give ``taskant``; Ўзбек, Özbek and Uzbek give
   ``ozbak``: a first vowel is kept, but o and u are one there; Қазақфильм and Казахфильм give
-  ``kazakpalm``: h and k are one after it), without the case endings and suffixes of their
-  language (the packs' inflection of country names: Эшелондар, Эшелонлар and Эшелоны give
-  ``esalan…``). Capitalised words that the day's stories also write in lower case (Film,
+  ``kasakpalm``: h and k are one after it, and so are z and s, as Italian reads Kazakhfilm),
+  without the case endings and suffixes of their language (the packs' inflection of country
+  names: Эшелондар, Эшелонлар and Эшелоны give ``esalan…``). Capitalised words that the day's stories also write in lower case (Film,
   Festival, Министерство) are parts of names, not names. Names of countries are dropped
   (``Story.countries`` already says it, and a country pair alone must not make two stories
-  one), and so are the words of the outlet's name.
-- words of caseless scripts: Georgian words are *soft* names, Arabic-script words (Urdu) are kept
+  one), and so are the words of the outlet's name. A capitalised word that opens a sentence
+  is a *soft* name (below): Kazakh, Turkish and Azerbaijani sentences often open with the
+  place (Астанада ..., Bakıda ...), but so do ordinary words.
+- words of caseless scripts: Georgian words are soft names, Arabic-script words (Urdu) are kept
   as their consonants (استنبول ~ Istanbul: ``stnbl``), since short vowels are not written, and
   so are two such words together, since the script writes many names in two (اسلام آباد ~
   Islamabad, علی زادہ ~ Ализаде; a final he writes a vowel). Both
@@ -29,23 +31,28 @@ evidence sentences (and the opening of the article text when the caller passes i
   the language (18 сентября, September 18, 19 sentyabrda, 6–8 декабря: CLDR's month names),
   and not a count that a festival's 14th edition would meet.
 - countries: ``Story.countries`` (the parties'), and every country the story names at all.
+- the stage of the event the headline names: an opening or a closing named in both headlines
+  adds to what the two share, though not to their rare anchors (a country's film days are a kind
+  of event, which look-alikes share, not a step of one).
 
 Two stories are the same when they share at least :data:`MIN_SPECIFIC` worth of names and
 non-year numbers (three or more shared countries add to it) and either ``specific × overlap``
-reaches :data:`MIN_EVIDENCE`, where overlap is the shared weight over the smaller story's weight,
-or two rare names are shared (:data:`MANY_SPECIFIC`) by stories that overlap at all (two long
-versions that chose different details). Anchors found in many of the day's stories weigh less (an
-IDF-like weight with a prior, so that it behaves on a day of five stories too). Five things veto
-a pair outright: other years in the headlines and summaries (the same festival's 2026 and 2027
-editions), other stages of an event there (its opening, its closing and awards: the words are in
-the language packs, see :mod:`monitor.tag.stages`), disjoint countries, parties that differ (each names a party's country the other never
-names: Azerbaijan signs with Kazakhstan, and Azerbaijan signs with Uzbekistan), and other
-parties (two or more each, neither's all of the other's, however many the bodies list).
+reaches :data:`MIN_EVIDENCE`, where overlap is the shared weight over the smaller story's weight
+(at most :data:`LONG_STORY`), or two rare names are shared (:data:`MANY_SPECIFIC`) by stories that
+overlap at all (two long versions that chose different details). Anchors found in many of the
+day's stories weigh less (an IDF-like weight with a prior, so that it behaves on a day of five
+stories too). Five things veto a pair outright: other years in the headlines and summaries (the
+same festival's 2026 and 2027 editions), other stages of an event there (its opening, its closing
+and awards; a country's film days held inside a festival, named in the headline, and the
+festival's closing: the words are in the language packs, see :mod:`monitor.tag.stages`), disjoint
+countries, parties that differ (each names a party's country the other never names: Azerbaijan
+signs with Kazakhstan, and Azerbaijan signs with Uzbekistan), and other parties (two or more
+each, neither's all of the other's, however many the bodies list).
 
 Groups are formed by complete linkage: two stories share an entry only if every pair in the
 entry is the same story by the test above, so A like B and B like C does not put A and C in one
 entry (a wrong merge hides news; a missed one only shows a duplicate line). The surest groups
-merge first, and never so that one group holds two different URLs of one outlet.
+(those whose weakest pair shares the most specific anchors) merge first, and never so that one group holds two different URLs of one outlet.
 
 Not every pair is weighed: a week holds a thousand stories. Candidates come from an index of
 anchors (a pair must share two, and a name meets only names of its first letters, or of its
@@ -81,6 +88,10 @@ MIN_SHARED = 2  # one name alone ("Baku") is not a story
 MIN_EVIDENCE = 0.75  # specific × overlap: much shared, or little shared by two short stories
 MANY_SPECIFIC = 2.0  # ... or this much shared (two rare names) ...
 MIN_OVERLAP = 0.25  # ... however long the stories (0.12 let look-alikes of one busy day meet)
+# A story weighing more is measured as if it weighed this much: two long versions, each naming a
+# dozen people of its own, share no less of the event than two short ones (9 let look-alikes of
+# a busy day meet).
+LONG_STORY = 12.0
 TEXT_CHARS = 1500  # opening of the article text used: leads are translated, bodies diverge
 MENTION_CHARS = 6000  # text searched for the countries a story names (to tell parties apart)
 PRIOR_STORIES = 10  # IDF prior: a day is assumed to hold at least this many other stories
@@ -91,6 +102,7 @@ _W_NUMBER = 1.0
 _W_SMALL_NUMBER = 0.5
 _W_YEAR = 0.5
 _W_COUNTRY = 0.5
+_W_STAGE = 0.5
 _MIN_KEY = 3  # shortest name key kept
 _MIN_PREFIX = 4  # shortest key that may match a longer one by prefix (Baku ~ Bakıda)
 _MIN_SKELETON = 3  # fewest consonants of an Arabic-script word kept
@@ -335,7 +347,9 @@ def group_stories(
             continue
         match = compare(found[i], found[j], weigh)
         if match.same:
-            strength[i, j] = (match.overlap, match.specific)
+            # The pair that shares the most rare anchors is the surest: a version that shares
+            # a little with a short look-alike joins the versions it shares much with first.
+            strength[i, j] = (match.specific, match.overlap)
     groups = complete_linkage(
         len(stories), strength, lambda left, right: _conflict(stories, left, right)
     )
@@ -575,6 +589,11 @@ def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> 
             key = _name_key(word, lang)
             if len(key) < _MIN_KEY or key in own or _country_named(word, key, lang):
                 continue
+            if not caseless and (month := _month(word)):
+                # June, Kasım: a month meets its name in any language, not Jonathan by prefix
+                numbers.add(f"m{month}")
+                continue
+            key = _sibilants(key)
             if caseless and _ABJAD.search(word):
                 skeleton = _skeleton(key)
                 if len(skeleton) >= _MIN_SKELETON:
@@ -583,6 +602,10 @@ def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> 
                 soft.add(key)
             elif word in titles or _is_name(word, initial, common):
                 names.add(key)
+            elif initial and not (common and word in common):
+                # A sentence may open with a name (Астанада ...): soft, it counts where it
+                # meets another story's name.
+                soft.add(key)
         if _ABJAD.search(part):
             abjad.update(_compounds(part, lang))
         for value in _numbers(part):
@@ -600,7 +623,7 @@ def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> 
         abjad=frozenset(abjad),
         lead_years=frozenset(y for y in _numbers(lead) if y.startswith("y")),
         mentioned=frozenset(story.countries) | _countries_named(lead, _letters(text, lang), lang),
-        stages=stages_named(lead, lang),
+        stages=_stages(story.title, story.summary, lang),
     )
 
 
@@ -667,7 +690,16 @@ def _compounds(text: str, lang: str) -> set[str]:
 def _skeleton(key: str) -> str:
     """A key's consonants: Arabic script leaves most vowels unwritten, so that Istanbul and
     استنبول meet only here (``stnbl``); ``v`` and ``i`` go too, written for vowels there."""
-    return key.translate(_VOWELS)
+    return _sibilants(key).translate(_VOWELS)
+
+
+def _sibilants(key: str) -> str:
+    """A name's key with z as s after its first letter: languages write one name with either
+    (KazakhFilm, Kasakhfilm as Italian reads it; Aziz, Азиз, عزیز). Not so for a country's
+    key, where the two tell names apart (Грузия, Grecia)."""
+    if "z" not in key[1:]:
+        return key
+    return re.sub(r"(.)\1+", r"\1", key[:1] + key[1:].replace("z", "s"))
 
 
 def _title_case(title: str) -> bool:
@@ -851,11 +883,11 @@ def _country_spellings() -> dict[str, frozenset[str]]:
     return {key: frozenset(starts) for key, starts in found.items()}
 
 
-def _start(word: str, lang: str) -> str:
+def _start(word: str, lang: str, size: int = _MIN_KEY) -> str:
     """How a word starts in Latin letters; an Arabic-script word apart (its vowels are not
     written: استونیا, Estonia)."""
     latin = _latin(word, lang)
-    start = latin[:1].translate(_FIRST_FOLD) + latin[1:_MIN_KEY]
+    start = latin[:1].translate(_FIRST_FOLD) + latin[1:size]
     return f"~{start}" if _ABJAD.search(word) else start
 
 
@@ -871,6 +903,8 @@ def _country_named(word: str, key: str, lang: str) -> str | None:
     and Astana that of Estonia."""
     code = _country_of(key)
     spellings = _country_spellings().get(key) if code else None
+    if code and not spellings:
+        return code if _begins_as_country(word, key, code, lang) else None
     if not spellings:
         return code
     if _start(word, lang) in spellings:
@@ -879,6 +913,28 @@ def _country_named(word: str, key: str, lang: str) -> str | None:
     others = _country_keys().get(key[:_MIN_PREFIX], ())
     shorter = (k for k, c in others if c == code and _MIN_PREFIX < len(k) < len(key))
     return code if any(key.startswith(k) for k in shorter) else None
+
+
+def _begins_as_country(word: str, key: str, code: str, lang: str) -> bool:
+    """A form of a country's name (Қазақстанның), or a word shorter than every name of the
+    country that also starts as one of them, letters as written (Kazakh, Özbek). Keys fold
+    vowels and f and p: without this Farooq would be Paraguay (Paraqvay)."""
+    names = _country_keys().get(key[:_MIN_PREFIX], ())
+    if any(c == code and key.startswith(k) for k, c in names) or _ABJAD.search(word):
+        return True
+    return _start(word, lang, _MIN_PREFIX) in _country_starts().get(code, ())
+
+
+@cache
+def _country_starts() -> dict[str, frozenset[str]]:
+    """By country, how CLDR's one-word names of it start in Latin letters (see _start)."""
+    found: dict[str, set[str]] = {}
+    for lang in sorted({p.language for p in builtin_packs()}):
+        for code, name in Locale.parse(lang).territories.items():
+            words = _WORD.findall(name)
+            if len(code) == 2 and code.isalpha() and len(words) == 1:
+                found.setdefault(code, set()).add(_start(words[0], lang, _MIN_PREFIX))
+    return {code: frozenset(starts) for code, starts in found.items()}
 
 
 @lru_cache(maxsize=1 << 18)
@@ -922,19 +978,19 @@ def _numbers(text: str) -> Iterable[str]:
             yield f"{value:g}" if value != int(value) else str(int(value))
 
 
-# After a day: the month (18 сентября, 19 sentyabrda), after an ordinal's ending (15th
-# September, 15-го сентября), or after the day that ends the range (6–8 декабря, 14 to 18
-# September, с 6 по 8 декабря).
+# After a day: the month (18 сентября, 19 sentyabrda; 11-noyabrdan, 24-қараша), after an
+# ordinal's ending (15th September, 15-го сентября), or after the day that ends the range
+# (6–8 декабря, 14 to 18 September, с 6 по 8 декабря, 8–12-noyabr, 23-dən 27-dək noyabr).
 _AFTER_DAY = (
-    re.compile(r"\s*([^\W\d_]+)"),
+    re.compile(r"\s*-?([^\W\d_]+)"),
     re.compile(r"(?:-[^\W\d_]{1,4}|[^\W\d_]{2})\.?\s+([^\W\d_]+)"),
     re.compile(
-        r"\s*(?:[-–—]|\s[^\W\d_]{1,3}\s)\s*\d{1,2}(?:-[^\W\d_]{1,4}|[^\W\d_]{2})?\.?\s*"
-        r"([^\W\d_]+)"
+        r"\s*(?:-[^\W\d_]{1,4}\s*[-–—]?|[-–—]|\s[^\W\d_]{1,3}\s)\s*\d{1,2}"
+        r"(?:(?:-[^\W\d_]{1,4}|[^\W\d_]{2})\.?\s+|\s*-?)([^\W\d_]+)"
     ),
 )
-# Before a day: the month (September 15, December 6–8).
-_BEFORE_DAY = re.compile(r"([^\W\d_]+)\.?\s+(?:\d{1,2}\s*[-–—]\s*)?$")
+# Before a day: the month (September 15, December 6–8, Noyabrın 8-dən 12-dək).
+_BEFORE_DAY = re.compile(r"([^\W\d_]+)\.?\s+(?:\d{1,2}(?:-[^\W\d_]{1,4}\s*[-–—]?|\s*[-–—])\s*)?$")
 
 
 def _month_after(text: str, end: int) -> int | None:
@@ -1027,8 +1083,10 @@ class _Weights:
         return weight
 
     def _weigh(self, kind: str, anchor: str, df: int) -> float:
-        base = {"n": _W_NAME, "s": _W_NAME, "c": _W_COUNTRY, "y": _W_YEAR}.get(kind, _W_NUMBER)
-        if kind == "#" and anchor.isdigit() and int(anchor) < 13:
+        base = {"n": _W_NAME, "s": _W_NAME, "c": _W_COUNTRY, "g": _W_STAGE, "y": _W_YEAR}.get(
+            kind, _W_NUMBER
+        )
+        if kind == "#" and ((anchor.isdigit() and int(anchor) < 13) or anchor.startswith("m")):
             base = _W_SMALL_NUMBER
         return base * min(1.0, math.log(self._size / (df + 0.5)) / self._rare)
 
@@ -1059,6 +1117,7 @@ def _weights(found: Sequence[Anchors]) -> _Weights:
         df.update({"#" + k for k in a.numbers})
         df.update({"y" + k for k in a.years})
         df.update({"c" + k for k in a.countries})
+        df.update({"g" + k for k in a.stages})
     named = Anchors(names=frozenset(k for a in found for k in a.names))
     return _Weights(df, len(found), named)
 
@@ -1077,6 +1136,9 @@ def compare(a: Anchors, b: Anchors, weigh: _Weights | None = None) -> Match:
     count = len(mine) + len(numbers_shared) + len(years)
     numbers = sum(w("#", n) for n in numbers_shared)
     shared = names + numbers + sum(w("y", y) for y in years) + sum(w("c", c) for c in countries)
+    # Two headlines that name one stage (both the opening) tell one step of the event; film
+    # days are what two look-alike film days have in common.
+    shared += sum(w("g", g) for g in a.stages & b.stages - {_SHOWCASE})
     # One country pair is shared by many stories; the same three or more countries are telling.
     many = _W_COUNTRY * max(0, len(countries) - 2)
     # A story in a caseless script (Georgian, Urdu) has no names to count in its total: its
@@ -1087,7 +1149,7 @@ def compare(a: Anchors, b: Anchors, weigh: _Weights | None = None) -> Match:
         totals = [w.total_of(a), w.total_of(b)]
     else:
         totals = [w.total_of(x) if x.names else w.caseless_total_of(x) for x in (a, b)]
-    smaller = min(totals)
+    smaller = min(*totals, LONG_STORY)
     overlap = min(1.0, shared / smaller) if smaller else (1.0 if shared else 0.0)
     return Match(names + numbers + many, overlap, count)
 
@@ -1100,7 +1162,7 @@ def _veto(a: Anchors, b: Anchors) -> str | None:
     Kazakhstan sign, Azerbaijan and Uzbekistan sign: look-alikes, not one story told twice)."""
     if a.lead_years and b.lead_years and a.lead_years.isdisjoint(b.lead_years):
         return "years differ"
-    if a.stages and b.stages and a.stages.isdisjoint(b.stages):
+    if _stages_differ(a.stages, b.stages):
         return "stages differ"
     if a.countries and b.countries and a.countries.isdisjoint(b.countries):
         return "countries differ"
@@ -1109,6 +1171,33 @@ def _veto(a: Anchors, b: Anchors) -> str | None:
     if _other_parties(a.countries, b.countries):
         return "other parties"
     return None
+
+
+_SHOWCASE = "showcase"
+_CLOSING = "closing"
+
+
+def _stages(title: str, summary: str, lang: str) -> frozenset[str]:
+    """The stages the headline and summary name; a showcase only from the headline (a
+    festival's summary lists its sections: "where the film days of ... are held")."""
+    return stages_named(title, lang) | (stages_named(summary, lang) - {_SHOWCASE})
+
+
+def _stages_differ(a: frozenset[str], b: frozenset[str]) -> bool:
+    """The festival opens, the festival closes; or a country's film days (a showcase, often
+    held inside a festival) and the closing of the festival, its awards. A showcase that
+    opens and the same showcase named alone are one stage, and so may be a showcase and an
+    opening (one version names the film days, another that they opened)."""
+    if not a or not b:
+        return False
+    if _showcase_and_closing(a, b) or _showcase_and_closing(b, a):
+        return True
+    core_a, core_b = a - {_SHOWCASE}, b - {_SHOWCASE}
+    return bool(core_a and core_b and core_a.isdisjoint(core_b))
+
+
+def _showcase_and_closing(a: frozenset[str], b: frozenset[str]) -> bool:
+    return _SHOWCASE in a and _CLOSING not in a and _CLOSING in b and _SHOWCASE not in b
 
 
 def _other_parties(a: frozenset[str], b: frozenset[str]) -> bool:

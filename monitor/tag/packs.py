@@ -23,6 +23,7 @@ wants a Turkish term opens ``lang/tr.yaml`` and nothing else::
     stages:                             # how a headline names an event's stage (grouping)
       opening: [açılış*, açıldı]
       closing: [kapanış*, ödül töreni*]
+      showcase: [sinema günleri]        # a country's film days (told apart from a closing)
 
 Users may list their own packs (or topic files) under ``topics:`` in ``sources.yaml``; a user pack
 adds to the built-in vocabulary of its language. The grouping takes CLDR's country names in every
@@ -125,6 +126,9 @@ class _PackStages(_Strict):
 
     opening: list[TermText] = Field(default_factory=list)
     closing: list[TermText] = Field(default_factory=list)
+    # A country's film days or week, often held inside a festival: not the festival's opening
+    # nor its closing, though it shares the festival's every name.
+    showcase: list[TermText] = Field(default_factory=list)
 
 
 class _PackNumbers(_Strict):

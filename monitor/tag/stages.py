@@ -1,4 +1,5 @@
-"""The stage of an event a headline names: its opening, or its closing and awards.
+"""The stage of an event a headline names: its opening, or its closing and awards; or a
+country's film days or week (a showcase, often held inside a festival).
 
 Two reports of one festival a day apart share every name, but "the festival opens" and "the
 festival closes; the winners" are two stories a reader wants to see. The words are in the
@@ -31,7 +32,8 @@ def _lexicons() -> dict[str, Lexicon]:
 
 
 def stages_named(text: str, language: str) -> frozenset[str]:
-    """The stages (``opening``, ``closing``) that ``text``, a headline and summary, names."""
+    """The stages (``opening``, ``closing``, ``showcase``) that ``text``, a headline and
+    summary, names."""
     lexicon = _lexicons().get(language)
     if lexicon is None or not text:
         return frozenset()
