@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from monitor.accounts import User, by_token
 from monitor.digest import day_window
 from monitor.errors import AccountError
-from monitor.search import MAX_LIMIT, SearchHit, SearchQuery, Sort, search
+from monitor.search import CANDIDATES, MAX_LIMIT, SearchHit, SearchQuery, Sort, search
 from monitor.web.app import Workspace
 from monitor.web.exports import csv_bytes, every_hit, row
 
@@ -53,8 +53,10 @@ class StoryDetail(StoryOut):
 
 
 class StoriesOut(BaseModel):
-    total: int = Field(description="stories found, counted up to 10,000")
-    more: bool = Field(description="more than 10,000 found: the newest are searched first")
+    total: int = Field(description=f"stories found, counted up to {CANDIDATES:,}")
+    more: bool = Field(
+        description=f"more than {CANDIDATES:,} found: the newest are ordered and counted"
+    )
     stories: list[StoryOut]
 
 

@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -22,7 +22,7 @@ from markupsafe import escape
 
 from monitor.accounts import User, by_id
 from monitor.config import Config
-from monitor.digest import versions_of
+from monitor.digest import day_window, select_stories
 from monitor.errors import StorageError
 from monitor.grouping import WINDOW
 from monitor.models import AlsoIn
@@ -34,25 +34,45 @@ T = TypeVar("T")
 
 
 class Views:
-    """Views computed from the whole archive (the latest days, the trends), kept until the
-    archive changes (``Store.version``): every reader's visit need not group a week again."""
+    """Views computed from the whole archive (the latest days, the trends, a day's groups of
+    versions), kept until the archive changes (``Store.version``): every reader's visit need
+    not group a week again. One request computes a missing view; others asking for it
+    meanwhile wait for that one instead of computing it too."""
 
-    def __init__(self, size: int = 64) -> None:
+    def __init__(self, size: int = 128) -> None:
         self._size = size
         self._kept: dict[Hashable, tuple[Hashable, Any]] = {}
         self._lock = threading.Lock()
+        self._computing: dict[Hashable, threading.Lock] = {}
 
-    def get(self, key: Hashable, version: Hashable, compute: Callable[[], T]) -> T:
+    def _fresh(self, key: Hashable, version: Hashable) -> tuple[bool, Any]:
         with self._lock:
             kept = self._kept.get(key)
-        if kept is not None and kept[0] == version:
-            return cast(T, kept[1])
-        value = compute()
+        return (True, kept[1]) if kept is not None and kept[0] == version else (False, None)
+
+    def get(self, key: Hashable, version: Hashable, compute: Callable[[], T]) -> T:
+        found, kept = self._fresh(key, version)
+        if found:
+            return cast(T, kept)
         with self._lock:
-            if len(self._kept) >= self._size:
-                self._kept.pop(next(iter(self._kept)))
-            self._kept[key] = (version, value)
-        return value
+            busy = self._computing.setdefault(key, threading.Lock())
+        with busy:
+            found, kept = self._fresh(key, version)  # computed while this one waited
+            if found:
+                return cast(T, kept)
+            try:
+                value = compute()
+            except BaseException:
+                with self._lock:
+                    self._computing.pop(key, None)
+                raise
+            with self._lock:
+                self._kept.pop(key, None)
+                while len(self._kept) >= self._size:
+                    self._kept.pop(next(iter(self._kept)))
+                self._kept[key] = (version, value)
+                self._computing.pop(key, None)
+            return value
 
 
 @dataclass(frozen=True)
@@ -83,9 +103,21 @@ class Workspace:
         """The other versions of a stored story, grouped as in the digest."""
         if not story.get("url") or not story.get("tags"):
             return ()
-        dated: datetime = story["dated_at"]
-        around = self.store.tagged_between(dated - WINDOW, dated + WINDOW)
-        return versions_of(story["url"], around, self.config.timezone)
+        day = story["dated_at"].astimezone(self.config.timezone).date()
+        return self.kept(("versions", day), lambda: self._versions_on(day)).get(story["url"], ())
+
+    def _versions_on(self, day: date) -> dict[str, tuple[AlsoIn, ...]]:
+        """Per URL of a tagged story, its other versions: the stories of the day grouped with
+        every tagged story close enough in time to be one of them. Grouping reads each text,
+        so a day is grouped once for all its stories' pages."""
+        start, end = day_window(day, self.config.timezone)
+        around = self.store.tagged_between(start - WINDOW, end + WINDOW)
+        versions: dict[str, tuple[AlsoIn, ...]] = {}
+        for story in select_stories(around, self.config.timezone):
+            group = [AlsoIn(story.url, story.source, story.language), *story.also]
+            for member in group:
+                versions[member.url] = tuple(other for other in group if other.url != member.url)
+        return versions
 
 
 def secret_folder(config: Config) -> Path:
@@ -171,7 +203,9 @@ def serve(
         "host": host, "port": port, "log_level": "warning", "proxy_headers": True,
     }  # fmt: skip
     if workers <= 1:
-        uvicorn.run(create_app(config, secure_cookies=secure_cookies), **common)
+        app = create_app(config, secure_cookies=secure_cookies)
+        _warm()
+        uvicorn.run(app, **common)
         return 0
     load_secret(secret_folder(config))  # made once, before the workers race to make it
     os.environ[_CONFIG_ENV] = str(config.path)
@@ -187,4 +221,14 @@ def from_environment() -> FastAPI:
     from monitor.config import load_config
 
     config = load_config(Path(os.environ[_CONFIG_ENV]))
-    return create_app(config, secure_cookies=bool(os.environ.get(_SECURE_ENV)))
+    app = create_app(config, secure_cookies=bool(os.environ.get(_SECURE_ENV)))
+    _warm()
+    return app
+
+
+def _warm() -> None:
+    """What the first story page and the latest stories would otherwise read while a reader
+    waits: the language packs the grouping uses (about half a second), read before serving."""
+    from monitor.tag.packs import builtin_packs
+
+    builtin_packs()
