@@ -25,7 +25,9 @@ from sqlalchemy import (
     and_,
     column,
     exists,
+    false,
     func,
+    literal_column,
     or_,
     select,
     table,
@@ -47,6 +49,7 @@ MAX_LIMIT = 200
 # or a script paging far asks for more (SearchQuery.depth), up to DEEPEST.
 CANDIDATES = 1_000
 DEEPEST = 10_000
+SCANNED_PER_CANDIDATE = 10  # newest matches a filter is applied to, per candidate (see build)
 _OPENING_CHARS = 240
 _PASSAGE_CHARS = 200  # a passage around the words: about two lines
 _BEFORE_MATCH = 60
@@ -137,13 +140,13 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any]]:
     depth = query.depth or CANDIDATES
     found = phrases(query.words)
     indexed = [p for p in found if len(p) >= _MIN_INDEXED]
-    scanned = [p for p in found if len(p) < _MIN_INDEXED]
+    short = [p for p in found if len(p) < _MIN_INDEXED]
     match = fts_query(indexed) if indexed else None
     # Conditions on the article's facets (language, source, date: article_facets, apart from the
     # long rows), on its tags, and for phrases too short for the index on its text. With words
     # and no other condition the candidates come from the index alone.
     conditions: list[ColumnElement[bool]] = []
-    for phrase in scanned:
+    for phrase in short:
         pattern = "%" + _like_escaped(phrase) + "%"
         conditions.append(
             or_(
@@ -162,7 +165,21 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any]]:
         conditions.append(facets.c.dated_at >= query.since)
     if query.until:
         conditions.append(facets.c.dated_at < query.until)
-    key = _FTS.c.rowid if match is not None and not conditions else facets.c.id
+    # With words and a filter, the filter is applied to the newest matches only, up to
+    # SCANNED_PER_CANDIDATE times the depth: a rare filter on a common word would otherwise have
+    # the whole index read (every article naming Cannes, to find the few tagged with Italy).
+    scanned = None
+    if match is not None:
+        newest_matches = select(_FTS.c.rowid.label("id")).where(_matching(match))
+        if query.tagged_only or query.countries or query.aspects or conditions:
+            limit = depth * SCANNED_PER_CANDIDATE
+            scanned = newest_matches.order_by(_FTS.c.rowid.desc()).limit(limit).cte("scanned")
+            scanned = scanned.prefix_with("MATERIALIZED")
+            key = scanned.c.id
+        else:
+            key = _FTS.c.rowid
+    else:
+        key = facets.c.id
     if query.tagged_only or query.countries or query.aspects:
         tag_conditions = [tags.c.article_id == key]
         for field, wanted in ((tags.c.countries, query.countries), (tags.c.aspects, query.aspects)):
@@ -175,19 +192,20 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any]]:
                 )
         conditions.append(exists(select(1).select_from(tags).where(and_(*tag_conditions))))
 
-    if match is not None:
-        source: Any = _FTS
-        if key is facets.c.id:
-            source = source.join(facets, facets.c.id == _FTS.c.rowid)
+    if scanned is not None:
+        source: Any = scanned
+        if query.languages or query.sources or query.since or query.until:
+            source = source.join(facets, facets.c.id == scanned.c.id)
         if row_needed:
-            source = source.join(articles, articles.c.id == _FTS.c.rowid)
+            source = source.join(articles, articles.c.id == scanned.c.id)
         newest = (
-            select(_FTS.c.rowid.label("id"))
+            select(scanned.c.id)
             .select_from(source)
-            .where(_matching(match, "words"))
-            .where(and_(true(), *conditions))
-            .order_by(_FTS.c.rowid.desc())
+            .where(and_(*conditions))
+            .order_by(scanned.c.id.desc())
         )
+    elif match is not None:
+        newest = newest_matches.order_by(_FTS.c.rowid.desc())
     else:
         source = facets.join(articles, articles.c.id == facets.c.id) if row_needed else facets
         newest = (
@@ -198,7 +216,11 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any]]:
         )
     # Read once however often the page's statement names it (the count, the headline bound).
     candidates = newest.limit(depth).cte("candidates").prefix_with("MATERIALIZED")
-    count = select(func.count()).select_from(candidates)
+    # Whether the filters saw only the newest matches: then more may pass them further back.
+    cut: Any = false()
+    if scanned is not None:
+        cut = select(func.count()).select_from(scanned).scalar_subquery() >= limit
+    count = select(func.count().label("total"), cut.label("cut")).select_from(candidates)
     # The page is chosen from the candidates by the facets' date (and the headline) alone; the
     # article rows are read for its twenty only.
     ordered = facets.alias("ordered")
@@ -206,6 +228,7 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any]]:
         candidates.c.id,
         ordered.c.dated_at,
         func.count().over().label("total"),
+        cut.label("cut"),
     ]
     order: list[Any] = [ordered.c.dated_at.desc(), candidates.c.id.desc()]
     ranked = match is not None and query.sort is Sort.RELEVANCE
@@ -218,7 +241,7 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any]]:
         oldest = select(func.min(candidates.c.id)).scalar_subquery()
         in_headline = (
             select(_FTS.c.rowid)
-            .where(_matching(f"{{title}} : ({match})", "headline"))
+            .where(_matching(f"{{title}} : ({match})"))
             .where(_FTS.c.rowid >= oldest)
         )
         later = candidates.c.id.not_in(in_headline).label("later")
@@ -248,6 +271,7 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any]]:
                 else func.substr(articles.c.text, 1, _OPENING_CHARS)
             ).label("text"),
             page.c.total,
+            page.c.cut,
         )
         .select_from(
             page.join(articles, articles.c.id == page.c.id).join(
@@ -263,8 +287,8 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any]]:
     return rows, count
 
 
-def _matching(expression: str, name: str) -> ColumnElement[bool]:
-    return text(f"articles_fts MATCH :{name}").bindparams(**{name: expression})  # type: ignore[return-value]
+def _matching(expression: str) -> ColumnElement[bool]:
+    return literal_column("articles_fts").match(expression)
 
 
 def _like_escaped(text: str) -> str:
@@ -319,7 +343,8 @@ def search(store: Store, query: SearchQuery) -> SearchPage:
             rows = conn.execute(rows_query).all()
             # Every row of the page carries the count; an empty page (nothing found, or a page
             # beyond the last) counts on its own.
-            total = int(rows[0].total) if rows else int(conn.scalar(count_query) or 0)
+            counted = rows[0] if rows else conn.execute(count_query).one()
+            total, cut = int(counted.total), bool(counted.cut)
             ids = [row.id for row in rows]
             tag_rows = conn.execute(select(tags).where(tags.c.article_id.in_(ids))).all()
     except StorageError as exc:
@@ -352,7 +377,7 @@ def search(store: Store, query: SearchQuery) -> SearchPage:
                 relevant=verdicts.get(row.id),
             )
         )
-    return SearchPage(total, tuple(hits), more=total >= (query.depth or CANDIDATES))
+    return SearchPage(total, tuple(hits), more=cut or total >= (query.depth or CANDIDATES))
 
 
 def _opening(text: str) -> str:

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from anyio import to_thread
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from markupsafe import escape
+from sqlalchemy.pool import QueuePool
 
 from monitor.accounts import User, by_id
 from monitor.config import Config
@@ -30,6 +33,7 @@ from monitor.store import Store
 from monitor.web.security import HEADERS, SESSION_COOKIE, Session, Sessions, Throttle, load_secret
 
 log = logging.getLogger(__name__)
+DEFAULT_THREADS = 5
 T = TypeVar("T")
 
 
@@ -120,6 +124,13 @@ class Workspace:
         return versions
 
 
+def _threads(store: Store) -> int:
+    """How many requests a process works on at once: as many as the store keeps connections
+    (two cores gain nothing from more threads contending for one interpreter lock)."""
+    pool = store.engine.pool
+    return max(2, pool.size()) if isinstance(pool, QueuePool) else DEFAULT_THREADS
+
+
 def secret_folder(config: Config) -> Path:
     return config.sqlite_path.parent if config.sqlite_path else config.reports_dir
 
@@ -143,7 +154,18 @@ def create_app(
         secure_cookies=secure_cookies,
         clock=clock or (lambda: datetime.now(UTC)),
     )
+    threads = _threads(store)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Pages run in worker threads, each reading through a pooled connection: with more
+        # threads than the pool keeps, connections are opened and closed under load, and a new
+        # SQLite connection reads the schema again and starts with an empty page cache.
+        to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Film cooperation monitor",
         summary="The press office's archive of stories: search, read, judge.",
         docs_url="/api/docs",
