@@ -301,10 +301,17 @@ def passage(text: str, words: list[str]) -> str | None:
 
     Cut here rather than by FTS5's snippet(), which looks each page's row up in the index again
     and reads every word's position lists: most of a search's time for a common word."""
-    # Letter by letter, as the index folds case (str.lower could lengthen the text: İ).
     longest_first = sorted(words, key=len, reverse=True)
+    # Letter by letter, as the index folds case: a regular expression ignoring case, run over
+    # the passage only; the first match is found in the lower-cased text, far faster, unless
+    # lower case changes its length (İ), which would shift every offset.
     pattern = re.compile("|".join(re.escape(w) for w in longest_first), re.IGNORECASE)
-    first = pattern.search(text)
+    folded = text.lower()
+    if len(folded) == len(text):
+        at = min((i for i in (folded.find(w.lower()) for w in words) if i >= 0), default=-1)
+        first = pattern.match(text, at) if at >= 0 else None
+    else:
+        first = pattern.search(text)
     if first is None:
         return None
     start = max(0, first.start() - _BEFORE_MATCH)
@@ -382,7 +389,7 @@ def search(store: Store, query: SearchQuery) -> SearchPage:
 
 def _opening(text: str) -> str:
     """The first words of a text, cut at a word, for a hit without a marked passage."""
-    text = " ".join((text or "").split())
+    text = " ".join((text or "")[: 2 * _OPENING_CHARS].split())
     if len(text) < _OPENING_CHARS - 10:
         return text
     cut = text[: _OPENING_CHARS - 10].rsplit(" ", 1)[0]

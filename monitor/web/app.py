@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -22,6 +22,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from markupsafe import escape
 from sqlalchemy.pool import QueuePool
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from monitor.accounts import User, by_id
 from monitor.config import Config
@@ -124,6 +126,32 @@ class Workspace:
         return versions
 
 
+class SecurityHeaders:
+    """The response headers every answer carries (``HEADERS``, and no caching), added as the
+    response starts: a plain ASGI layer, where an ``http`` middleware would pass every response
+    through a stream of its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        docs = scope["path"] == "/api/docs"  # its page loads its own script and styles
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in HEADERS.items():
+                    if not (docs and name == "Content-Security-Policy"):
+                        headers.setdefault(name, value)
+                headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 def _threads(store: Store) -> int:
     """How many requests a process works on at once: as many as the store keeps connections
     (two cores gain nothing from more threads contending for one interpreter lock)."""
@@ -174,17 +202,7 @@ def create_app(
     )
     app.state.workspace = workspace
 
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        for name, value in HEADERS.items():
-            if name == "Content-Security-Policy" and request.url.path == "/api/docs":
-                continue  # the API's documentation page loads its own script and styles
-            response.headers.setdefault(name, value)
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(StorageError)
     async def storage_failed(request: Request, exc: StorageError) -> Response:

@@ -35,7 +35,7 @@ from monitor.search import (
 )
 from monitor.store import StoredArticle
 from monitor.web.app import Workspace
-from monitor.web.charts import Weekly, line_chart, weekly
+from monitor.web.charts import line_chart, weekly
 from monitor.web.exports import csv_bytes, every_hit, xlsx_bytes
 from monitor.web.security import SESSION_COOKIE, SESSION_SECONDS, Session, csrf_ok, safe_next
 from monitor.web.words import words_for
@@ -85,6 +85,20 @@ def router(workspace: Workspace) -> APIRouter:
     labels, words, cldr = labels_for(locale), words_for(locale), Locale.parse(locale)
     zone = workspace.config.timezone
 
+    # What every template may use, apart from the user.
+    common: dict[str, Any] = {
+        "lang": locale,
+        "w": words,
+        "aspect": labels.aspect,
+        "country_name": lambda code: country_name(cldr, code),
+        "language_name": lambda code: language_name(cldr, code or "?"),
+        "local_time": lambda moment: moment.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+    }
+
+    def fragment(template: str, **values: Any) -> Markup:
+        """A part of a page that is the same for every user: rendered once, kept as a view."""
+        return Markup(_environment().get_template(template).render(**common, **values))
+
     def render(
         template: str,
         who: tuple[Session, User] | None,
@@ -95,15 +109,10 @@ def router(workspace: Workspace) -> APIRouter:
             _environment()
             .get_template(template)
             .render(
-                lang=locale,
-                w=words,
+                **common,
                 user=who[1] if who else None,
                 csrf=who[0].csrf if who else "",
                 title=values.pop("title", words["workspace"]),
-                aspect=labels.aspect,
-                country_name=lambda code: country_name(cldr, code),
-                language_name=lambda code: language_name(cldr, code or "?"),
-                local_time=lambda moment: moment.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
                 **values,
             )
         )
@@ -194,14 +203,17 @@ def router(workspace: Workspace) -> APIRouter:
         who = workspace.session(request)
         if who is None:
             return to_login(request)
+        # The days' stories as HTML, kept: on a busy archive a week is a thousand stories.
+        stories = workspace.kept(
+            ("latest", workspace.clock().astimezone(zone).date()),
+            lambda: fragment(
+                "web/latest_days.html.j2", days=_latest_days(workspace, locale), span=LATEST_DAYS
+            ),
+        )
         return render(
             "web/latest.html.j2",
             who,
-            days=workspace.kept(
-                ("latest", workspace.clock().astimezone(zone).date()),
-                lambda: _latest_days(workspace, locale),
-            ),
-            span=LATEST_DAYS,
+            stories=stories,
             digests=_past_digests(workspace.config.reports_dir),
         )
 
@@ -254,7 +266,7 @@ def router(workspace: Workspace) -> APIRouter:
             heading=words["search"],
             title=f"{words['search']}: {form['q']}" if form["q"] else words["search"],
             form=form,
-            choices=_choices(workspace, labels, cldr),
+            choices=workspace.kept("choices", lambda: _choices(workspace, labels, cldr)),
             hits=hits,
             total=total,
             more=more,
@@ -304,31 +316,31 @@ def router(workspace: Workspace) -> APIRouter:
             problem = str(exc)
             last, first = today, today - timedelta(weeks=TREND_WEEKS)
 
-        def count() -> tuple[Weekly, Weekly]:
+        def charts() -> Markup:
             start, end = day_window(first, zone, last)
             rows = workspace.store.facets_between(start, end)
-            return (
-                weekly(((d, c) for d, _, c in rows), zone, first, last),
-                weekly(((d, a) for d, a, _ in rows), zone, first, last),
-            )
+            countries = weekly(((d, c) for d, _, c in rows), zone, first, last)
+            aspects = weekly(((d, a) for d, a, _ in rows), zone, first, last)
 
-        countries, aspects = workspace.kept(("trends", first, last), count)
+            def country(code: str) -> str:
+                return country_name(cldr, code)
 
-        def country(code: str) -> str:
-            return country_name(cldr, code)
+            return fragment(
+                "web/trends_charts.html.j2",
+                charts=[
+                    (words["by_country"], line_chart(countries, country, words["by_country"]),
+                     countries, country),
+                    (words["by_aspect"], line_chart(aspects, labels.aspect, words["by_aspect"]),
+                     aspects, labels.aspect),
+                ],
+            )  # fmt: skip
 
-        charts = [
-            (words["by_country"], line_chart(countries, country, words["by_country"]),
-             countries, country),
-            (words["by_aspect"], line_chart(aspects, labels.aspect, words["by_aspect"]),
-             aspects, labels.aspect),
-        ]  # fmt: skip
         return render(
             "web/trends.html.j2",
             who,
             400 if problem else 200,
             title=words["trends"],
-            charts=charts,
+            charts=workspace.kept(("trends", first, last), charts),
             since=first.isoformat(),
             until=last.isoformat(),
             problem=problem,
@@ -343,7 +355,8 @@ def router(workspace: Workspace) -> APIRouter:
         if found is None:
             return message(who, 404, "not_found")
         judgements = workspace.store.feedback_of(article_id)
-        verdict = workspace.store.judgements([article_id]).get(article_id)
+        # As Store.judgements has it: not relevant when anyone said so.
+        verdict = all(j["relevant"] for j in judgements) if judgements else None
         mine = next((j for j in judgements if j["user"] == who[1].name), None)
         return render(
             "web/story.html.j2",
@@ -488,7 +501,7 @@ def _choices(workspace: Workspace, labels: Any, cldr: Locale) -> dict[str, Any]:
     languages = sorted({s.language for s in workspace.config.sources if s.language})
     countries = sorted(
         {s.country for s in workspace.config.sources if s.country}
-        | set(workspace.kept("countries", lambda: tagged_countries(workspace.store)))
+        | set(tagged_countries(workspace.store))
     )
     return {
         "sources": sources,
