@@ -92,6 +92,8 @@ class Workspace:
     secure_cookies: bool
     clock: Callable[[], datetime]
     views: Views = field(default_factory=Views)
+    # Views most visits need (the latest stories), computed by ``serve`` as a process starts.
+    openers: list[Callable[[], object]] = field(default_factory=list)
 
     def kept(self, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()``, or its value from an earlier request while the archive is unchanged."""
@@ -244,7 +246,7 @@ def serve(
     }  # fmt: skip
     if workers <= 1:
         app = create_app(config, secure_cookies=secure_cookies)
-        _warm()
+        _warm(app)
         uvicorn.run(app, **common)
         return 0
     load_secret(secret_folder(config))  # made once, before the workers race to make it
@@ -262,13 +264,25 @@ def from_environment() -> FastAPI:
 
     config = load_config(Path(os.environ[_CONFIG_ENV]))
     app = create_app(config, secure_cookies=bool(os.environ.get(_SECURE_ENV)))
-    _warm()
+    _warm(app)
     return app
 
 
-def _warm() -> None:
-    """What the first story page and the latest stories would otherwise read while a reader
-    waits: the language packs the grouping uses (about half a second), read before serving."""
+def _warm(app: FastAPI) -> None:
+    """What the first story page and the latest stories would otherwise compute while a reader
+    waits: the language packs the grouping uses (about half a second) are read before serving;
+    the views most visits open (the latest week, grouped: seconds on a busy archive) are
+    computed in the background, and a request for one meanwhile waits for that computation."""
     from monitor.tag.packs import builtin_packs
 
     builtin_packs()
+    workspace: Workspace = app.state.workspace
+
+    def compute() -> None:
+        for opener in workspace.openers:
+            try:
+                opener()
+            except Exception as exc:  # a page will say what is wrong when it is asked for
+                log.warning("could not prepare a view: %s", exc)
+
+    threading.Thread(target=compute, name="views", daemon=True).start()

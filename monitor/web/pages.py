@@ -118,6 +118,50 @@ def router(workspace: Workspace) -> APIRouter:
         )
         return HTMLResponse(html, status_code=status)
 
+    def latest_stories() -> Markup:
+        """The latest days' stories as HTML, kept: on a busy archive a week is a thousand
+        stories, the same for every user until the archive changes."""
+        return workspace.kept(
+            ("latest", workspace.clock().astimezone(zone).date()),
+            lambda: fragment(
+                "web/latest_days.html.j2", days=_latest_days(workspace, locale), span=LATEST_DAYS
+            ),
+        )
+
+    def trend_charts(first: date, last: date) -> Markup:
+        """The weekly charts and tables of a period as HTML, kept."""
+
+        def charts() -> Markup:
+            start, end = day_window(first, zone, last)
+            rows = workspace.store.facets_between(start, end)
+            countries = weekly(((d, c) for d, _, c in rows), zone, first, last)
+            aspects = weekly(((d, a) for d, a, _ in rows), zone, first, last)
+
+            def country(code: str) -> str:
+                return country_name(cldr, code)
+
+            return fragment(
+                "web/trends_charts.html.j2",
+                charts=[
+                    (words["by_country"], line_chart(countries, country, words["by_country"]),
+                     countries, country),
+                    (words["by_aspect"], line_chart(aspects, labels.aspect, words["by_aspect"]),
+                     aspects, labels.aspect),
+                ],
+            )  # fmt: skip
+
+        return workspace.kept(("trends", first, last), charts)
+
+    def recent_trends() -> Markup:
+        today = workspace.clock().astimezone(zone).date()
+        return trend_charts(today - timedelta(weeks=TREND_WEEKS), today)
+
+    def search_choices() -> dict[str, Any]:
+        return workspace.kept("choices", lambda: _choices(workspace, labels, cldr))
+
+    # The pages a visit opens first: computed as a server starts rather than by its first reader.
+    workspace.openers.extend((latest_stories, search_choices, recent_trends))
+
     def to_login(request: Request) -> RedirectResponse:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
@@ -203,17 +247,10 @@ def router(workspace: Workspace) -> APIRouter:
         who = workspace.session(request)
         if who is None:
             return to_login(request)
-        # The days' stories as HTML, kept: on a busy archive a week is a thousand stories.
-        stories = workspace.kept(
-            ("latest", workspace.clock().astimezone(zone).date()),
-            lambda: fragment(
-                "web/latest_days.html.j2", days=_latest_days(workspace, locale), span=LATEST_DAYS
-            ),
-        )
         return render(
             "web/latest.html.j2",
             who,
-            stories=stories,
+            stories=latest_stories(),
             digests=_past_digests(workspace.config.reports_dir),
         )
 
@@ -266,7 +303,7 @@ def router(workspace: Workspace) -> APIRouter:
             heading=words["search"],
             title=f"{words['search']}: {form['q']}" if form["q"] else words["search"],
             form=form,
-            choices=workspace.kept("choices", lambda: _choices(workspace, labels, cldr)),
+            choices=search_choices(),
             hits=hits,
             total=total,
             more=more,
@@ -315,32 +352,12 @@ def router(workspace: Workspace) -> APIRouter:
         except ValueError as exc:
             problem = str(exc)
             last, first = today, today - timedelta(weeks=TREND_WEEKS)
-
-        def charts() -> Markup:
-            start, end = day_window(first, zone, last)
-            rows = workspace.store.facets_between(start, end)
-            countries = weekly(((d, c) for d, _, c in rows), zone, first, last)
-            aspects = weekly(((d, a) for d, a, _ in rows), zone, first, last)
-
-            def country(code: str) -> str:
-                return country_name(cldr, code)
-
-            return fragment(
-                "web/trends_charts.html.j2",
-                charts=[
-                    (words["by_country"], line_chart(countries, country, words["by_country"]),
-                     countries, country),
-                    (words["by_aspect"], line_chart(aspects, labels.aspect, words["by_aspect"]),
-                     aspects, labels.aspect),
-                ],
-            )  # fmt: skip
-
         return render(
             "web/trends.html.j2",
             who,
             400 if problem else 200,
             title=words["trends"],
-            charts=workspace.kept(("trends", first, last), charts),
+            charts=trend_charts(first, last),
             since=first.isoformat(),
             until=last.isoformat(),
             problem=problem,
