@@ -53,7 +53,9 @@ class Views:
 
     def _fresh(self, key: Hashable, version: Hashable) -> tuple[bool, Any]:
         with self._lock:
-            kept = self._kept.get(key)
+            kept = self._kept.pop(key, None)
+            if kept is not None:
+                self._kept[key] = kept  # the least recently used view is the one let go
         return (True, kept[1]) if kept is not None and kept[0] == version else (False, None)
 
     def get(self, key: Hashable, version: Hashable, compute: Callable[[], T]) -> T:
