@@ -25,6 +25,7 @@ from sqlalchemy import (
     and_,
     column,
     exists,
+    false,
     func,
     literal_column,
     or_,
@@ -44,11 +45,16 @@ MARK_START, MARK_END = "\x02", "\x03"
 # The index (see monitor.store): rowid is the article's id, rank its BM25 order for a MATCH.
 _FTS = table("articles_fts", column("rowid"), column("rank"), column("title"), column("text"))
 MAX_LIMIT = 200
-CANDIDATES = 10_000  # matches counted and ordered per search (see build)
+# Matches counted and ordered per search (see build): a page of results on screen; an export
+# or a script paging far asks for more (SearchQuery.depth), up to DEEPEST.
+CANDIDATES = 1_000
+DEEPEST = 10_000
+SCANNED_PER_CANDIDATE = 10  # newest matches a filter is applied to, per candidate (see build)
 _OPENING_CHARS = 240
+_PASSAGE_CHARS = 200  # a passage around the words: about two lines
+_BEFORE_MATCH = 60
 _MIN_INDEXED = 3  # the trigram index finds words of three letters or more
 _PHRASE = re.compile(r'"([^"]*)"|([^\s"]+)')
-_SNIPPET_TOKENS = 64  # a trigram a letter: about a line of text (FTS5 allows 64 at most)
 
 
 class Sort(StrEnum):
@@ -69,10 +75,13 @@ class SearchQuery:
     sort: Sort = Sort.RELEVANCE
     limit: int = 20
     offset: int = 0
+    depth: int | None = None  # the newest matches ordered and counted: CANDIDATES by default
 
     def __post_init__(self) -> None:
         if not 1 <= self.limit <= MAX_LIMIT:
             raise ValueError(f"limit must be between 1 and {MAX_LIMIT}, not {self.limit}")
+        if self.depth is not None and not 1 <= self.depth <= DEEPEST:
+            raise ValueError(f"depth must be between 1 and {DEEPEST}, not {self.depth}")
         if self.offset < 0:
             raise ValueError(f"offset must not be negative, not {self.offset}")
         if self.since and self.until and self.until <= self.since:
@@ -98,9 +107,9 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class SearchPage:
-    total: int  # matches, counted up to CANDIDATES
+    total: int  # matches, counted up to the query's depth
     hits: tuple[SearchHit, ...]
-    more: bool = False  # more than CANDIDATES match: the total is a lower bound
+    more: bool = False  # more than that match: the total is a lower bound
 
 
 def phrases(words: str) -> list[str]:
@@ -118,25 +127,26 @@ def fts_query(indexed: list[str]) -> str:
     return " AND ".join('"' + phrase.replace('"', '""') + '"' for phrase in indexed)
 
 
-def build(query: SearchQuery) -> tuple[Select[Any], Select[Any], str | None]:
-    """(the page's rows, the count of candidates, the FTS5 query for the passages) as SQLite
-    SELECTs.
+def build(query: SearchQuery) -> tuple[Select[Any], Select[Any]]:
+    """(the page's rows, the count of candidates) as SQLite SELECTs. Each row
+    of the page carries the count too (``total``), so the count is run on its own only when the
+    page is empty.
 
-    The candidates are the newest ``CANDIDATES`` matches that pass the filters, found in the
-    index's own order (newest stored first), which costs about the same for a rare word and for
-    one in every article; the page is ordered among them, by date or by relevance (headline
-    matches first, then the newest). An archive with more matches says so
-    (``SearchPage.more``): the order is exact up to that number and favours recent matches
-    beyond."""
+    The candidates are the newest ``depth`` matches that pass the filters, found in the index's
+    own order (newest stored first), which costs about the same for a rare word and for one in
+    every article; the page is ordered among them, by date or by relevance (headline matches
+    first, then the newest). An archive with more matches says so (``SearchPage.more``): the
+    order is exact up to that number and favours recent matches beyond."""
+    depth = query.depth or CANDIDATES
     found = phrases(query.words)
     indexed = [p for p in found if len(p) >= _MIN_INDEXED]
-    scanned = [p for p in found if len(p) < _MIN_INDEXED]
+    short = [p for p in found if len(p) < _MIN_INDEXED]
     match = fts_query(indexed) if indexed else None
     # Conditions on the article's facets (language, source, date: article_facets, apart from the
     # long rows), on its tags, and for phrases too short for the index on its text. With words
     # and no other condition the candidates come from the index alone.
     conditions: list[ColumnElement[bool]] = []
-    for phrase in scanned:
+    for phrase in short:
         pattern = "%" + _like_escaped(phrase) + "%"
         conditions.append(
             or_(
@@ -155,7 +165,21 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any], str | None]:
         conditions.append(facets.c.dated_at >= query.since)
     if query.until:
         conditions.append(facets.c.dated_at < query.until)
-    key = _FTS.c.rowid if match is not None and not conditions else facets.c.id
+    # With words and a filter, the filter is applied to the newest matches only, up to
+    # SCANNED_PER_CANDIDATE times the depth: a rare filter on a common word would otherwise have
+    # the whole index read (every article naming Cannes, to find the few tagged with Italy).
+    scanned = None
+    if match is not None:
+        newest_matches = select(_FTS.c.rowid.label("id")).where(_matching(match))
+        if query.tagged_only or query.countries or query.aspects or conditions:
+            limit = depth * SCANNED_PER_CANDIDATE
+            scanned = newest_matches.order_by(_FTS.c.rowid.desc()).limit(limit).cte("scanned")
+            scanned = scanned.prefix_with("MATERIALIZED")
+            key = scanned.c.id
+        else:
+            key = _FTS.c.rowid
+    else:
+        key = facets.c.id
     if query.tagged_only or query.countries or query.aspects:
         tag_conditions = [tags.c.article_id == key]
         for field, wanted in ((tags.c.countries, query.countries), (tags.c.aspects, query.aspects)):
@@ -168,58 +192,64 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any], str | None]:
                 )
         conditions.append(exists(select(1).select_from(tags).where(and_(*tag_conditions))))
 
-    ranked = match is not None and query.sort is Sort.RELEVANCE
-    headline = None
-    if match is not None:
-        source: Any = _FTS
-        if key is facets.c.id:
-            source = source.join(facets, facets.c.id == _FTS.c.rowid)
+    if scanned is not None:
+        source: Any = scanned
+        if query.languages or query.sources or query.since or query.until:
+            source = source.join(facets, facets.c.id == scanned.c.id)
         if row_needed:
-            source = source.join(articles, articles.c.id == _FTS.c.rowid)
-
-        def newest(expression: str, name: str) -> Any:
-            matching = text(f"articles_fts MATCH :{name}").bindparams(**{name: expression})
-            return (
-                select(_FTS.c.rowid.label("id"))
-                .select_from(source)
-                .where(matching)
-                .where(and_(true(), *conditions))
-                .order_by(_FTS.c.rowid.desc())
-                .limit(CANDIDATES)
-                .subquery(name)
-            )
-
-        counted = candidates = newest(match, "words")
-        if ranked:
-            # Relevance: a story whose headline has every word first, then the newest.
-            # (BM25 over a trigram index reads every matching document's statistics: with a
-            # common word in a million articles that alone took most of a second.)
-            headline = newest(f"{{title}} : ({match})", "headline")
+            source = source.join(articles, articles.c.id == scanned.c.id)
+        newest = (
+            select(scanned.c.id)
+            .select_from(source)
+            .where(and_(*conditions))
+            .order_by(scanned.c.id.desc())
+        )
+    elif match is not None:
+        newest = newest_matches.order_by(_FTS.c.rowid.desc())
     else:
         source = facets.join(articles, articles.c.id == facets.c.id) if row_needed else facets
-        counted = candidates = (
+        newest = (
             select(facets.c.id)
             .select_from(source)
             .where(and_(true(), *conditions))
             .order_by(facets.c.dated_at.desc(), facets.c.id.desc())
-            .limit(CANDIDATES)
-            .subquery()
         )
-    count = select(func.count()).select_from(counted)
+    # Read once however often the page's statement names it (the count, the headline bound).
+    candidates = newest.limit(depth).cte("candidates").prefix_with("MATERIALIZED")
+    # Whether the filters saw only the newest matches: then more may pass them further back.
+    cut: Any = false()
+    if scanned is not None:
+        cut = select(func.count()).select_from(scanned).scalar_subquery() >= limit
+    count = select(func.count().label("total"), cut.label("cut")).select_from(candidates)
     # The page is chosen from the candidates by the facets' date (and the headline) alone; the
     # article rows are read for its twenty only.
     ordered = facets.alias("ordered")
-    among = candidates.join(ordered, ordered.c.id == candidates.c.id)
-    columns: list[Any] = [candidates.c.id, ordered.c.dated_at]
+    columns: list[Any] = [
+        candidates.c.id,
+        ordered.c.dated_at,
+        func.count().over().label("total"),
+        cut.label("cut"),
+    ]
     order: list[Any] = [ordered.c.dated_at.desc(), candidates.c.id.desc()]
-    if headline is not None:
-        among = among.outerjoin(headline, headline.c.id == candidates.c.id)
-        later = headline.c.id.is_(None).label("later")
+    ranked = match is not None and query.sort is Sort.RELEVANCE
+    if ranked:
+        # Relevance: a story whose headline has every word first, then the newest. Headline
+        # matches are looked for among the candidates' ids only: a word common in texts and
+        # rare in headlines would otherwise have the index read far back. (BM25 over a
+        # trigram index reads every matching document's statistics: with a common word in a
+        # million articles that alone took most of a second.)
+        oldest = select(func.min(candidates.c.id)).scalar_subquery()
+        in_headline = (
+            select(_FTS.c.rowid)
+            .where(_matching(f"{{title}} : ({match})"))
+            .where(_FTS.c.rowid >= oldest)
+        )
+        later = candidates.c.id.not_in(in_headline).label("later")
         columns.append(later)
         order.insert(0, later)
     page = (
         select(*columns)
-        .select_from(among)
+        .select_from(candidates.join(ordered, ordered.c.id == candidates.c.id))
         .order_by(*order)
         .limit(query.limit)
         .offset(query.offset)
@@ -234,7 +264,14 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any], str | None]:
             articles.c.dated_at,
             articles.c.summary,
             sources.c.name.label("source"),
-            func.substr(articles.c.text, 1, _OPENING_CHARS).label("opening"),
+            # The whole text when a passage is to be cut around the words, else its opening.
+            (
+                articles.c.text
+                if match is not None
+                else func.substr(articles.c.text, 1, _OPENING_CHARS)
+            ).label("text"),
+            page.c.total,
+            page.c.cut,
         )
         .select_from(
             page.join(articles, articles.c.id == page.c.id).join(
@@ -242,52 +279,80 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any], str | None]:
             )
         )
         .order_by(
-            *([page.c.later] if headline is not None else []),
+            *([page.c.later] if ranked else []),
             page.c.dated_at.desc(),
             page.c.id.desc(),
         )
     )
-    return rows, count, match
+    return rows, count
+
+
+def _matching(expression: str) -> ColumnElement[bool]:
+    return literal_column("articles_fts").match(expression)
 
 
 def _like_escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def passages(conn: Any, match: str, ids: list[int]) -> dict[int, str]:
-    """The marked passage of each of a page's articles: computed for those rows only, as it
-    costs a pass over each text."""
-    if not ids:
-        return {}
-    query = (
-        select(
-            _FTS.c.rowid,
-            func.snippet(
-                literal_column("articles_fts"), -1, MARK_START, MARK_END, "…", _SNIPPET_TOKENS
-            ),
-        )
-        .select_from(_FTS)
-        .where(text("articles_fts MATCH :words").bindparams(words=match))
-        .where(_FTS.c.rowid.in_(ids))
-    )
-    return {int(rowid): str(passage) for rowid, passage in conn.execute(query)}
+def passage(text: str, words: list[str]) -> str | None:
+    """The text around the first of ``words`` it holds (ignoring case, as the index does), with
+    every one of them marked there; None when none is in the text (a headline match).
+
+    Cut here rather than by FTS5's snippet(), which looks each page's row up in the index again
+    and reads every word's position lists: most of a search's time for a common word."""
+    longest_first = sorted(words, key=len, reverse=True)
+    # Letter by letter, as the index folds case: a regular expression ignoring case, run over
+    # the passage only; the first match is found in the lower-cased text, far faster, unless
+    # lower case changes its length (İ), which would shift every offset.
+    pattern = re.compile("|".join(re.escape(w) for w in longest_first), re.IGNORECASE)
+    folded = text.lower()
+    if len(folded) == len(text):
+        at = min((i for i in (folded.find(w.lower()) for w in words) if i >= 0), default=-1)
+        first = pattern.match(text, at) if at >= 0 else None
+    else:
+        first = pattern.search(text)
+    if first is None:
+        return None
+    start = max(0, first.start() - _BEFORE_MATCH)
+    end = min(len(text), start + _PASSAGE_CHARS)
+    if start > 0:  # begin and end at a word, away from a cut one
+        space = text.find(" ", start, first.start())
+        start = space + 1 if space >= 0 else start
+    if end < len(text):
+        space = text.rfind(" ", first.end(), end)
+        end = space if space >= 0 else end
+    pieces, at = [], start
+    for found in pattern.finditer(text, start, end):
+        pieces += [
+            text[at : found.start()],
+            MARK_START,
+            text[found.start() : found.end()],
+            MARK_END,
+        ]
+        at = found.end()
+    pieces.append(text[at:end])
+    marked = " ".join("".join(pieces).split())
+    return ("…" if start > 0 else "") + marked + ("…" if end < len(text) else "")
 
 
 def search(store: Store, query: SearchQuery) -> SearchPage:
-    """One page of stored articles matching ``query``, and how many match in all (up to
-    ``CANDIDATES``; ``more`` when there are more)."""
+    """One page of stored articles matching ``query``, and how many match in all (up to the
+    query's depth; ``more`` when there are more)."""
     if store.engine.dialect.name != "sqlite":
         raise StorageError(
             "the archive search needs SQLite's full-text index; on "
             f"{store.engine.dialect.name} it is not available yet"
         )
-    rows_query, count_query, match = build(query)
+    rows_query, count_query = build(query)
     try:
         with store.reading() as conn:
-            total = int(conn.scalar(count_query) or 0)
-            rows = conn.execute(rows_query).all() if total else []
+            rows = conn.execute(rows_query).all()
+            # Every row of the page carries the count; an empty page (nothing found, or a page
+            # beyond the last) counts on its own.
+            counted = rows[0] if rows else conn.execute(count_query).one()
+            total, cut = int(counted.total), bool(counted.cut)
             ids = [row.id for row in rows]
-            marked = passages(conn, match, ids) if match else {}
             tag_rows = conn.execute(select(tags).where(tags.c.article_id.in_(ids))).all()
     except StorageError as exc:
         if "fts5: syntax error" in str(exc) or "malformed MATCH" in str(exc):
@@ -297,6 +362,7 @@ def search(store: Store, query: SearchQuery) -> SearchPage:
     for tag in tag_rows:
         tagged.setdefault(tag.article_id, []).append(tag)
     verdicts = store.judgements(ids)
+    indexed = [p for p in phrases(query.words) if len(p) >= _MIN_INDEXED]
     hits = []
     for row in rows:
         found = sorted(tagged.get(row.id, []), key=lambda t: -t.score)
@@ -314,16 +380,16 @@ def search(store: Store, query: SearchQuery) -> SearchPage:
                 aspects=tuple(best.aspects) if best else (),
                 countries=tuple(best.countries) if best else (),
                 summary=row.summary,
-                passage=marked.get(row.id) or _opening(row.opening),
+                passage=(indexed and passage(row.text, indexed)) or _opening(row.text),
                 relevant=verdicts.get(row.id),
             )
         )
-    return SearchPage(total, tuple(hits), more=total >= CANDIDATES)
+    return SearchPage(total, tuple(hits), more=cut or total >= (query.depth or CANDIDATES))
 
 
 def _opening(text: str) -> str:
     """The first words of a text, cut at a word, for a hit without a marked passage."""
-    text = " ".join((text or "").split())
+    text = " ".join((text or "")[: 2 * _OPENING_CHARS].split())
     if len(text) < _OPENING_CHARS - 10:
         return text
     cut = text[: _OPENING_CHARS - 10].rsplit(" ", 1)[0]

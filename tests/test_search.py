@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from monitor.models import Article, Evidence, Source, Tagging, TextOrigin
-from monitor.search import MARK_END, MARK_START, SearchQuery, Sort, phrases, search
+from monitor.search import MARK_END, MARK_START, SearchQuery, Sort, passage, phrases, search
 from monitor.store import SCHEMA_VERSION, Store
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
@@ -200,3 +200,24 @@ def test_relevance_puts_headline_matches_first(tmp_path: Path) -> None:
         ]
     assert relevant == ["Film festival opens", "Weather", "Festival news"]
     assert newest == ["Weather", "Festival news", "Film festival opens"]
+
+
+def test_the_passage_is_cut_around_the_first_word_and_marks_each() -> None:
+    text = ("İlk söz. " * 30) + "Bakıda FİLM həftəsi: yeni filmlər və Film günləri. " + "Son. " * 60
+    cut = passage(text, ["film", "günləri"])
+    assert cut is not None and cut.startswith("…") and cut.endswith("…")
+    assert f"{MARK_START}FİLM{MARK_END}" in cut  # case folded letter by letter, İ included
+    assert f"{MARK_START}film{MARK_END}lər" in cut and f"{MARK_START}günləri{MARK_END}" in cut
+    assert len(cut) < 260 and "  " not in cut
+    assert passage("Nothing here", ["film"]) is None  # matched in the headline only
+
+
+def test_a_deeper_search_counts_further(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import monitor.search
+
+    monkeypatch.setattr(monitor.search, "CANDIDATES", 2)
+    assert search(store, SearchQuery(sort=Sort.DATE)).total == 2
+    deep = search(store, SearchQuery(sort=Sort.DATE, depth=10))
+    assert (deep.total, deep.more) == (5, False)
+    with pytest.raises(ValueError, match="depth"):
+        SearchQuery(depth=0)

@@ -9,7 +9,7 @@ import io
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -566,3 +566,53 @@ def test_the_throttle_counts_every_process_attempts_in_the_database(tmp_path: Pa
         assert two.wait("address:10.0.0.1") == 0
         two.failed("address:10.0.0.9")
         assert store.sign_in_failures("address:10.0.0.1", 0) == []
+
+
+def test_views_are_computed_once_per_version_and_the_least_used_let_go() -> None:
+    from monitor.web.app import Views
+
+    views = Views(size=2)
+    computed: list[str] = []
+
+    def compute(name: str) -> Callable[[], str]:
+        def run() -> str:
+            computed.append(name)
+            return name.upper()
+
+        return run
+
+    assert views.get("a", 1, compute("a")) == "A"
+    assert views.get("a", 1, compute("a")) == "A" and computed == ["a"]
+    assert views.get("a", 2, compute("a")) == "A" and computed == ["a", "a"]  # archive changed
+    views.get("b", 2, compute("b"))
+    views.get("a", 2, compute("a"))  # used: "b" is now the least recently used
+    views.get("c", 2, compute("c"))
+    assert computed == ["a", "a", "b", "c"]
+    views.get("a", 2, compute("a"))
+    views.get("b", 2, compute("b"))
+    assert computed == ["a", "a", "b", "c", "b"]
+
+
+def test_a_view_asked_for_while_computed_is_computed_once() -> None:
+    from monitor.web.app import Views
+
+    views = Views()
+    started, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def slow() -> int:
+        calls.append(1)
+        started.set()
+        assert release.wait(10)
+        return 42
+
+    first = threading.Thread(target=views.get, args=("latest", 1, slow))
+    first.start()
+    assert started.wait(10)
+    answers: list[int] = []
+    second = threading.Thread(target=lambda: answers.append(views.get("latest", 1, slow)))
+    second.start()
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert answers == [42] and calls == [1]

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from monitor.accounts import User, by_token
 from monitor.digest import day_window
 from monitor.errors import AccountError
-from monitor.search import MAX_LIMIT, SearchHit, SearchQuery, Sort, search
+from monitor.search import DEEPEST, MAX_LIMIT, SearchHit, SearchQuery, Sort, search
 from monitor.web.app import Workspace
 from monitor.web.exports import csv_bytes, every_hit, row
 
@@ -53,8 +53,8 @@ class StoryDetail(StoryOut):
 
 
 class StoriesOut(BaseModel):
-    total: int = Field(description="stories found, counted up to 10,000")
-    more: bool = Field(description="more than 10,000 found: the newest are searched first")
+    total: int = Field(description=f"stories found, counted up to {DEEPEST:,}")
+    more: bool = Field(description=f"more than {DEEPEST:,} found: the newest are searched first")
     stories: list[StoryOut]
 
 
@@ -134,6 +134,7 @@ def search_query(
         sort=Sort(sort),
         limit=limit,
         offset=offset,
+        depth=DEEPEST,  # a script pages further than a reader: the order holds that far
     )
 
 

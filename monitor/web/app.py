@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from anyio import to_thread
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from markupsafe import escape
+from sqlalchemy.pool import QueuePool
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from monitor.accounts import User, by_id
 from monitor.config import Config
-from monitor.digest import versions_of
+from monitor.digest import day_window, select_stories
 from monitor.errors import StorageError
 from monitor.grouping import WINDOW
 from monitor.models import AlsoIn
@@ -38,29 +43,52 @@ from monitor.web.security import (
 )
 
 log = logging.getLogger(__name__)
+DEFAULT_THREADS = 5
 T = TypeVar("T")
 
 
 class Views:
-    """Views computed from the whole archive (the latest days, the trends), kept until the
-    archive changes (``Store.version``): every reader's visit need not group a week again."""
+    """Views computed from the whole archive (the latest days, the trends, a day's groups of
+    versions), kept until the archive changes (``Store.version``): every reader's visit need
+    not group a week again. One request computes a missing view; others asking for it
+    meanwhile wait for that one instead of computing it too."""
 
-    def __init__(self, size: int = 64) -> None:
+    def __init__(self, size: int = 128) -> None:
         self._size = size
         self._kept: dict[Hashable, tuple[Hashable, Any]] = {}
         self._lock = threading.Lock()
+        self._computing: dict[Hashable, threading.Lock] = {}
+
+    def _fresh(self, key: Hashable, version: Hashable) -> tuple[bool, Any]:
+        with self._lock:
+            kept = self._kept.pop(key, None)
+            if kept is not None:
+                self._kept[key] = kept  # the least recently used view is the one let go
+        return (True, kept[1]) if kept is not None and kept[0] == version else (False, None)
 
     def get(self, key: Hashable, version: Hashable, compute: Callable[[], T]) -> T:
+        found, kept = self._fresh(key, version)
+        if found:
+            return cast(T, kept)
         with self._lock:
-            kept = self._kept.get(key)
-        if kept is not None and kept[0] == version:
-            return cast(T, kept[1])
-        value = compute()
-        with self._lock:
-            if len(self._kept) >= self._size:
-                self._kept.pop(next(iter(self._kept)))
-            self._kept[key] = (version, value)
-        return value
+            busy = self._computing.setdefault(key, threading.Lock())
+        with busy:
+            found, kept = self._fresh(key, version)  # computed while this one waited
+            if found:
+                return cast(T, kept)
+            try:
+                value = compute()
+            except BaseException:
+                with self._lock:
+                    self._computing.pop(key, None)
+                raise
+            with self._lock:
+                self._kept.pop(key, None)
+                while len(self._kept) >= self._size:
+                    self._kept.pop(next(iter(self._kept)))
+                self._kept[key] = (version, value)
+                self._computing.pop(key, None)
+            return value
 
 
 @dataclass(frozen=True)
@@ -74,6 +102,8 @@ class Workspace:
     secure_cookies: bool
     clock: Callable[[], datetime]
     views: Views = field(default_factory=Views)
+    # Views most visits need (the latest stories), computed by ``serve`` as a process starts.
+    openers: list[Callable[[], object]] = field(default_factory=list)
 
     def kept(self, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()``, or its value from an earlier request while the archive is unchanged."""
@@ -93,9 +123,54 @@ class Workspace:
         """The other versions of a stored story, grouped as in the digest."""
         if not story.get("url") or not story.get("tags"):
             return ()
-        dated: datetime = story["dated_at"]
-        around = self.store.tagged_between(dated - WINDOW, dated + WINDOW)
-        return versions_of(story["url"], around, self.config.timezone)
+        day = story["dated_at"].astimezone(self.config.timezone).date()
+        return self.kept(("versions", day), lambda: self._versions_on(day)).get(story["url"], ())
+
+    def _versions_on(self, day: date) -> dict[str, tuple[AlsoIn, ...]]:
+        """Per URL of a tagged story, its other versions: the stories of the day grouped with
+        every tagged story close enough in time to be one of them. Grouping reads each text,
+        so a day is grouped once for all its stories' pages."""
+        start, end = day_window(day, self.config.timezone)
+        around = self.store.tagged_between(start - WINDOW, end + WINDOW)
+        versions: dict[str, tuple[AlsoIn, ...]] = {}
+        for story in select_stories(around, self.config.timezone):
+            group = [AlsoIn(story.url, story.source, story.language), *story.also]
+            for member in group:
+                versions[member.url] = tuple(other for other in group if other.url != member.url)
+        return versions
+
+
+class SecurityHeaders:
+    """The response headers every answer carries (``HEADERS``, and no caching), added as the
+    response starts: a plain ASGI layer, where an ``http`` middleware would pass every response
+    through a stream of its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        docs = scope["path"] == "/api/docs"  # its page loads its own script and styles
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in HEADERS.items():
+                    if not (docs and name == "Content-Security-Policy"):
+                        headers.setdefault(name, value)
+                headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def _threads(store: Store) -> int:
+    """How many requests a process works on at once: as many as the store keeps connections
+    (two cores gain nothing from more threads contending for one interpreter lock)."""
+    pool = store.engine.pool
+    return max(2, pool.size()) if isinstance(pool, QueuePool) else DEFAULT_THREADS
 
 
 def secret_folder(config: Config) -> Path:
@@ -121,7 +196,18 @@ def create_app(
         secure_cookies=secure_cookies,
         clock=clock or (lambda: datetime.now(UTC)),
     )
+    threads = _threads(store)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Pages run in worker threads, each reading through a pooled connection: with more
+        # threads than the pool keeps, connections are opened and closed under load, and a new
+        # SQLite connection reads the schema again and starts with an empty page cache.
+        to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Film cooperation monitor",
         summary="The press office's archive of stories: search, read, judge.",
         docs_url="/api/docs",
@@ -130,17 +216,7 @@ def create_app(
     )
     app.state.workspace = workspace
 
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        for name, value in HEADERS.items():
-            if name == "Content-Security-Policy" and request.url.path == "/api/docs":
-                continue  # the API's documentation page loads its own script and styles
-            response.headers.setdefault(name, value)
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(StorageError)
     async def storage_failed(request: Request, exc: StorageError) -> Response:
@@ -181,7 +257,9 @@ def serve(
         "host": host, "port": port, "log_level": "warning", "proxy_headers": True,
     }  # fmt: skip
     if workers <= 1:
-        uvicorn.run(create_app(config, secure_cookies=secure_cookies), **common)
+        app = create_app(config, secure_cookies=secure_cookies)
+        _warm(app)
+        uvicorn.run(app, **common)
         return 0
     load_secret(secret_folder(config))  # made once, before the workers race to make it
     os.environ[_CONFIG_ENV] = str(config.path)
@@ -197,4 +275,26 @@ def from_environment() -> FastAPI:
     from monitor.config import load_config
 
     config = load_config(Path(os.environ[_CONFIG_ENV]))
-    return create_app(config, secure_cookies=bool(os.environ.get(_SECURE_ENV)))
+    app = create_app(config, secure_cookies=bool(os.environ.get(_SECURE_ENV)))
+    _warm(app)
+    return app
+
+
+def _warm(app: FastAPI) -> None:
+    """What the first story page and the latest stories would otherwise compute while a reader
+    waits: the language packs the grouping uses (about half a second) are read before serving;
+    the views most visits open (the latest week, grouped: seconds on a busy archive) are
+    computed in the background, and a request for one meanwhile waits for that computation."""
+    from monitor.tag.packs import builtin_packs
+
+    builtin_packs()
+    workspace: Workspace = app.state.workspace
+
+    def compute() -> None:
+        for opener in workspace.openers:
+            try:
+                opener()
+            except Exception as exc:  # a page will say what is wrong when it is asked for
+                log.warning("could not prepare a view: %s", exc)
+
+    threading.Thread(target=compute, name="views", daemon=True).start()

@@ -9,7 +9,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from monitor.search import MARK_END, MARK_START, MAX_LIMIT, SearchHit, SearchQuery, search
+from monitor.search import (
+    DEEPEST,
+    MARK_END,
+    MARK_START,
+    MAX_LIMIT,
+    SearchHit,
+    SearchQuery,
+    search,
+)
 from monitor.store import Store
 
 COLUMNS = (
@@ -44,6 +52,7 @@ def row(hit: SearchHit) -> dict[str, Any]:
 def every_hit(store: Store, query: SearchQuery, most: int = MAX_ROWS) -> Iterator[SearchHit]:
     """All hits of a query, a page at a time, up to ``most``."""
     offset = 0
+    query = replace(query, depth=min(most, DEEPEST))  # the newest ``most``, not a screen's worth
     while offset < most:
         page = search(store, replace(query, offset=offset, limit=min(MAX_LIMIT, most - offset)))
         yield from page.hits

@@ -35,7 +35,7 @@ from monitor.search import (
 )
 from monitor.store import StoredArticle
 from monitor.web.app import Workspace
-from monitor.web.charts import Weekly, line_chart, weekly
+from monitor.web.charts import line_chart, weekly
 from monitor.web.exports import csv_bytes, every_hit, xlsx_bytes
 from monitor.web.security import SESSION_COOKIE, SESSION_SECONDS, Session, csrf_ok, safe_next
 from monitor.web.words import words_for
@@ -85,6 +85,20 @@ def router(workspace: Workspace) -> APIRouter:
     labels, words, cldr = labels_for(locale), words_for(locale), Locale.parse(locale)
     zone = workspace.config.timezone
 
+    # What every template may use, apart from the user.
+    common: dict[str, Any] = {
+        "lang": locale,
+        "w": words,
+        "aspect": labels.aspect,
+        "country_name": lambda code: country_name(cldr, code),
+        "language_name": lambda code: language_name(cldr, code or "?"),
+        "local_time": lambda moment: moment.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+    }
+
+    def fragment(template: str, **values: Any) -> Markup:
+        """A part of a page that is the same for every user: rendered once, kept as a view."""
+        return Markup(_environment().get_template(template).render(**common, **values))
+
     def render(
         template: str,
         who: tuple[Session, User] | None,
@@ -95,19 +109,58 @@ def router(workspace: Workspace) -> APIRouter:
             _environment()
             .get_template(template)
             .render(
-                lang=locale,
-                w=words,
+                **common,
                 user=who[1] if who else None,
                 csrf=who[0].csrf if who else "",
                 title=values.pop("title", words["workspace"]),
-                aspect=labels.aspect,
-                country_name=lambda code: country_name(cldr, code),
-                language_name=lambda code: language_name(cldr, code or "?"),
-                local_time=lambda moment: moment.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
                 **values,
             )
         )
         return HTMLResponse(html, status_code=status)
+
+    def latest_stories() -> Markup:
+        """The latest days' stories as HTML, kept: on a busy archive a week is a thousand
+        stories, the same for every user until the archive changes."""
+        return workspace.kept(
+            ("latest", workspace.clock().astimezone(zone).date()),
+            lambda: fragment(
+                "web/latest_days.html.j2", days=_latest_days(workspace, locale), span=LATEST_DAYS
+            ),
+        )
+
+    def trend_charts(first: date, last: date) -> Markup:
+        """The weekly charts and tables of a period as HTML, kept."""
+
+        def charts() -> Markup:
+            start, end = day_window(first, zone, last)
+            rows = workspace.store.facets_between(start, end)
+            countries = weekly(((d, c) for d, _, c in rows), zone, first, last)
+            aspects = weekly(((d, a) for d, a, _ in rows), zone, first, last)
+
+            def country(code: str) -> str:
+                return country_name(cldr, code)
+
+            return fragment(
+                "web/trends_charts.html.j2",
+                charts=[
+                    (words["by_country"], line_chart(countries, country, words["by_country"]),
+                     countries, country),
+                    (words["by_aspect"], line_chart(aspects, labels.aspect, words["by_aspect"]),
+                     aspects, labels.aspect),
+                ],
+            )  # fmt: skip
+
+        return workspace.kept(("trends", first, last), charts)
+
+    def recent_trends() -> Markup:
+        today = workspace.clock().astimezone(zone).date()
+        return trend_charts(today - timedelta(weeks=TREND_WEEKS), today)
+
+    def search_choices() -> dict[str, Any]:
+        return workspace.kept("choices", lambda: _choices(workspace, labels, cldr))
+
+    # The pages a visit opens first: computed as a server starts rather than by its first reader.
+    workspace.openers.extend((latest_stories, search_choices, recent_trends))
 
     def to_login(request: Request) -> RedirectResponse:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -200,11 +253,7 @@ def router(workspace: Workspace) -> APIRouter:
         return render(
             "web/latest.html.j2",
             who,
-            days=workspace.kept(
-                ("latest", workspace.clock().astimezone(zone).date()),
-                lambda: _latest_days(workspace, locale),
-            ),
-            span=LATEST_DAYS,
+            stories=latest_stories(),
             digests=_past_digests(workspace.config.reports_dir),
         )
 
@@ -257,7 +306,7 @@ def router(workspace: Workspace) -> APIRouter:
             heading=words["search"],
             title=f"{words['search']}: {form['q']}" if form["q"] else words["search"],
             form=form,
-            choices=_choices(workspace, labels, cldr),
+            choices=search_choices(),
             hits=hits,
             total=total,
             more=more,
@@ -306,32 +355,12 @@ def router(workspace: Workspace) -> APIRouter:
         except ValueError as exc:
             problem = str(exc)
             last, first = today, today - timedelta(weeks=TREND_WEEKS)
-
-        def count() -> tuple[Weekly, Weekly]:
-            start, end = day_window(first, zone, last)
-            rows = workspace.store.facets_between(start, end)
-            return (
-                weekly(((d, c) for d, _, c in rows), zone, first, last),
-                weekly(((d, a) for d, a, _ in rows), zone, first, last),
-            )
-
-        countries, aspects = workspace.kept(("trends", first, last), count)
-
-        def country(code: str) -> str:
-            return country_name(cldr, code)
-
-        charts = [
-            (words["by_country"], line_chart(countries, country, words["by_country"]),
-             countries, country),
-            (words["by_aspect"], line_chart(aspects, labels.aspect, words["by_aspect"]),
-             aspects, labels.aspect),
-        ]  # fmt: skip
         return render(
             "web/trends.html.j2",
             who,
             400 if problem else 200,
             title=words["trends"],
-            charts=charts,
+            charts=trend_charts(first, last),
             since=first.isoformat(),
             until=last.isoformat(),
             problem=problem,
@@ -346,7 +375,8 @@ def router(workspace: Workspace) -> APIRouter:
         if found is None:
             return message(who, 404, "not_found")
         judgements = workspace.store.feedback_of(article_id)
-        verdict = workspace.store.judgements([article_id]).get(article_id)
+        # As Store.judgements has it: not relevant when anyone said so.
+        verdict = all(j["relevant"] for j in judgements) if judgements else None
         mine = next((j for j in judgements if j["user"] == who[1].name), None)
         return render(
             "web/story.html.j2",
@@ -491,7 +521,7 @@ def _choices(workspace: Workspace, labels: Any, cldr: Locale) -> dict[str, Any]:
     languages = sorted({s.language for s in workspace.config.sources if s.language})
     countries = sorted(
         {s.country for s in workspace.config.sources if s.country}
-        | set(workspace.kept("countries", lambda: tagged_countries(workspace.store)))
+        | set(tagged_countries(workspace.store))
     )
     return {
         "sources": sources,
