@@ -1,7 +1,8 @@
 """The archive search: stored articles by words and filters, a page at a time, with the matched
 passage marked. Pure query building here; the store runs it.
 
-Words are matched inside longer words (SQLite FTS5's trigram tokenizer, see ``monitor.store``):
+Words are matched inside longer words (SQLite FTS5's trigram tokenizer, see ``monitor.store``;
+on PostgreSQL, ILIKE served by a pg_trgm index over title and text):
 ``film`` finds ``filmlər`` and ``filmini``, ``фильм`` finds ``фильмов``, ``კინო`` finds ``კინოს``
 — what agglutinative and inflected languages need, and what a whole-word index cannot do. Every
 word must occur (in the title or the text); a word in double quotes is matched as written,
@@ -23,6 +24,8 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
+    case,
+    cast,
     column,
     exists,
     false,
@@ -287,6 +290,85 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any]]:
     return rows, count
 
 
+def searched_text() -> ColumnElement[str]:
+    """What a PostgreSQL search looks in: the title and the text as one string, written exactly
+    as the trigram index's expression (Alembic revision 0010), so that the index serves it."""
+    space: Any = literal_column("' '")
+    return articles.c.title.concat(space).concat(articles.c.text)
+
+
+def build_postgres(query: SearchQuery) -> tuple[Select[Any], Select[Any]]:
+    """:func:`build` for PostgreSQL: every phrase matched inside words with ILIKE, served by the
+    pg_trgm index over title and text (a phrase of one or two letters scans); the candidates
+    are the newest ``depth`` matches that pass the filters, the page ordered among them as on
+    SQLite."""
+    depth = query.depth or CANDIDATES
+    found = phrases(query.words)
+    conditions: list[ColumnElement[bool]] = [
+        searched_text().ilike("%" + _like_escaped(p) + "%", escape="\\") for p in found
+    ]
+    if query.languages:
+        conditions.append(articles.c.language.in_(query.languages))
+    if query.sources:
+        conditions.append(
+            articles.c.source_id.in_(select(sources.c.id).where(sources.c.name.in_(query.sources)))
+        )
+    if query.since:
+        conditions.append(articles.c.dated_at >= query.since)
+    if query.until:
+        conditions.append(articles.c.dated_at < query.until)
+    if query.tagged_only or query.countries or query.aspects:
+        tag_conditions = [tags.c.article_id == articles.c.id]
+        for field, wanted in ((tags.c.countries, query.countries), (tags.c.aspects, query.aspects)):
+            if wanted:
+                listed = cast(field, Text)  # the JSON list's text, as on SQLite
+                tag_conditions.append(
+                    or_(*(listed.like(f'%"{_like_escaped(v)}"%', escape="\\") for v in wanted))
+                )
+        conditions.append(exists(select(1).select_from(tags).where(and_(*tag_conditions))))
+    candidates = (
+        select(articles.c.id, articles.c.dated_at)
+        .where(and_(true(), *conditions))
+        .order_by(articles.c.dated_at.desc(), articles.c.id.desc())
+        .limit(depth)
+        .cte("candidates")
+    )
+    never: Any = false()  # no filter looks at only part of the matches here
+    count = select(func.count().label("total"), never.label("cut")).select_from(candidates)
+    order: list[Any] = []
+    ranked = bool(found) and query.sort is Sort.RELEVANCE
+    if ranked:  # a story whose headline has every word first, then the newest
+        in_title = and_(
+            *(articles.c.title.ilike("%" + _like_escaped(p) + "%", escape="\\") for p in found)
+        )
+        order.append(case((in_title, 0), else_=1))
+    rows = (
+        select(
+            articles.c.id,
+            articles.c.url,
+            articles.c.title,
+            articles.c.language,
+            articles.c.dated_at,
+            articles.c.summary,
+            sources.c.name.label("source"),
+            (articles.c.text if found else func.substr(articles.c.text, 1, _OPENING_CHARS)).label(
+                "text"
+            ),
+            func.count().over().label("total"),
+            false().label("cut"),
+        )
+        .select_from(
+            candidates.join(articles, articles.c.id == candidates.c.id).join(
+                sources, sources.c.id == articles.c.source_id
+            )
+        )
+        .order_by(*order, candidates.c.dated_at.desc(), candidates.c.id.desc())
+        .limit(query.limit)
+        .offset(query.offset)
+    )
+    return rows, count
+
+
 def _matching(expression: str) -> ColumnElement[bool]:
     return literal_column("articles_fts").match(expression)
 
@@ -339,12 +421,9 @@ def passage(text: str, words: list[str]) -> str | None:
 def search(store: Store, query: SearchQuery) -> SearchPage:
     """One page of stored articles matching ``query``, and how many match in all (up to the
     query's depth; ``more`` when there are more)."""
-    if store.engine.dialect.name != "sqlite":
-        raise StorageError(
-            "the archive search needs SQLite's full-text index; on "
-            f"{store.engine.dialect.name} it is not available yet"
-        )
-    rows_query, count_query = build(query)
+    rows_query, count_query = (
+        build(query) if store.engine.dialect.name == "sqlite" else build_postgres(query)
+    )
     try:
         with store.reading() as conn:
             rows = conn.execute(rows_query).all()
@@ -398,8 +477,12 @@ def _opening(text: str) -> str:
 
 def tagged_countries(store: Store) -> list[str]:
     """Every country some tagged story names, for the search form's choices."""
-    # SQLite's json_each joined to each row (a table-valued function the query builder would
-    # take for a cartesian product).
-    query = text("SELECT DISTINCT value FROM tags, json_each(tags.countries)")
+    # Each database's JSON function, written out (a table-valued function the query builder
+    # would take for a cartesian product).
+    query = text(
+        "SELECT DISTINCT value FROM tags, json_each(tags.countries)"
+        if store.engine.dialect.name == "sqlite"
+        else "SELECT DISTINCT json_array_elements_text(countries) FROM tags"
+    )
     with store.reading() as conn:
         return sorted(str(code) for code in conn.execute(query).scalars() if code)

@@ -66,6 +66,9 @@ def pg_schema() -> Iterator[str]:
     name = f"test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(_driver(pg_url()))
     with admin.begin() as conn:
+        # The search's extension in public, once: made in a test's schema it would go with it
+        # (DROP SCHEMA ... CASCADE), and with it the index of every other test's.
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
         conn.execute(text(f'CREATE SCHEMA "{name}"'))
     url = make_url(pg_url()).update_query_dict({"options": f"-csearch_path={name}"})
     try:

@@ -1,4 +1,4 @@
-"""The archive search over a real SQLite store: words inside inflected words in every script,
+"""The archive search over a real store (SQLite and PostgreSQL): words inside inflected words in every script,
 filters, order, pages, the marked passage, and the office's judgements."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import pytest
 from monitor.models import Article, Evidence, Source, Tagging, TextOrigin
 from monitor.search import MARK_END, MARK_START, SearchQuery, Sort, passage, phrases, search
 from monitor.store import SCHEMA_VERSION, Store
+from tests.databases import DATABASES, database_url
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 
@@ -45,10 +46,12 @@ def _article(source: str, language: str, title: str, text: str, countries, days:
     )  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+@pytest.fixture(scope="module", params=DATABASES)
+def store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
     folder = tmp_path_factory.mktemp("search")
-    with Store(f"sqlite:///{folder}/monitor.db") as store:
+    with database_url(request.param, folder) as url, Store(url) as store:
         run = store.start_run(NOW)
         for name in sorted({s[0] for s in STORIES}):
             lang = next(s[1] for s in STORIES if s[0] == name)

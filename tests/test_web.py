@@ -24,6 +24,7 @@ from monitor.localserver import LocalServer
 from monitor.store import Store
 from monitor.web.app import create_app
 from monitor.web.security import SESSION_COOKIE, Throttle, safe_next
+from tests.databases import DATABASES, database_url
 from tests.sites import Story, free_port, write_config
 from tests.test_e2e import (
     AZ_COOP,
@@ -57,10 +58,18 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A cycle over three local outlets, two users, and the workspace on a real port."""
+@pytest.fixture(scope="module", params=DATABASES)
+def site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    """A cycle over four local outlets, two users, and the workspace on a real port; on SQLite
+    and on PostgreSQL."""
     folder = tmp_path_factory.mktemp("web")
+    with database_url(request.param, folder) as url:
+        yield from _site(folder, url)
+
+
+def _site(folder: Path, url: str) -> Iterator[dict[str, Any]]:
     with LocalServer() as outlets:
         feeds = [
             ("Wire EN", serve_outlet(outlets, "en", [EN_COOP, EN_OTHER], "en"), "en"),
@@ -71,6 +80,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         config_path = write_config(
             folder,
             [{"name": n, "url": u, "language": lang, "country": "AZ"} for n, u, lang in feeds],
+        )
+        config_path.write_text(
+            config_path.read_text().replace("storage: storage/monitor.db", f'storage: "{url}"')
         )
         assert cli.main(["--config", str(config_path), "run"]) == 0
     config = load_config(config_path)
