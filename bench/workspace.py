@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/workspace.py                       # 1,000,000 articles (builds once)
     .venv/bin/python bench/workspace.py --articles 100000     # a smaller archive
+    .venv/bin/python bench/workspace.py --postgres postgresql://postgres@127.0.0.1/bench
 
 The archive is bench/digestdb.py's (same parameters, same cached file: the monitor's own schema,
 full-text index included, 300-800-word articles in English, Russian, Azerbaijani and Turkish, 5 %
@@ -153,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load-seconds", type=float, default=20.0)
     parser.add_argument("--web-workers", type=int, default=os.cpu_count() or 1,
                         help="monitor web --workers (default: one a core)")  # fmt: skip
+    parser.add_argument("--postgres", metavar="URL",
+                        help="the archive in this PostgreSQL database (digestdb.py --postgres)")  # fmt: skip
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -167,16 +170,17 @@ def main(argv: list[str] | None = None) -> int:
     from monitor import accounts
     from monitor.store import Store
 
-    with Store(f"sqlite:///{database}") as store:
+    with Store(args.postgres or f"sqlite:///{database}") as store:
         if store.user_login("bench") is None:
             accounts.create(store, "bench", "admin", PASSWORD, datetime.now(UTC))
         with store.reading() as conn:
             from sqlalchemy import text
 
             top = int(conn.execute(text("SELECT max(id) FROM articles")).scalar_one())
-    with open(database, "rb") as handle:  # the file in the page cache, as on a server in use
-        while handle.read(1 << 24):
-            pass
+    if not args.postgres:
+        with open(database, "rb") as handle:  # the file in the page cache, as on a server in use
+            while handle.read(1 << 24):
+                pass
 
     port = free_port("127.0.0.1")
     server = subprocess.Popen(
