@@ -54,6 +54,8 @@ CANDIDATES = 1_000
 DEEPEST = 10_000
 SCANNED_PER_CANDIDATE = 10  # newest matches a filter is applied to, per candidate (see build)
 _OPENING_CHARS = 240
+# PostgreSQL: how many of the newest articles a search looks among first, then next; then all.
+PG_WINDOWS = (20_000, 200_000)
 _PASSAGE_CHARS = 200  # a passage around the words: about two lines
 _BEFORE_MATCH = 60
 _MIN_INDEXED = 3  # the trigram index finds words of three letters or more
@@ -297,16 +299,21 @@ def searched_text() -> ColumnElement[str]:
     return articles.c.title.concat(space).concat(articles.c.text)
 
 
-def build_postgres(query: SearchQuery) -> tuple[Select[Any], Select[Any]]:
+def build_postgres(query: SearchQuery, above: int | None = None) -> tuple[Select[Any], Select[Any]]:
     """:func:`build` for PostgreSQL: every phrase matched inside words with ILIKE, served by the
     pg_trgm index over title and text (a phrase of one or two letters scans); the candidates
-    are the newest ``depth`` matches that pass the filters, the page ordered among them as on
-    SQLite."""
+    are the newest ``depth`` matches that pass the filters among the articles whose id is
+    ``above`` (all without), the page ordered among them as on SQLite. The index's matches come
+    in no order, and every one is checked against the text: :func:`search` looks among the
+    newest articles first (:data:`PG_WINDOWS`) so that a common word is not checked in the
+    whole archive."""
     depth = query.depth or CANDIDATES
     found = phrases(query.words)
     conditions: list[ColumnElement[bool]] = [
         searched_text().ilike("%" + _like_escaped(p) + "%", escape="\\") for p in found
     ]
+    if above is not None:
+        conditions.append(articles.c.id > above)
     if query.languages:
         conditions.append(articles.c.language.in_(query.languages))
     if query.sources:
@@ -421,16 +428,23 @@ def passage(text: str, words: list[str]) -> str | None:
 def search(store: Store, query: SearchQuery) -> SearchPage:
     """One page of stored articles matching ``query``, and how many match in all (up to the
     query's depth; ``more`` when there are more)."""
-    rows_query, count_query = (
-        build(query) if store.engine.dialect.name == "sqlite" else build_postgres(query)
-    )
+    depth = query.depth or CANDIDATES
     try:
         with store.reading() as conn:
-            rows = conn.execute(rows_query).all()
-            # Every row of the page carries the count; an empty page (nothing found, or a page
-            # beyond the last) counts on its own.
-            counted = rows[0] if rows else conn.execute(count_query).one()
-            total, cut = int(counted.total), bool(counted.cut)
+            sqlite = store.engine.dialect.name == "sqlite"
+            windows: list[int | None] = [None]
+            if not sqlite:  # the newest articles first, then further back while too few match
+                newest = int(conn.execute(select(func.max(articles.c.id))).scalar() or 0)
+                windows = [newest - size for size in PG_WINDOWS if size < newest] + [None]
+            for above in windows:
+                rows_query, count_query = build(query) if sqlite else build_postgres(query, above)
+                rows = conn.execute(rows_query).all()
+                # Every row of the page carries the count; an empty page (nothing found, or a
+                # page beyond the last) counts on its own.
+                counted = rows[0] if rows else conn.execute(count_query).one()
+                total, cut = int(counted.total), bool(counted.cut)
+                if total >= depth or above is None:
+                    break
             ids = [row.id for row in rows]
             tag_rows = conn.execute(select(tags).where(tags.c.article_id.in_(ids))).all()
     except StorageError as exc:

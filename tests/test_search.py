@@ -224,3 +224,16 @@ def test_a_deeper_search_counts_further(store: Store, monkeypatch: pytest.Monkey
     assert (deep.total, deep.more) == (5, False)
     with pytest.raises(ValueError, match="depth"):
         SearchQuery(depth=0)
+
+
+def test_postgresql_looks_among_the_newest_first_then_further_back(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the newest articles hold too few matches, the search widens to the whole archive:
+    the same hits as one look at everything."""
+    from monitor import search as searching
+
+    whole = titles(store, words="film")
+    monkeypatch.setattr(searching, "PG_WINDOWS", (1, 2))
+    assert titles(store, words="film") == whole
+    assert titles(store, words="Cricket") == ["Cricket series"]  # the oldest article
