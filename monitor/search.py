@@ -458,6 +458,7 @@ def search(store: Store, query: SearchQuery) -> SearchPage:
     indexed = [p for p in phrases(query.words) if len(p) >= _MIN_INDEXED]
     hits = []
     for row in rows:
+        body = _without_headline(row.title, row.text)
         found = sorted(tagged.get(row.id, []), key=lambda t: -t.score)
         best = found[0] if found else None
         hits.append(
@@ -473,11 +474,20 @@ def search(store: Store, query: SearchQuery) -> SearchPage:
                 aspects=tuple(best.aspects) if best else (),
                 countries=tuple(best.countries) if best else (),
                 summary=row.summary,
-                passage=(indexed and passage(row.text, indexed)) or _opening(row.text),
+                passage=(indexed and passage(body, indexed)) or _opening(body),
                 relevant=verdicts.get(row.id),
             )
         )
     return SearchPage(total, tuple(hits), more=cut or total >= (query.depth or CANDIDATES))
+
+
+def _without_headline(title: str, text: str) -> str:
+    """The text without the headline that extracted texts often begin with: the passage shown
+    under a hit's headline should not repeat it."""
+    first, _, rest = (text or "").partition("\n")
+    if rest and " ".join(first.split()).casefold() == " ".join((title or "").split()).casefold():
+        return rest.lstrip()
+    return text or ""
 
 
 def _opening(text: str) -> str:

@@ -16,10 +16,15 @@ from tests.test_browser import ARTIFACTS, CHROMIUM
 from tests.test_e2e import EN_COOP, RU_COOP, today_digest
 from tests.test_web import KA_COOP, PASSWORD, site  # noqa: F401 - the fixture
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="Debian's chromium is not installed; .ci/run installs it (apt-get install chromium)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="Debian's chromium is not installed; .ci/run installs it (apt-get install chromium)",
+    ),
+    # The pages are the same on both databases (tests/test_web.py runs them on both); and the
+    # workspace's cycle cannot start while the browser's event loop runs in this thread.
+    pytest.mark.parametrize("site", ["sqlite"], indirect=True),
+]
 WIDTHS = {"phone": 375, "desktop": 1280}
 
 

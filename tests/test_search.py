@@ -237,3 +237,12 @@ def test_postgresql_looks_among_the_newest_first_then_further_back(
     monkeypatch.setattr(searching, "PG_WINDOWS", (1, 2))
     assert titles(store, words="film") == whole
     assert titles(store, words="Cricket") == ["Cricket series"]  # the oldest article
+
+
+def test_the_passage_does_not_repeat_the_headline() -> None:
+    from monitor.search import _without_headline
+
+    assert _without_headline("Film week", "Film  week\nThe film week opens.") == (
+        "The film week opens."
+    )
+    assert _without_headline("Film week", "Film week opens in Baku.") == "Film week opens in Baku."
