@@ -141,6 +141,21 @@ def check_pattern(pattern: str) -> None:
     _compile_pattern(pattern)
 
 
+def html_document(body: bytes, content_type: str | None) -> lxml.html.HtmlElement:
+    """The HTML document of a fetched body, decoded as a browser would. Raises ParseError
+    ``parse.empty`` for an empty body or one that holds no document."""
+    if not body.strip():
+        raise ParseError("parse.empty", "the server sent an empty body")
+    text = decode_html(body, content_type)
+    # Parsed from UTF-8 bytes with the encoding forced: lxml refuses str input that carries an
+    # XML declaration, and must not re-read a <meta charset> we already applied.
+    parser = lxml.html.HTMLParser(encoding="utf-8", no_network=True)
+    try:
+        return lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)
+    except etree.ParserError as exc:
+        raise ParseError("parse.empty", f"no HTML document in the body: {exc}") from None
+
+
 def parse_listing(
     body: bytes,
     url: str,
@@ -167,17 +182,8 @@ def parse_listing(
         raise ValueError("a listing needs a CSS selector, a URL pattern, or both")
     select = _compile_selector(selector) if selector is not None else None
     regex = _compile_pattern(pattern) if pattern is not None else None
-    if not body.strip():
-        raise ParseError("parse.empty", "the server sent an empty body")
     content_type = next((v for k, v in (headers or {}).items() if k.lower() == "content-type"), "")
-    text = decode_html(body, content_type)
-    # Parsed from UTF-8 bytes with the encoding forced: lxml refuses str input that carries an
-    # XML declaration, and must not re-read a <meta charset> we already applied.
-    parser = lxml.html.HTMLParser(encoding="utf-8", no_network=True)
-    try:
-        doc = lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)
-    except etree.ParserError as exc:
-        raise ParseError("parse.empty", f"no HTML document in the body: {exc}") from None
+    doc = html_document(body, content_type)
     base = _base_url(doc, url)
     page = canonical_http(url, None)
     anchors = select(doc) if select is not None else doc.iter("a")

@@ -152,7 +152,7 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any]]:
     # and no other condition the candidates come from the index alone.
     conditions: list[ColumnElement[bool]] = []
     for phrase in short:
-        pattern = "%" + _like_escaped(phrase) + "%"
+        pattern = _anywhere(phrase)
         conditions.append(
             or_(
                 articles.c.title.ilike(pattern, escape="\\"),
@@ -160,16 +160,7 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any]]:
             )
         )
     row_needed = bool(conditions)  # the phrases too short for the index scan the text
-    if query.languages:
-        conditions.append(facets.c.language.in_(query.languages))
-    if query.sources:
-        conditions.append(
-            facets.c.source_id.in_(select(sources.c.id).where(sources.c.name.in_(query.sources)))
-        )
-    if query.since:
-        conditions.append(facets.c.dated_at >= query.since)
-    if query.until:
-        conditions.append(facets.c.dated_at < query.until)
+    conditions += _facet_conditions(query, facets)
     # With words and a filter, the filter is applied to the newest matches only, up to
     # SCANNED_PER_CANDIDATE times the depth: a rare filter on a common word would otherwise have
     # the whole index read (every article naming Cannes, to find the few tagged with Italy).
@@ -186,16 +177,7 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any]]:
     else:
         key = facets.c.id
     if query.tagged_only or query.countries or query.aspects:
-        tag_conditions = [tags.c.article_id == key]
-        for field, wanted in ((tags.c.countries, query.countries), (tags.c.aspects, query.aspects)):
-            if wanted:
-                # The stored JSON list's text holds each value in quotes: a LIKE on it is exact
-                # for codes and aspect names, and far cheaper than unpacking every list.
-                listed = type_coerce(field, Text)
-                tag_conditions.append(
-                    or_(*(listed.like(f'%"{_like_escaped(v)}"%', escape="\\") for v in wanted))
-                )
-        conditions.append(exists(select(1).select_from(tags).where(and_(*tag_conditions))))
+        conditions.append(_tagged(query, key, postgres=False))
 
     if scanned is not None:
         source: Any = scanned
@@ -310,29 +292,13 @@ def build_postgres(query: SearchQuery, above: int | None = None) -> tuple[Select
     depth = query.depth or CANDIDATES
     found = phrases(query.words)
     conditions: list[ColumnElement[bool]] = [
-        searched_text().ilike("%" + _like_escaped(p) + "%", escape="\\") for p in found
+        searched_text().ilike(_anywhere(p), escape="\\") for p in found
     ]
     if above is not None:
         conditions.append(articles.c.id > above)
-    if query.languages:
-        conditions.append(articles.c.language.in_(query.languages))
-    if query.sources:
-        conditions.append(
-            articles.c.source_id.in_(select(sources.c.id).where(sources.c.name.in_(query.sources)))
-        )
-    if query.since:
-        conditions.append(articles.c.dated_at >= query.since)
-    if query.until:
-        conditions.append(articles.c.dated_at < query.until)
+    conditions += _facet_conditions(query, articles)
     if query.tagged_only or query.countries or query.aspects:
-        tag_conditions = [tags.c.article_id == articles.c.id]
-        for field, wanted in ((tags.c.countries, query.countries), (tags.c.aspects, query.aspects)):
-            if wanted:
-                listed = cast(field, Text)  # the JSON list's text, as on SQLite
-                tag_conditions.append(
-                    or_(*(listed.like(f'%"{_like_escaped(v)}"%', escape="\\") for v in wanted))
-                )
-        conditions.append(exists(select(1).select_from(tags).where(and_(*tag_conditions))))
+        conditions.append(_tagged(query, articles.c.id, postgres=True))
     candidates = (
         select(articles.c.id, articles.c.dated_at)
         .where(and_(true(), *conditions))
@@ -345,9 +311,7 @@ def build_postgres(query: SearchQuery, above: int | None = None) -> tuple[Select
     order: list[Any] = []
     ranked = bool(found) and query.sort is Sort.RELEVANCE
     if ranked:  # a story whose headline has every word first, then the newest
-        in_title = and_(
-            *(articles.c.title.ilike("%" + _like_escaped(p) + "%", escape="\\") for p in found)
-        )
+        in_title = and_(*(articles.c.title.ilike(_anywhere(p), escape="\\") for p in found))
         order.append(case((in_title, 0), else_=1))
     rows = (
         select(
@@ -376,12 +340,49 @@ def build_postgres(query: SearchQuery, above: int | None = None) -> tuple[Select
     return rows, count
 
 
+def _facet_conditions(query: SearchQuery, facts: Any) -> list[ColumnElement[bool]]:
+    """The filters on an article's language, source and date, on the table that holds them
+    (SQLite's ``article_facets``, PostgreSQL's ``articles``)."""
+    found: list[ColumnElement[bool]] = []
+    if query.languages:
+        found.append(facts.c.language.in_(query.languages))
+    if query.sources:
+        found.append(
+            facts.c.source_id.in_(select(sources.c.id).where(sources.c.name.in_(query.sources)))
+        )
+    if query.since:
+        found.append(facts.c.dated_at >= query.since)
+    if query.until:
+        found.append(facts.c.dated_at < query.until)
+    return found
+
+
+def _tagged(query: SearchQuery, key: Any, *, postgres: bool) -> ColumnElement[bool]:
+    """The article ``key`` is tagged, with one of the query's countries and aspects if any."""
+    conditions = [tags.c.article_id == key]
+    for field, wanted in ((tags.c.countries, query.countries), (tags.c.aspects, query.aspects)):
+        if wanted:
+            # The stored JSON list's text holds each value in quotes: a LIKE on it is exact for
+            # codes and aspect names, and far cheaper than unpacking every list. (SQLite keeps
+            # the text as it is; PostgreSQL's json needs the cast.)
+            listed = cast(field, Text) if postgres else type_coerce(field, Text)
+            conditions.append(
+                or_(*(listed.like(f'%"{_like_escaped(v)}"%', escape="\\") for v in wanted))
+            )
+    return exists(select(1).select_from(tags).where(and_(*conditions)))
+
+
 def _matching(expression: str) -> ColumnElement[bool]:
     return literal_column("articles_fts").match(expression)
 
 
 def _like_escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _anywhere(phrase: str) -> str:
+    """A LIKE pattern (escaped with a backslash) for ``phrase`` anywhere in a text."""
+    return "%" + _like_escaped(phrase) + "%"
 
 
 def passage(text: str, words: list[str]) -> str | None:

@@ -29,11 +29,10 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import lxml.html
-from lxml import etree
 
-from monitor.content import decode_html
 from monitor.dates import plausible
 from monitor.errors import ParseError
+from monitor.listing import html_document
 from monitor.text import squash
 from monitor.urls import canonical_http
 
@@ -74,14 +73,7 @@ def parse_preview(
     Raises ParseError ``parse.empty`` for an empty body, ``parse.no_channel`` for a page without
     a channel's message history.
     """
-    if not body.strip():
-        raise ParseError("parse.empty", "the server sent an empty body")
-    text = decode_html(body, content_type)
-    parser = lxml.html.HTMLParser(encoding="utf-8", no_network=True)
-    try:
-        doc = lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)
-    except etree.ParserError as exc:
-        raise ParseError("parse.empty", f"no HTML document in the body: {exc}") from None
+    doc = html_document(body, content_type)
     wrappers = _having_class(doc, "tgme_widget_message")
     if not _having_class(doc, "tgme_channel_history") and not wrappers:
         raise ParseError("parse.no_channel", _not_a_channel(doc, channel))

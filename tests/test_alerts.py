@@ -13,27 +13,16 @@ from monitor.alerts.messages import AlertMessage, sample_story
 from monitor.alerts.rules import AlertChannel, AlertRule, QuietHours, plan, retry_after
 from monitor.alerts.send import expand
 from monitor.config import load_config
-from monitor.errors import ConfigError, DeliveryError
+from monitor.errors import DeliveryError
 from monitor.labels import labels_for
 from monitor.localserver import LocalServer
 from monitor.models import Article, Tagging, TextOrigin
 from tests.sites import Story, monitor, rows, run_all
 from tests.test_alerts_e2e import Receiver, alert_config
+from tests.test_config import problems, write
 from tests.test_e2e import EN_COOP, serve_outlet
 
 SOURCES = "sources:\n  - name: Trend\n    url: https://en.trend.az/feeds/index.rss\n"
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "sources.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def problems(path: Path) -> list[str]:
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    return [str(p) for p in info.value.problems]
 
 
 # -- configuration ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from monitor.codes import FailureClass, lookup
 from monitor.config import load_config
-from monitor.errors import ConfigError, ParseError
+from monitor.errors import ParseError
 from monitor.kinds.telegram import (
     LINK_POST_WORDS,
     channel_named_by,
@@ -26,6 +26,8 @@ from monitor.models import TELEGRAM_PAGES, FeedItem, SourceKind
 from monitor.sources_cmd import find_source
 from monitor.telegram import Message, Preview, parse_preview
 from tests.telegram_pages import Post, contact_page, preview
+from tests.test_config import problems
+from tests.test_config import write as write_file
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 URL = "https://t.me/s/kinowire"
@@ -323,15 +325,7 @@ def test_channels_named_by_addresses(url: str, name: str | None) -> None:
 
 
 def write(tmp_path: Path, entries: str) -> Path:
-    path = tmp_path / "sources.yaml"
-    path.write_text("sources:\n" + entries, encoding="utf-8")
-    return path
-
-
-def problems(path: Path) -> list[str]:
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    return [str(p) for p in info.value.problems]
+    return write_file(tmp_path, "sources:\n" + entries)
 
 
 def test_a_channel_stands_for_its_preview(tmp_path: Path) -> None:

@@ -59,18 +59,16 @@ class AlertMessage:
         )
 
 
+# The keys of a story in an alert's ``stories`` JSON (the README documents them).
+STORY_KEYS = ("url", "title", "source", "language", "published", "countries", "aspects",
+              "summary", "evidence")  # fmt: skip
+
+
 def _story_json(story: Story) -> dict[str, Any]:
-    return {
-        "url": story.url or None,
-        "title": story.title,
-        "source": story.source,
-        "language": story.language,
-        "published": story.published.isoformat(timespec="seconds"),
-        "countries": list(story.countries),
-        "aspects": list(story.aspects),
-        "summary": story.summary,
-        "evidence": [{"term": e.term, "text": e.text} for e in story.evidence],
-    }
+    from monitor.formats.jsondata import story_json
+
+    full = story_json(story)
+    return {key: full[key] for key in STORY_KEYS}
 
 
 def _meta(story: Story, labels: Labels) -> str:

@@ -8,7 +8,26 @@ from typing import Any
 
 from monitor.coverage import coverage_of
 from monitor.formats import DigestFormat, View
-from monitor.models import Digest
+from monitor.models import Digest, Story
+
+
+def story_json(s: Story) -> dict[str, Any]:
+    """A story as the JSON contract has it (also what an alert's stories are cut from)."""
+    return {
+        "url": s.url or None,
+        "title": s.title,
+        "source": s.source,
+        "language": s.language,
+        "published": s.published.isoformat(timespec="seconds"),
+        "topics": list(s.topics),
+        "score": s.score,
+        "aspects": list(s.aspects),
+        "countries": list(s.countries),
+        "evidence": [{"term": e.term, "text": e.text} for e in s.evidence],
+        "summary": s.summary,
+        "also": [{"url": a.url, "source": a.source, "language": a.language} for a in s.also],
+        "dated_by_fetch": s.dated_by_fetch,
+    }
 
 
 def to_json(digest: Digest) -> dict[str, Any]:
@@ -18,26 +37,7 @@ def to_json(digest: Digest) -> dict[str, Any]:
         "until": digest.until or digest.date,
         "timezone": digest.timezone,
         "generated_at": digest.generated_at.isoformat(timespec="seconds"),
-        "stories": [
-            {
-                "url": s.url or None,
-                "title": s.title,
-                "source": s.source,
-                "language": s.language,
-                "published": s.published.isoformat(timespec="seconds"),
-                "topics": list(s.topics),
-                "score": s.score,
-                "aspects": list(s.aspects),
-                "countries": list(s.countries),
-                "evidence": [{"term": e.term, "text": e.text} for e in s.evidence],
-                "summary": s.summary,
-                "also": [
-                    {"url": a.url, "source": a.source, "language": a.language} for a in s.also
-                ],
-                "dated_by_fetch": s.dated_by_fetch,
-            }
-            for s in digest.stories
-        ],
+        "stories": [story_json(s) for s in digest.stories],
         "coverage": coverage_of(digest.sources).as_json(),
         "sources": [
             {
