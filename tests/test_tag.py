@@ -155,6 +155,29 @@ def test_labeled_cases(tagger: RuleTagger, case: dict[str, Any]) -> None:
         assert result == Tagging(language=case["lang"])
 
 
+@pytest.mark.parametrize(
+    ("title", "language"),
+    [
+        # the country's name in the possessive, or of two words, stands by the event
+        ("Kazakhstan's cinema days open in Moscow", "en"),
+        ("Kazakhstan’s cinema days open in Moscow", "en"),
+        ("South Korean film week opens in Tashkent", "en"),
+        ("Georgian cinema showcase opens in Rome", "en"),
+        ("В Москве пройдет День казахского кино", "ru"),  # one day, not Дни
+        ("ლონდონში ქართული ფილმების მეხუთე ფესტივალი გაიმართება", "ka"),  # an ordinal between
+        ("ქართული კინო ტრიესტეს კინოფესტივალის ფოკუსშია", "ka"),  # a festival's focus
+    ],
+)
+def test_a_country_s_film_event_abroad_in_a_headline(
+    tagger: RuleTagger, title: str, language: str
+) -> None:
+    assert tag(tagger, title, "Nothing else here.", language).tagged
+
+
+def test_a_country_named_two_words_away_is_not_the_event_s(tagger: RuleTagger) -> None:
+    assert not tag(tagger, "Kazakhstan and the cinema days of Moscow", "", "en").tagged
+
+
 def test_false_friends_do_not_make_a_story(tagger: RuleTagger) -> None:
     result = tag(tagger, "Кинолог и киноварь: совместный проект геологов и кинологов", "", "ru")
     assert not result.tagged

@@ -18,6 +18,7 @@ passing mention. ``score = evidence / (evidence + half_score)``; at least one me
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -52,6 +53,7 @@ MAX_EVIDENCE = 8
 LONG_ARTICLE = 25  # body sentences beyond which the body's evidence is diluted
 MIN_ASPECT_WEIGHT = 2.0  # an aspect named in the title, in a meeting, or twice in the body
 NATIONAL_WORDS = 1  # how near a "national" rule's concept a country's name must be: next to it
+POSSESSIVE = re.compile(r"['’]s\b")  # English possessive after a name: Kazakhstan's
 SUBJECT_SENTENCES = 2  # a title without the subject is made up for by at least this many sentences
 DATELINE_WORDS = 4  # at most this many words, with a number or in capitals: a dateline
 
@@ -353,10 +355,15 @@ def _holds(
 
 def _near(zone: Zone, term: Found, name: tuple[int, int]) -> bool:
     """Is a country's name inside the term ("days of *Uzbek* cinema") or within
-    :data:`NATIONAL_WORDS` words of it ("*Azərbaycan* film festivalı")?"""
+    :data:`NATIONAL_WORDS` words of it ("*Azərbaycan* film festivalı")? The name's last word
+    counts as well as its first: "*Kazakhstan's* cinema days", "*South Korean* film week"."""
     low = zone.word_index(term.start) - NATIONAL_WORDS
     high = zone.word_index(max(term.start, term.end - 1)) + NATIONAL_WORDS
-    return low <= zone.word_index(name[0]) <= high
+    first = zone.word_index(name[0])
+    last = zone.word_index(max(name[0], name[1] - 1))
+    if POSSESSIVE.match(zone.norm, name[1]):
+        last += 1  # "'s" is a word of its own to word_index
+    return first <= high and last >= low
 
 
 def _strongest_per_sentence(hits: list[Hit], zone_order: list[str]) -> list[Hit]:
