@@ -128,3 +128,27 @@ def test_where_the_cache_lives() -> None:
     )
     assert tag_cache.cache_dir({"MONITOR_CACHE_DIR": "/c", "CACHE_DIRECTORY": "/d"}) == Path("/c")
     assert tag_cache.cache_dir({"MONITOR_CACHE_DIR": "off"}) is None
+
+
+def test_the_language_packs_are_read_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The digest's grouping reads the packs too: validating their YAML again in every
+    process would cost most of a second."""
+    from monitor.tag import packs
+
+    monkeypatch.setenv("MONITOR_CACHE_DIR", str(tmp_path))
+    packs.builtin_packs.cache_clear()
+    try:
+        first = packs.builtin_packs()
+        assert len(list(tmp_path.glob("packs-*.pickle"))) == 1
+        packs.builtin_packs.cache_clear()
+
+        def no_reading(*args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("the packs were read again")
+
+        monkeypatch.setattr(packs, "load_packs", no_reading)
+        assert packs.builtin_packs() == first
+        assert {p.language for p in first} >= {"en", "ru", "az", "ka", "kk", "ur"}
+    finally:
+        packs.builtin_packs.cache_clear()

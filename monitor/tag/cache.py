@@ -1,8 +1,10 @@
-"""The built tagger and its language model kept on disk between runs.
+"""The built tagger, its language model and the validated language packs kept on disk between
+runs.
 
 Building the tagger (reading the rule files and language packs, turning eleven languages'
 vocabulary into one regex source a lexicon) takes about two seconds, unpacking the language
-model half a second; reading them back takes milliseconds, and every ``monitor run`` from cron
+model half a second, validating the packs (which the digest's grouping reads too) most of a
+second; reading them back takes milliseconds, and every ``monitor run`` from cron
 that has something to fetch needs both. A file is named by a hash of everything its build reads
 or depends on (the rule and pack files, user files named in ``sources.yaml``, the tagger's code,
 the versions of Python, CLDR's data and the language model), so a change to any of them builds

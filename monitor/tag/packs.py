@@ -55,6 +55,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from monitor.errors import ConfigError, Problem
+from monitor.tag.cache import load_or_build, shipped_rules
 from monitor.tag.terms import check_term
 from monitor.yamlfile import line_of, read_yaml, validate
 
@@ -208,9 +209,15 @@ def builtin_pack_files() -> list[Path]:
 
 @cache
 def builtin_packs() -> tuple[LanguagePack, ...]:
-    """The packs shipped with the monitor, read once per process (about half a second): the
-    tagger, the grouping's stage words and its number words all use them."""
-    return tuple(load_packs(builtin_pack_files(), builtin=True))
+    """The packs shipped with the monitor, read once per process: the tagger, the grouping's
+    stage words and its number words all use them. Reading the YAML takes most of a second,
+    which every ``monitor digest`` would pay for its grouping; the validated packs are kept
+    in the tagger's cache (:mod:`monitor.tag.cache`) beside the built tagger."""
+
+    def read() -> tuple[LanguagePack, ...]:
+        return tuple(load_packs(builtin_pack_files(), builtin=True))
+
+    return load_or_build("packs", read, tuple, lambda: [shipped_rules()])
 
 
 def load_pack(path: Path, document: Any = None, *, builtin: bool = False) -> LanguagePack:
