@@ -166,6 +166,13 @@ def test_labeled_cases(tagger: RuleTagger, case: dict[str, Any]) -> None:
         ("В Москве пройдет День казахского кино", "ru"),  # one day, not Дни
         ("ლონდონში ქართული ფილმების მეხუთე ფესტივალი გაიმართება", "ka"),  # an ordinal between
         ("ქართული კინო ტრიესტეს კინოფესტივალის ფოკუსშია", "ka"),  # a festival's focus
+        # one day of a country's cinema
+        ("A day of Uzbek cinema in Rome", "en"),
+        ("В Казани пройдет День кино Кыргызстана", "ru"),
+        ("Moskova'da Kırgızistan Sinema Günü düzenlenecek", "tr"),
+        ("Anqarada O‘zbek kinosi kuni bo‘lib o‘tdi", "uz"),
+        ("Ташкентте қазақ киносының күні өтті", "kk"),
+        ("Tbilisidə Azərbaycan kinosu günü keçirilib", "az"),
     ],
 )
 def test_a_country_s_film_event_abroad_in_a_headline(
