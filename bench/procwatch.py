@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-_TICK = os.sysconf("SC_CLK_TCK")
+TICK = os.sysconf("SC_CLK_TCK")
 
 
 def _children_map() -> dict[int, list[int]]:
@@ -78,14 +78,14 @@ def cpu_seconds(pid: int) -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICK
+    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def machine_busy() -> float:
     """Seconds of CPU the machine has spent busy since boot, all cores."""
     fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    return (sum(fields[:8]) - idle) / _TICK
+    return (sum(fields[:8]) - idle) / TICK
 
 
 class TreeWatch:
