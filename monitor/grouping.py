@@ -555,10 +555,10 @@ def common_words(stories: Iterable[Story], texts: Mapping[str, str]) -> CommonWo
     found: dict[str, set[str]] = {}
     for story in stories:
         lang = (story.language or "").split("-")[0].lower()
-        for part in (story.title, story.summary, texts.get(story.url, "")[:TEXT_CHARS]):
-            for word in _LOWER_WORD.findall(_letters(part, lang)):
-                if len(word) >= _MIN_PREFIX:
-                    found.setdefault(word[:_MIN_PREFIX], set()).add(_lower(word))
+        parts = (story.title, story.summary, texts.get(story.url, "")[:TEXT_CHARS])
+        for word in {w for part in parts for w in _LOWER_WORD.findall(_letters(part, lang))}:
+            if len(word) >= _MIN_PREFIX:
+                found.setdefault(word[:_MIN_PREFIX], set()).add(_lower(word))
     return CommonWords({bucket: frozenset(words) for bucket, words in found.items()})
 
 
@@ -663,12 +663,8 @@ def _is_name(word: str, initial: bool, common: CommonWords | None) -> bool:
 
 def _countries_named(lead: str, text: str, lang: str) -> frozenset[str]:
     """Countries a story names anywhere, by a name or an adjective (Kazakh, казахстанский)."""
-    found = set()
-    for word in _WORD.findall(f"{lead}\n{text[:MENTION_CHARS]}"):
-        code = _word_country(word, lang)
-        if code:
-            found.add(code)
-    return frozenset(found)
+    words = set(_WORD.findall(f"{lead}\n{text[:MENTION_CHARS]}"))  # each word looked up once
+    return frozenset(code for word in words if (code := _word_country(word, lang)))
 
 
 _ABJAD_PAIR = re.compile(

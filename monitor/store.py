@@ -563,25 +563,28 @@ class Store:
             .where(articles.c.fetched_at < until)
             .scalar_subquery()
         )
+
+        def counted(start: datetime) -> Any:
+            # Each source's count over its own range of the (source, fetched) index: a count
+            # grouped by source over the window scanned the whole table on PostgreSQL.
+            return (
+                select(func.count())
+                .where(articles.c.source_id == sources.c.id)
+                .where(articles.c.fetched_at >= start)
+                .where(articles.c.fetched_at < until)
+                .scalar_subquery()
+            )
+
         with self._tx() as conn:
             rows = {
                 r.name: r
                 for r in conn.execute(
-                    select(sources, last.label("last_item")).where(sources.c.name.in_(names))
-                )
-            }
-            # Counts over the window only.
-            counts = {
-                int(row.source_id): row
-                for row in conn.execute(
                     select(
-                        articles.c.source_id,
-                        func.count().filter(articles.c.fetched_at >= since).label("new"),
-                        func.count().filter(articles.c.fetched_at >= recent).label("recent"),
-                    )
-                    .where(articles.c.fetched_at >= min(since, recent))
-                    .where(articles.c.fetched_at < until)
-                    .group_by(articles.c.source_id)
+                        sources,
+                        last.label("last_item"),
+                        counted(since).label("new"),
+                        counted(recent).label("recent"),
+                    ).where(sources.c.name.in_(names))
                 )
             }
         result = []
@@ -590,7 +593,6 @@ class Store:
             if row is None:
                 result.append(SourceHealth(name, "", SourceStatus.SKIPPED, 0, None))
                 continue
-            stat = counts.get(row.id)
             result.append(
                 SourceHealth(
                     name=name,
@@ -598,13 +600,13 @@ class Store:
                     status=SourceStatus(row.last_status)
                     if row.last_status
                     else SourceStatus.SKIPPED,
-                    new_items=int(stat.new) if stat is not None else 0,
+                    new_items=int(row.new),
                     error=row.last_error_code,
                     error_message=row.last_error_message,
                     last_success=row.last_success_at,
                     consecutive_failures=row.consecutive_failures,
                     last_item=row.last_item,
-                    recent_items=int(stat.recent) if stat is not None else 0,
+                    recent_items=int(row.recent),
                 )
             )
         return result
