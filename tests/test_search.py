@@ -246,3 +246,33 @@ def test_the_passage_does_not_repeat_the_headline() -> None:
         "The film week opens."
     )
     assert _without_headline("Film week", "Film week opens in Baku.") == "Film week opens in Baku."
+
+
+def test_postgresql_queries_are_built_from_the_server_s_own_words() -> None:
+    from monitor.search import ts_query
+
+    # one typed word of several parts: all of them, in any order, by their beginnings
+    assert ts_query("co-production", [(2, "co"), (1, "co-production"), (3, "production")]) == (
+        "'co-production':* & 'co':* & 'production':*"
+    )
+    # a quoted phrase: its words one after another
+    assert ts_query("joint project", [(2, "project"), (1, "joint")]) == (
+        "'joint':* <-> 'project':*"
+    )
+    assert ts_query("l'a\\b", [(1, "l'a\\b")]) == "'l''a\\\\b':*"  # quoted for the parser
+    assert ts_query("!!!", []) is None  # no word: matched as text instead
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("Bakı", {"Bakıda film həftəsi"}),  # a word by its beginning: Bakıda
+        ('"film həftəsi"', {"Bakıda film həftəsi"}),
+        ('"həftəsi film"', set()),
+        ("!!!", set()),
+    ],
+)
+def test_words_by_their_beginnings_and_phrases_in_order(
+    store: Store, words: str, expected: set
+) -> None:
+    assert set(titles(store, words=words)) == expected
