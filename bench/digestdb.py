@@ -225,6 +225,8 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     if postgres_of(args):
         _drop_tables(postgres_of(args))
     Store(postgres_of(args) or f"sqlite:///{database}").close()  # the schema, by the monitor itself
+    if postgres_of(args) and getattr(args, "without_search", False):
+        _drop_search_words(postgres_of(args))
 
     content = Content(args.sources, 100, seed=args.seed)
     last = digest_day(args)
@@ -247,6 +249,20 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     }
     done.write_text(json.dumps(result))
     return {**result, "reused": False}
+
+
+def _drop_search_words(url: str) -> None:
+    """The archive search's stored words (and their index) left out: the server computes them
+    for every row it loads, three times the load's time, and the digest reads none of them.
+    The workspace's search does not work on such a database."""
+    from sqlalchemy import create_engine
+
+    from monitor.store import _with_driver
+
+    engine = create_engine(_with_driver(url))
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE articles DROP COLUMN IF EXISTS words")
+    engine.dispose()
 
 
 def _drop_tables(url: str) -> None:
@@ -367,6 +383,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", default=str(DEFAULT_DIR), help=f"default {DEFAULT_DIR}")
     parser.add_argument("--fresh", action="store_true", help="build again even if present")
     parser.add_argument("--analyze", action="store_true", help="run ANALYZE after filling")
+    parser.add_argument(
+        "--without-search",
+        action="store_true",
+        help="PostgreSQL: leave out the search's stored words (a faster build; the digest "
+        "reads none of them, the workspace's search then finds nothing)",
+    )
     parser.add_argument(
         "--postgres",
         metavar="URL",
