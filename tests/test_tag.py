@@ -181,6 +181,11 @@ def test_a_country_s_film_event_abroad_in_a_headline(
     assert tag(tagger, title, "Nothing else here.", language).tagged
 
 
+def test_a_workshop_for_filmmakers_of_two_countries(tagger: RuleTagger) -> None:
+    assert tag(tagger, "Italian directors give a film workshop in Tbilisi", "", "en").tagged
+    assert not tag(tagger, "A film workshop for students opens in Rome", "", "en").tagged
+
+
 def test_a_country_named_two_words_away_is_not_the_event_s(tagger: RuleTagger) -> None:
     assert not tag(tagger, "Kazakhstan and the cinema days of Moscow", "", "en").tagged
 
