@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-TICK = os.sysconf("SC_CLK_TCK")
+_TICK = os.sysconf("SC_CLK_TCK")
 
 
 def _children_map() -> dict[int, list[int]]:
@@ -72,20 +72,21 @@ def _pss_kb(pid: int) -> int:
     return 0
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of one process so far."""
+def cpu_seconds(pid: int, *, reaped: bool = False) -> float:
+    """User + system CPU of one process so far; with ``reaped``, also that of its children
+    it has waited for (a server's exited workers)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICK
+    return sum(int(f) for f in fields[11 : 15 if reaped else 13]) / _TICK
 
 
 def machine_busy() -> float:
     """Seconds of CPU the machine has spent busy since boot, all cores."""
     fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    return (sum(fields[:8]) - idle) / TICK
+    return (sum(fields[:8]) - idle) / _TICK
 
 
 class TreeWatch:

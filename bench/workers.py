@@ -27,7 +27,7 @@ from pathlib import Path
 
 from monitorrun import monitor_command, write_config
 from newsweb import NewsWeb
-from procwatch import TICK, cpu_seconds, machine_busy
+from procwatch import cpu_seconds, machine_busy
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -46,8 +46,7 @@ def _database_cpu() -> float:
         if entry.name.isdigit():
             try:
                 if (entry / "comm").read_text().strip() == "postgres":
-                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                    total += sum(int(f) for f in fields[11:15]) / TICK  # utime .. cstime
+                    total += cpu_seconds(int(entry.name), reaped=True)
             except OSError:
                 continue
     return total

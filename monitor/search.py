@@ -250,23 +250,7 @@ def build(query: SearchQuery) -> tuple[Select[Any], Select[Any]]:
         .subquery("page")
     )
     rows = (
-        select(
-            articles.c.id,
-            articles.c.url,
-            articles.c.title,
-            articles.c.language,
-            articles.c.dated_at,
-            articles.c.summary,
-            sources.c.name.label("source"),
-            # The whole text when a passage is to be cut around the words, else its opening.
-            (
-                articles.c.text
-                if match is not None
-                else func.substr(articles.c.text, 1, _OPENING_CHARS)
-            ).label("text"),
-            page.c.total,
-            page.c.cut,
-        )
+        select(*_hit_columns(whole_text=match is not None), page.c.total, page.c.cut)
         .select_from(
             page.join(articles, articles.c.id == page.c.id).join(
                 sources, sources.c.id == articles.c.source_id
@@ -310,24 +294,25 @@ def ts_query(phrase: str, lexemes: list[tuple[int, str]]) -> str | None:
 
 
 def postgres_words(conn: Any, found: list[str]) -> list[tuple[str, str | None]]:
-    """Each phrase with its :func:`ts_query`, the server parsing its words."""
-    out: list[tuple[str, str | None]] = []
-    for phrase in found:
-        pairs = conn.execute(
-            text(
-                "SELECT w.lexeme, p.position FROM unnest(to_tsvector('simple', :phrase)) AS w, "
-                "unnest(w.positions) AS p(position)"
-            ),
-            {"phrase": phrase},
-        ).all()
-        out.append((phrase, ts_query(phrase, [(int(r.position), str(r.lexeme)) for r in pairs])))
-    return out
+    """Each phrase with its :func:`ts_query`, the server parsing all of them in one statement."""
+    if not found:
+        return []
+    rows = conn.execute(
+        text(
+            "SELECT p.n, w.lexeme, o.position "
+            "FROM unnest(CAST(:phrases AS text[])) WITH ORDINALITY AS p(phrase, n), "
+            "unnest(to_tsvector('simple', p.phrase)) AS w, unnest(w.positions) AS o(position)"
+        ),
+        {"phrases": found},
+    ).all()
+    lexemes: dict[int, list[tuple[int, str]]] = {}
+    for row in rows:
+        lexemes.setdefault(int(row.n) - 1, []).append((int(row.position), str(row.lexeme)))
+    return [(phrase, ts_query(phrase, lexemes.get(i, []))) for i, phrase in enumerate(found)]
 
 
 def build_postgres(
-    query: SearchQuery,
-    above: int | None = None,
-    words: list[tuple[str, str | None]] | None = None,
+    query: SearchQuery, above: int | None, words: list[tuple[str, str | None]]
 ) -> tuple[Select[Any], Select[Any]]:
     """:func:`build` for PostgreSQL: every phrase matched by the full-text index over title and
     text (``words``: each phrase with its :func:`ts_query`; a phrase without one, punctuation
@@ -337,9 +322,7 @@ def build_postgres(
     :func:`search` looks among the newest articles first (:data:`PG_WINDOWS`) so that a common
     word is not dated across the whole archive."""
     depth = query.depth or CANDIDATES
-    found = phrases(query.words)
-    if words is None:
-        words = [(p, None) for p in found]
+    found = [phrase for phrase, _ in words]
     # Every phrase's query in one: the index answers them together, in one look-up.
     indexed = [f"( {tsquery} )" for _, tsquery in words if tsquery is not None]
     conditions: list[ColumnElement[bool]] = [
@@ -370,16 +353,7 @@ def build_postgres(
         order.append(case((in_title, 0), else_=1))
     rows = (
         select(
-            articles.c.id,
-            articles.c.url,
-            articles.c.title,
-            articles.c.language,
-            articles.c.dated_at,
-            articles.c.summary,
-            sources.c.name.label("source"),
-            (articles.c.text if found else func.substr(articles.c.text, 1, _OPENING_CHARS)).label(
-                "text"
-            ),
+            *_hit_columns(whole_text=bool(found)),
             func.count().over().label("total"),
             false().label("cut"),
         )
@@ -393,6 +367,22 @@ def build_postgres(
         .offset(query.offset)
     )
     return rows, count
+
+
+def _hit_columns(*, whole_text: bool) -> list[Any]:
+    """What a search hit shows of its article: the whole text when a passage is to be cut
+    around the words, else its opening."""
+    shown = articles.c.text if whole_text else func.substr(articles.c.text, 1, _OPENING_CHARS)
+    return [
+        articles.c.id,
+        articles.c.url,
+        articles.c.title,
+        articles.c.language,
+        articles.c.dated_at,
+        articles.c.summary,
+        sources.c.name.label("source"),
+        shown.label("text"),
+    ]
 
 
 def _facet_conditions(query: SearchQuery, facts: Any) -> list[ColumnElement[bool]]:
