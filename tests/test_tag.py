@@ -186,6 +186,12 @@ def test_a_workshop_for_filmmakers_of_two_countries(tagger: RuleTagger) -> None:
     assert not tag(tagger, "A film workshop for students opens in Rome", "", "en").tagged
 
 
+def test_state_money_for_foreign_producers(tagger: RuleTagger) -> None:
+    assert tag(tagger, "Subsidies for foreign film productions shot in Uzbekistan", "", "en").tagged
+    assert tag(tagger, "Шетелдік киножобаларға субсидия беріледі", "", "kk").tagged
+    assert not tag(tagger, "State subsidies for a national film studio", "", "en").tagged
+
+
 def test_a_country_named_two_words_away_is_not_the_event_s(tagger: RuleTagger) -> None:
     assert not tag(tagger, "Kazakhstan and the cinema days of Moscow", "", "en").tagged
 
