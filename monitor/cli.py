@@ -804,7 +804,10 @@ def _entries(labeled: Sequence[tuple[Example, Tagging]]) -> list[set[str]]:
         ids[url] = example.id
         assert example.published is not None and example.source is not None  # parse_example
         article = Article(
-            source=example.source,
+            # A feed is one outlet in one language (sources.yaml lists Trend's English and
+            # Russian feeds as two sources): an outlet's versions in two languages are two
+            # sources' stories, its two articles in one language one source's.
+            source=f"{example.source} [{example.language}]",
             url=url,
             title=example.title,
             text=example.text,

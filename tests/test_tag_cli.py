@@ -239,6 +239,37 @@ def test_eval_measures_grouping(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert (grouping["pairs_found"], grouping["wrong"], grouping["missed"]) == (1, [], [])
 
 
+def test_eval_takes_an_outlet_s_languages_for_its_feeds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An outlet's English and Russian versions come from two feeds, so the digest may join
+    them; its two English articles come from one feed, and are never one story's versions."""
+    en = (
+        "Culture ministers Rashad Mammadli and Dana Nurlanova signed an agreement on film "
+        "co-production in Baku on 24 November; up to 3 joint films a year will get 2.5 million "
+        "dollars from the Kinokopr fund."
+    )
+    ru = (
+        "Министры культуры Рашад Маммадли и Дана Нурланова подписали 24 ноября в Баку "
+        "соглашение о совместном производстве фильмов: до 3 совместных фильмов в год получат "
+        "2,5 млн долларов из фонда Kinokopr."
+    )
+    lines = [
+        _version("t-en", "treaty", "Caspian Wire", "en",
+                 "Azerbaijan and Kazakhstan sign film co-production agreement", en),
+        _version("t-ru", "treaty", "Caspian Wire", "ru",
+                 "Азербайджан и Казахстан подписали соглашение о совместном кинопроизводстве", ru),
+        _version("t-en2", "treaty", "Caspian Wire", "en",
+                 "Kazakhstan, Azerbaijan agree on joint films", en),
+    ]  # fmt: skip
+    path = tmp_path / "events.jsonl"
+    path.write_text(jsonl(*lines), encoding="utf-8")
+    assert cli.main(["eval", "--json", str(path)]) == 0
+    grouping = json.loads(capsys.readouterr().out)["grouping"]
+    assert grouping["pairs_found"] == 1, grouping
+    assert grouping["wrong"] == []
+
+
 def test_eval_grouping_needs_unique_ids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     line = _version("same", "e", "Outlet", "en", "Title", "Text about films.")
     path = tmp_path / "events.jsonl"
