@@ -105,6 +105,7 @@ _W_COUNTRY = 0.5
 _W_STAGE = 0.5
 _MIN_KEY = 3  # shortest name key kept
 _MIN_PREFIX = 4  # shortest key that may match a longer one by prefix (Baku ~ Bakıda)
+_MIN_TOLD = 6  # shortest country key two countries share that their letters may tell apart
 _MIN_SKELETON = 3  # fewest consonants of an Arabic-script word kept
 _MIN_COMMON = 6  # letters a capitalised word shares with a common word to be one
 _VOWELS = str.maketrans("", "", "aeiouvy")
@@ -867,6 +868,35 @@ def _country_keys() -> dict[str, tuple[tuple[str, str], ...]]:
 
 
 @cache
+def _country_starts_by_key() -> dict[tuple[str, str], frozenset[str]]:
+    """By key and how the name starts as written (see :func:`_start`), the countries: two
+    countries' names may fold to one key (Moldova, Мальдивы), their letters tell them apart."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for lang in sorted({p.language for p in builtin_packs()}):
+        for code, name in Locale.parse(lang).territories.items():
+            words = _WORD.findall(name)
+            if len(code) == 2 and code.isalpha() and len(words) == 1:
+                found.setdefault((_key(words[0], lang), _start(words[0], lang)), set()).add(code)
+    return {k: frozenset(codes) for k, codes in found.items()}
+
+
+def _country_by_start(key: str, start: str) -> str | None:
+    """The country of the longest name whose form the key is (Moldovada: Moldova), told by
+    how the word starts where two countries' names have that key."""
+    names = {
+        k
+        for k, _ in _country_keys().get(key[:_MIN_PREFIX], ())
+        # long names only: short keys of two countries (Mali, maliyyə "finance") are noise
+        if len(k) >= _MIN_TOLD and (k == key or key.startswith(k))
+    }
+    for name in sorted(names, key=len, reverse=True):
+        codes = _country_starts_by_key().get((name, start), frozenset())
+        if len(codes) == 1:
+            return next(iter(codes))
+    return None
+
+
+@cache
 def _country_spellings() -> dict[str, frozenset[str]]:
     """By key, how CLDR's country names with that key start in Latin letters, their vowels as
     written (Moris, Georgia, Грузия: ``mor``, ``geo``, ``gru``)."""
@@ -897,7 +927,7 @@ def _country_named(word: str, key: str, lang: str) -> str | None:
     whole key must also start as one of its names, or be a form of another: keys fold vowels,
     so that the film «Мерос» has the key of Mauritius (Moris), the name Giorgi that of Georgia
     and Astana that of Estonia."""
-    code = _country_of(key)
+    code = _country_of(key) or _country_by_start(key, _start(word, lang))
     spellings = _country_spellings().get(key) if code else None
     if code and not spellings:
         return code if _begins_as_country(word, key, code, lang) else None
@@ -948,8 +978,11 @@ def _country_of(key: str) -> str | None:
     ]
     if not found:
         return None
-    longest = max(len(k) for k, _ in found)
-    codes = {c for k, c in found if len(k) == longest}
+    # A form of a name (Azərbaycana, Moldovada) before a name the key only begins (Kazakh,
+    # Kazakhstan): Moldova is the whole of one name, not the start of Мальдивлар.
+    forms = [(k, c) for k, c in found if key.startswith(k)] or found
+    longest = max(len(k) for k, _ in forms)
+    codes = {c for k, c in forms if len(k) == longest}
     return next(iter(codes)) if len(codes) == 1 else None
 
 

@@ -884,3 +884,20 @@ def test_z_and_s_are_one_in_names_not_in_countries() -> None:
 
 def test_italian_ch_is_k() -> None:
     assert grouping._key("Chianti", "it") == grouping._key("Кьянти", "ru")
+
+
+@pytest.mark.parametrize(
+    ("word", "lang", "code"),
+    [
+        ("Moldova", "en", "MD"),  # its key is also that of Мальдивы: the letters tell
+        ("Молдовы", "ru", "MD"),
+        ("Мальдивы", "ru", "MV"),
+        ("Maldives", "en", "MV"),
+        ("Moldovada", "az", "MD"),  # a form of the name, not the start of a longer one
+        ("Kazakh", "en", "KZ"),  # the start of a longer name, when no name is its start
+    ],
+)
+def test_a_word_names_the_country_whose_name_it_is_a_form_of(
+    word: str, lang: str, code: str
+) -> None:
+    assert grouping._word_country(word, lang) == code
