@@ -192,6 +192,19 @@ def test_state_money_for_foreign_producers(tagger: RuleTagger) -> None:
     assert not tag(tagger, "State subsidies for a national film studio", "", "en").tagged
 
 
+def test_a_rebate_for_whoever_films_has_one_party(tagger: RuleTagger) -> None:
+    """The producers a cash rebate serves are unnamed by nature: a country they came from
+    once is an example, not a second party joined to make two."""
+    text = (
+        "The film rebate is paid to producers who shoot in the country. "
+        "Crews from India came last spring."
+    )
+    result = tag(tagger, "Georgia offers a 25 per cent cash rebate for filming", text, "en")
+    assert result.tagged and result.countries == ("GE",)
+    deal = tag(tagger, "Georgia and India sign a film co-production agreement", text, "en")
+    assert set(deal.countries) == {"GE", "IN"}
+
+
 def test_a_country_named_two_words_away_is_not_the_event_s(tagger: RuleTagger) -> None:
     assert not tag(tagger, "Kazakhstan and the cinema days of Moscow", "", "en").tagged
 

@@ -137,6 +137,7 @@ class Verdict:
     aspects: tuple[str, ...] = ()
     evidence: tuple[Evidence, ...] = ()
     pair_sentences: tuple[tuple[str, tuple[int, int]], ...] = ()  # (zone, span)
+    rules: frozenset[str] = frozenset()  # every rule that met, also where a stronger one did
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,7 @@ class CompiledTopic:
                 )
         if not hits:
             return Verdict(topic.id, 0.0, False)
+        met = frozenset(hit.rule for hit in hits)
         hits = _strongest_per_sentence(hits, [z.name for z in zones])
         subject_name = topic.concepts[0][0]
         present(subject_name)
@@ -217,6 +219,7 @@ class CompiledTopic:
             _aspects(compiled.aspects, zones, hits, topic.weights),
             _evidence(zones, hits),
             tuple(pairs),
+            met,
         )
 
 

@@ -31,7 +31,10 @@ Two cues add a party that is not named:
   party (the source's ``country``, or the pack's ``home`` for the language) when fewer than two
   countries were found;
 - cooperation needs two parties, so when one country qualifies, the next best one named as a
-  country (not only by a city, not only as the venue) joins it.
+  country (not only by a city, not only as the venue) joins it; unless every rule that tagged
+  the story is one whose other party is unnamed by nature (``one_party``: a cash rebate for
+  whoever films in the country, a national pavilion at a festival), where the countries named
+  beside it are examples, the venue or the market, not a party.
 """
 
 from __future__ import annotations
@@ -127,12 +130,15 @@ def participants(
     finder: CountryFinder,
     language: str | None,
     home: str | None = None,
+    one_party: frozenset[tuple[str, str]] = frozenset(),
 ) -> tuple[str, ...]:
     """Countries taking part, in order of first mention (an unnamed home country last).
 
     ``mentions`` maps a zone's name to the countries named in it; ``home`` is the source's
-    country, which overrides the pack's."""
+    country, which overrides the pack's; ``one_party`` the (topic, rule) pairs that may tag a
+    story of one party."""
     verdicts = list(verdicts)
+    alone = any((v.topic, rule) in one_party for v in verdicts for rule in v.rules)
     weight: dict[str, float] = {}
     order: list[str] = []
     by_city: dict[str, None] = {}  # codes counted through a city, in order
@@ -187,7 +193,7 @@ def participants(
     home = home or cues.home
     if own and home and home not in kept and len(kept) < 2:
         kept.append(home)
-    if len(kept) == 1:
+    if len(kept) == 1 and not alone:
         # Cooperation needs two parties: the next best named country joins a lone one, if it
         # is named as a country (not only by a city, not only as the venue) outside the
         # background.

@@ -32,7 +32,10 @@ to name ``countries`` different countries (cities count; the outlet's own countr
 another one when the story names it somewhere; ``story_countries`` asks it of the whole story), one of its concepts to be ``national``
 (a country's name or adjective right by its term: "Days of *Kazakh* cinema"), concepts the story
 must name ``anywhere`` (not necessarily in the meeting) or must not name at all (``unless``), its
-own ``words`` window, and a ``strength`` that scales what its meeting is worth.
+own ``words`` window, and a ``strength`` that scales what its meeting is worth. A rule whose
+other party is by nature unnamed (a cash rebate for whoever films in the country, a national
+pavilion at a festival) says ``one_party: true``: a story tagged by such rules alone may name
+one party (see :mod:`monitor.tag.participants`).
 
 Built-in topics are the ``*.yaml`` files of ``monitor/rules/`` that have a ``concepts`` key
 (other files there, such as ``countries_extra.yaml``, are data for other purposes).
@@ -104,6 +107,7 @@ class _Rule(_Strict):
     story_countries: int = Field(default=0, ge=0, le=10)
     national: str | None = None
     strength: float = Field(default=1.0, gt=0, le=1)
+    one_party: bool = False
 
 
 class _Topic(_Strict):
@@ -166,6 +170,7 @@ class Rule:
     anywhere: tuple[str, ...] = ()  # concepts the story must name, not necessarily there
     story_countries: int = 0  # countries the whole story must name (cities count)
     unless: tuple[str, ...] = ()  # concepts the story must not name
+    one_party: bool = False  # its other party is unnamed by nature (foreign producers)
 
 
 @dataclass(frozen=True)
@@ -239,6 +244,7 @@ def load_topic(path: Path) -> Topic:
                 anywhere=tuple(r.anywhere),
                 story_countries=r.story_countries,
                 unless=tuple(r.unless),
+                one_party=r.one_party,
             )
             for name, r in model.rules.items()
         ),
