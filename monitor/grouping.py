@@ -922,6 +922,7 @@ def _word_country(word: str, lang: str) -> str | None:
     return _country_named(word, _key(word, lang), lang)
 
 
+@lru_cache(maxsize=1 << 18)  # a story's every word: looked up once a process
 def _country_named(word: str, key: str, lang: str) -> str | None:
     """The country ``word`` names (see :func:`_country_of`). A word whose key is a country's
     whole key must also start as one of its names, or be a form of another: keys fold vowels,
