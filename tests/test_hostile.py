@@ -950,6 +950,7 @@ def test_a_big_feed_does_not_stall_the_event_loop(server: LocalServer, tmp_path:
     server.route("/bulk/rss.xml", static(xml_feed(items), "application/rss+xml"))
     server.route("/robots.txt", static("User-agent: *\nDisallow: /bulk/\n", "text/plain"))
     gaps: list[float] = []
+    Store(f"sqlite:///{tmp_path / 'stall.db'}").close()  # created before the clock: not the cycle's
 
     async def go() -> None:
         done = asyncio.Event()
