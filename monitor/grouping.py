@@ -901,11 +901,8 @@ def _country_spellings() -> dict[str, frozenset[str]]:
     """By key, how CLDR's country names with that key start in Latin letters, their vowels as
     written (Moris, Georgia, Грузия: ``mor``, ``geo``, ``gru``)."""
     found: dict[str, set[str]] = {}
-    for lang in sorted({p.language for p in builtin_packs()}):
-        for code, name in Locale.parse(lang).territories.items():
-            words = _WORD.findall(name)
-            if len(code) == 2 and code.isalpha() and len(words) == 1:
-                found.setdefault(_key(words[0], lang), set()).add(_start(words[0], lang))
+    for key, start in _country_starts_by_key():
+        found.setdefault(key, set()).add(start)
     return {key: frozenset(starts) for key, starts in found.items()}
 
 

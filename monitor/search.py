@@ -7,9 +7,9 @@ languages need, and what a whole-word index cannot do. On SQLite, FTS5's trigram
 ``monitor.store``) finds a word inside longer words too (``фильм`` in ``мультфильм``); on
 PostgreSQL, the full-text index over title and text (``to_tsvector('simple', ...)`` in a column
 of its own, no stemming, Alembic revision 0011) finds words by their beginning, checked against
-the stored words rather than the text, so that a common word costs no reading of texts. Every word must occur (in the title or the
-text); words in double quotes must occur together, in that order. On SQLite a word shorter
-than three letters is matched by a scan, not the index.
+the stored words rather than the text, so that a common word costs no reading of texts. Every
+word must occur (in the title or the text); words in double quotes must occur together, in
+that order. On SQLite a word shorter than three letters is matched by a scan, not the index.
 
 The passage is marked with ``MARK_START`` and ``MARK_END`` (control characters), so that
 whoever shows it escapes the text first and turns the marks into highlighting after.

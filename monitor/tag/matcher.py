@@ -137,7 +137,7 @@ class Verdict:
     aspects: tuple[str, ...] = ()
     evidence: tuple[Evidence, ...] = ()
     pair_sentences: tuple[tuple[str, tuple[int, int]], ...] = ()  # (zone, span)
-    rules: frozenset[str] = frozenset()  # every rule that met, also where a stronger one did
+    one_party: bool = False  # a rule met whose other party is unnamed by nature (see Rule)
 
 
 @dataclass(frozen=True)
@@ -178,6 +178,7 @@ class CompiledTopic:
             return any(found[concept].values())
 
         hits: list[Hit] = []
+        one_party = False  # also where a stronger rule met in the same sentence
         meetings: dict[tuple[str, tuple[str, ...], int | None], list[Hit]] = {}
         for rule in topic.meeting_rules:
             # all() stops at the first concept missing: most stories cost one look-up.
@@ -194,14 +195,15 @@ class CompiledTopic:
                 if key not in meetings:
                     terms = {c: found[c][zone.name] for c in rule.concepts}
                     meetings[key] = _zone_hits(zone, terms, topic.same_sentence, window)
-                hits.extend(
+                met = [
                     replace(hit, rule=rule.name, strength=hit.strength * rule.strength)
                     for hit in meetings[key]
                     if _holds(rule, zone, hit, countries, zones)
-                )
+                ]
+                one_party = one_party or (rule.one_party and bool(met))
+                hits.extend(met)
         if not hits:
             return Verdict(topic.id, 0.0, False)
-        met = frozenset(hit.rule for hit in hits)
         hits = _strongest_per_sentence(hits, [z.name for z in zones])
         subject_name = topic.concepts[0][0]
         present(subject_name)
@@ -219,7 +221,7 @@ class CompiledTopic:
             _aspects(compiled.aspects, zones, hits, topic.weights),
             _evidence(zones, hits),
             tuple(pairs),
-            met,
+            one_party,
         )
 
 

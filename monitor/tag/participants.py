@@ -130,15 +130,13 @@ def participants(
     finder: CountryFinder,
     language: str | None,
     home: str | None = None,
-    one_party: frozenset[tuple[str, str]] = frozenset(),
 ) -> tuple[str, ...]:
     """Countries taking part, in order of first mention (an unnamed home country last).
 
     ``mentions`` maps a zone's name to the countries named in it; ``home`` is the source's
-    country, which overrides the pack's; ``one_party`` the (topic, rule) pairs that may tag a
-    story of one party."""
+    country, which overrides the pack's."""
     verdicts = list(verdicts)
-    alone = any((v.topic, rule) in one_party for v in verdicts for rule in v.rules)
+    alone = any(v.one_party for v in verdicts)
     weight: dict[str, float] = {}
     order: list[str] = []
     by_city: dict[str, None] = {}  # codes counted through a city, in order

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from monitor.models import Evidence, Tagging
 from monitor.tag.countries import CITY_KIND, CountryFinder, CountryMention
@@ -58,13 +57,6 @@ class RuleTagger:
     def languages(self) -> tuple[str, ...]:
         return self.detector.languages
 
-    @cached_property
-    def one_party(self) -> frozenset[tuple[str, str]]:
-        """(topic, rule) of the rules whose other party is unnamed by nature."""
-        return frozenset(
-            (t.topic.id, r.name) for t in self.topics for r in t.topic.rules if r.one_party
-        )
-
     def prepare(self, languages: Iterable[str | None]) -> None:
         """Compile now what tagging texts in ``languages`` needs (each lexicon's regex, the
         language model) rather than on the first such text, in the middle of a cycle."""
@@ -100,7 +92,6 @@ class RuleTagger:
                 self.countries,
                 language,
                 doc.country,
-                self.one_party,
             ),
             evidence=_merge_evidence(v.evidence for v in tagged),
             language=language,
