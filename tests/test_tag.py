@@ -205,6 +205,37 @@ def test_a_rebate_for_whoever_films_has_one_party(tagger: RuleTagger) -> None:
     assert set(deal.countries) == {"GE", "IN"}
 
 
+def test_news_named_in_passing_does_not_veto_a_broadcasters_programme_deal(
+    tagger: RuleTagger,
+) -> None:
+    """A broadcasters' deal is film cooperation when they exchange programmes, not news. News
+    named once, beside the programmes, vetoes only the sentence it stands in; a deal about news
+    (named as often as the programmes) stays untagged."""
+    title = "Turkish and Azerbaijani state broadcasters sign a cooperation agreement"
+    drama = (
+        "The two broadcasters will exchange drama series and documentaries. "
+        "The news agencies reported that the programmes will be dubbed."
+    )
+    assert tag(tagger, title, drama, "en").tagged
+    news = (
+        "The two broadcasters will exchange news and news programmes. "
+        "Their newsrooms will share reporters; one series of documentaries is planned."
+    )
+    assert not tag(tagger, title, news, "en").tagged
+
+
+def test_a_country_named_once_beside_two_parties_is_an_example(tagger: RuleTagger) -> None:
+    """Where two parties stand out, a filming location named once, even in a sentence about
+    the joint film, is not a third party."""
+    body = (
+        "The war film Kazbek, made jointly by Uzbekistan and Belarus, will reach cinemas in May. "
+        "Belarusfilm called it the first film project shared by Uzbekistan and Belarus. "
+        "The joint film was shot in Uzbekistan, Belarus and Germany."
+    )
+    result = tag(tagger, "Belarusfilm: war drama Kazbek to reach cinemas by May", body, "en")
+    assert result.tagged and set(result.countries) == {"UZ", "BY"}
+
+
 def test_a_country_named_two_words_away_is_not_the_event_s(tagger: RuleTagger) -> None:
     assert not tag(tagger, "Kazakhstan and the cinema days of Moscow", "", "en").tagged
 

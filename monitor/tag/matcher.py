@@ -184,8 +184,13 @@ class CompiledTopic:
             # all() stops at the first concept missing: most stories cost one look-up.
             if not all(present(c) for c in (*rule.concepts, *rule.anywhere)):
                 continue
-            if any(present(c) for c in rule.unless):
-                continue
+            vetoes = [c for c in rule.unless if present(c)]
+            if vetoes and (
+                rule.unless_outweighs is None
+                or not present(rule.unless_outweighs)
+                or _count(found, vetoes) >= _count(found, [rule.unless_outweighs])
+            ):
+                continue  # the story is about what the rule must not be about
             if rule.story_countries and rule.story_countries > _story_countries(zones, countries):
                 continue
             window = rule.window or topic.window
@@ -199,6 +204,7 @@ class CompiledTopic:
                     replace(hit, rule=rule.name, strength=hit.strength * rule.strength)
                     for hit in meetings[key]
                     if _holds(rule, zone, hit, countries, zones)
+                    and not _names_any(hit, (found[c][zone.name] for c in vetoes))
                 ]
                 one_party = one_party or (rule.one_party and bool(met))
                 hits.extend(met)
@@ -256,6 +262,17 @@ def _terms(table: LanguageTable, language: str | None, label: str) -> Iterable[t
             tagged = label + WEAK if is_weak(text) else label
             for spelling in variants(text, language):
                 yield parse_term(spelling, language), tagged
+
+
+def _count(found: Mapping[str, Mapping[str, list[Found]]], concepts: Iterable[str]) -> int:
+    """How many terms of ``concepts`` a story names, over its zones."""
+    return sum(len(terms) for c in concepts for terms in found[c].values())
+
+
+def _names_any(hit: Hit, terms: Iterable[list[Found]]) -> bool:
+    """Whether a term of ``terms`` stands in the sentences where ``hit`` met."""
+    start, end = hit.span
+    return any(start <= f.start < end for found in terms for f in found)
 
 
 def _kept(found: list[Found]) -> list[Found]:

@@ -3,7 +3,10 @@
 A country counts by where it is named (title 3, lead 2, body 1) plus a bonus where the concepts
 met; it takes part from a weight of 2 (the title, or twice in the body). When the headline names
 two or more parties, others must weigh twice that to join them: a country named once in passing
-(a buyer among seventeen, a comparison) is not a party of the story the headline tells.
+(a buyer among seventeen, a comparison) is not a party of the story the headline tells. Where
+two parties stand out (a weight of 5) without the headline naming both, a country named once
+beside them, even where the concepts met, is an example (a filming location, an actor's
+country), not a third party.
 Language packs add cues (``countries: cues:`` in ``lang/<code>.yaml``) for mentions that name a
 country without making it a party:
 
@@ -55,6 +58,7 @@ MIN_COUNTRY_WEIGHT = 2.0  # e.g. named in the title, or twice in the body
 LONE_PARTY = 1.0  # weight a country needs to join a lone party
 ROLE_GAP = 1  # words that may stand between a nationality and a role ("British veteran director")
 TITLE_PARTIES = 4.0
+STRONG_PARTY = 5.0  # e.g. named in the headline and where the concepts met in the body
 EVENT_WORDS = 3  # an event's word this near after a city makes the city its name
 CITY_SHARE = 0.5  # a city counts half its country's name, without the meeting bonus
 _CUE_KINDS = ("own", "background", "prospect", "roles", "venue", "venue_after", "events")
@@ -185,6 +189,11 @@ def participants(
     # Countries named come first, in order; those named only by a city after them.
     order += [code for code in by_city if code not in order]
     kept = [code for code in order if weight[code] >= MIN_COUNTRY_WEIGHT]
+    if sum(1 for c in kept if weight[c] >= STRONG_PARTY and c != "EU") >= 2:
+        # Two parties stand out: a country named once beside them, even where the concepts
+        # met, is an example (a filming location, a cast member's country), not a third party.
+        # (Eurimages is not one of them: it funds the co-producers the story lists.)
+        kept = [c for c in kept if weight[c] > MIN_COUNTRY_WEIGHT]
     if len(in_title) >= 2:
         # The headline names the parties: others must be named as much to join them.
         kept = [c for c in kept if c in in_title or weight[c] >= TITLE_PARTIES]

@@ -31,8 +31,9 @@ evidenced by a meeting of any rule's concepts; a rule may also ask the sentences
 to name ``countries`` different countries (cities count; the outlet's own country counts with
 another one when the story names it somewhere; ``story_countries`` asks it of the whole story), one of its concepts to be ``national``
 (a country's name or adjective right by its term: "Days of *Kazakh* cinema"), concepts the story
-must name ``anywhere`` (not necessarily in the meeting) or must not name at all (``unless``), its
-own ``words`` window, and a ``strength`` that scales what its meeting is worth. A rule whose
+must name ``anywhere`` (not necessarily in the meeting) or must not name at all (``unless``; with
+``unless_outweighs: CONCEPT``, only as often as that concept, and never in the meeting's own
+sentences: news named in passing does not undo a deal on programmes), its own ``words`` window, and a ``strength`` that scales what its meeting is worth. A rule whose
 other party is by nature unnamed (a cash rebate for whoever films in the country, a national
 pavilion at a festival) says ``one_party: true``: a story tagged by such rules alone may name
 one party (see :mod:`monitor.tag.participants`).
@@ -102,6 +103,7 @@ class _Rule(_Strict):
     concepts: list[str] = Field(min_length=1)
     anywhere: list[str] = Field(default_factory=list)
     unless: list[str] = Field(default_factory=list)
+    unless_outweighs: str | None = None
     words: int | None = Field(default=None, ge=1, le=500)
     countries: int = Field(default=0, ge=0, le=10)
     story_countries: int = Field(default=0, ge=0, le=10)
@@ -126,6 +128,7 @@ class _Topic(_Strict):
     def _rule_concepts(self) -> _Topic:
         for name, rule in self.rules.items():
             named = [*rule.concepts, *rule.anywhere, *rule.unless]
+            named += [rule.unless_outweighs] if rule.unless_outweighs else []
             unknown = [c for c in named if c not in self.concepts]
             if unknown:
                 known = ", ".join(self.concepts)
@@ -134,6 +137,8 @@ class _Topic(_Strict):
                 raise ValueError(
                     f"rules.{name}: national: {rule.national!r} is not one of its concepts"
                 )
+            if rule.unless_outweighs is not None and not rule.unless:
+                raise ValueError(f"rules.{name}: unless_outweighs needs an unless list")
         return self
 
     @field_validator("id")
@@ -170,6 +175,8 @@ class Rule:
     anywhere: tuple[str, ...] = ()  # concepts the story must name, not necessarily there
     story_countries: int = 0  # countries the whole story must name (cities count)
     unless: tuple[str, ...] = ()  # concepts the story must not name
+    # ... only as often as this concept (and not in the meeting itself); None: not at all
+    unless_outweighs: str | None = None
     one_party: bool = False  # its other party is unnamed by nature (foreign producers)
 
 
@@ -244,6 +251,7 @@ def load_topic(path: Path) -> Topic:
                 anywhere=tuple(r.anywhere),
                 story_countries=r.story_countries,
                 unless=tuple(r.unless),
+                unless_outweighs=r.unless_outweighs,
                 one_party=r.one_party,
             )
             for name, r in model.rules.items()
