@@ -8,7 +8,7 @@ from pathlib import Path
 from monitor.evaluate import parse_example
 
 EVAL = Path(__file__).parents[1] / "eval"
-LATER_ROUNDS = tuple(f"heldout{n}" for n in range(2, 9))  # written from unused reports only
+LATER_ROUNDS = tuple(f"heldout{n}" for n in range(2, 10))  # written from unused reports only
 TAGGER_SETS = GROUPING_SETS = ("dev", "heldout", *LATER_ROUNDS)
 
 
