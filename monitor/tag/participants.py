@@ -192,8 +192,9 @@ def participants(
     if sum(1 for c in kept if weight[c] >= STRONG_PARTY and c != "EU") >= 2:
         # Two parties stand out: a country named once beside them, even where the concepts
         # met, is an example (a filming location, a cast member's country), not a third party.
-        # (Eurimages is not one of them: it funds the co-producers the story lists.)
-        kept = [c for c in kept if weight[c] > MIN_COUNTRY_WEIGHT]
+        # Eurimages (EU) neither counts among the two nor is dropped: it funds the co-producers
+        # the story lists, however briefly it is named.
+        kept = [c for c in kept if weight[c] > MIN_COUNTRY_WEIGHT or c == "EU"]
     if len(in_title) >= 2:
         # The headline names the parties: others must be named as much to join them.
         kept = [c for c in kept if c in in_title or weight[c] >= TITLE_PARTIES]
