@@ -236,6 +236,13 @@ def test_a_country_named_once_beside_two_parties_is_an_example(tagger: RuleTagge
     assert result.tagged and set(result.countries) == {"UZ", "BY"}
 
 
+def test_a_workshop_for_filmmakers_from_abroad(tagger: RuleTagger) -> None:
+    body = "The residency brings together {} screenwriters and mentors to develop film scripts."
+    title = "Film workshop in Tbilisi gathers screenwriters"
+    assert tag(tagger, title, body.format("foreign"), "en").tagged
+    assert not tag(tagger, title, body.format("young Georgian"), "en").tagged
+
+
 def test_a_country_named_two_words_away_is_not_the_event_s(tagger: RuleTagger) -> None:
     assert not tag(tagger, "Kazakhstan and the cinema days of Moscow", "", "en").tagged
 
