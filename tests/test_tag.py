@@ -295,6 +295,7 @@ def test_long_sentences_are_trimmed_in_evidence(tagger: RuleTagger) -> None:
         ("Azerbaijan, Kazakhstan's and Türkiye", "en", ["AZ", "KZ", "TR"]),
         ("Turkey and the United Kingdom", "en", ["TR", "GB"]),
         ("Azerbaijani, Italian and Uzbek producers", "en", ["AZ", "IT", "UZ"]),
+        ("Mauritanian, Filipino and Croatian broadcasters", "en", ["MR", "PH", "HR"]),
         ("Mosfilm, Eurimages and Cinecittà", "en", ["RU", "EU", "IT"]),
         ("из Азербайджана, с Азербайджаном, в Италии, Турцией", "ru", ["AZ", "AZ", "IT", "TR"]),
         ("азербайджанский, итальянских, узбекской стороной", "ru", ["AZ", "IT", "UZ"]),
