@@ -255,6 +255,17 @@ def test_a_russian_headline_may_say_a_film_is_shot_with_a_verb(tagger: RuleTagge
     ).tagged
 
 
+def test_hollywood_films_supplied_to_another_country_s_cinemas(tagger: RuleTagger) -> None:
+    """Hollywood stands for the United States in any form of its name (голливудские), so the
+    sentence names two countries, and films supplied to cinemas abroad are distribution;
+    supplies of gas are not. (A party named only by a city weighs too little to be listed.)"""
+    films = tag(
+        tagger, "Голливудские студии будут поставлять фильмы в узбекские кинотеатры", "", "ru"
+    )
+    assert films.tagged and films.countries == ("UZ",)
+    assert not tag(tagger, "Россия увеличит поставки газа в Узбекистан", "", "ru").tagged
+
+
 def test_a_country_named_two_words_away_is_not_the_event_s(tagger: RuleTagger) -> None:
     assert not tag(tagger, "Kazakhstan and the cinema days of Moscow", "", "en").tagged
 
