@@ -266,6 +266,17 @@ def test_hollywood_films_supplied_to_another_country_s_cinemas(tagger: RuleTagge
     assert not tag(tagger, "Россия увеличит поставки газа в Узбекистан", "", "ru").tagged
 
 
+def test_a_european_film_festival_held_by_embassies(tagger: RuleTagger) -> None:
+    """A festival of a group of countries' films ("European"), next to the event's name, in a
+    country the sentence names and a story naming the embassies that hold it."""
+    title = "European Film Festival opens in Baku"
+    held = "It is organised by the EU Delegation and the embassies of member states with a cinema."
+    assert tag(tagger, title, held, "en").tagged
+    assert not tag(tagger, title, "It is organised by a Baku cinema.", "en").tagged
+    international = tag(tagger, "International film festival opens in Baku", held, "en")
+    assert not international.tagged
+
+
 def test_a_country_named_two_words_away_is_not_the_event_s(tagger: RuleTagger) -> None:
     assert not tag(tagger, "Kazakhstan and the cinema days of Moscow", "", "en").tagged
 

@@ -367,12 +367,26 @@ def _holds(
             named.add(home)
         if len(named) < rule.countries:
             return False
+    if rule.adjacent and not _adjacent(zone, rule.concepts, hit):
+        return False
     if rule.national:
         first = [f for concept, f in hit.found if concept == rule.national]
         names = countries.names(zone)
         if not any(_near(zone, f, name) for f in first for name in names):
             return False
     return True
+
+
+def _adjacent(zone: Zone, concepts: tuple[str, ...], hit: Hit) -> bool:
+    """Does a term of the first concept stand next to a term of each other concept?"""
+    first = [f for concept, f in hit.found if concept == concepts[0]]
+    return any(
+        all(
+            any(_near(zone, f, (g.start, g.end)) for concept, g in hit.found if concept == other)
+            for other in concepts[1:]
+        )
+        for f in first
+    )
 
 
 def _near(zone: Zone, term: Found, name: tuple[int, int]) -> bool:

@@ -33,7 +33,8 @@ another one when the story names it somewhere; ``story_countries`` asks it of th
 (a country's name or adjective right by its term: "Days of *Kazakh* cinema"), concepts the story
 must name ``anywhere`` (not necessarily in the meeting) or must not name at all (``unless``; with
 ``unless_outweighs: CONCEPT``, only as often as that concept, and never in the meeting's own
-sentences: news named in passing does not undo a deal on programmes), its own ``words`` window, and a ``strength`` that scales what its meeting is worth. A rule whose
+sentences: news named in passing does not undo a deal on programmes), its own ``words`` window (or ``adjacent: true``: its concepts' terms next to each other, "a
+*European film festival*"), and a ``strength`` that scales what its meeting is worth. A rule whose
 other party is by nature unnamed (a cash rebate for whoever films in the country, a national
 pavilion at a festival) says ``one_party: true``: a story tagged by such rules alone may name
 one party (see :mod:`monitor.tag.participants`).
@@ -110,6 +111,7 @@ class _Rule(_Strict):
     national: str | None = None
     strength: float = Field(default=1.0, gt=0, le=1)
     one_party: bool = False
+    adjacent: bool = False
 
 
 class _Topic(_Strict):
@@ -178,6 +180,7 @@ class Rule:
     # ... only as often as this concept (and not in the meeting itself); None: not at all
     unless_outweighs: str | None = None
     one_party: bool = False  # its other party is unnamed by nature (foreign producers)
+    adjacent: bool = False  # its concepts' terms stand next to each other ("European film week")
 
 
 @dataclass(frozen=True)
@@ -253,6 +256,7 @@ def load_topic(path: Path) -> Topic:
                 unless=tuple(r.unless),
                 unless_outweighs=r.unless_outweighs,
                 one_party=r.one_party,
+                adjacent=r.adjacent,
             )
             for name, r in model.rules.items()
         ),
