@@ -277,6 +277,16 @@ def test_a_european_film_festival_held_by_embassies(tagger: RuleTagger) -> None:
     assert not international.tagged
 
 
+def test_platforms_and_broadcasters_are_named_alike_in_every_language(tagger: RuleTagger) -> None:
+    """A streaming platform's name is film business, and a broadcaster written in Latin
+    letters (CCTV) is a broadcaster, in a text of any script."""
+    deal = tag(tagger, "Netflix signs a licensing deal with a Chinese platform", "", "en")
+    assert deal.tagged and set(deal.countries) >= {"CN"}
+    broadcasters = dict(tagger.topics[0].lexicons("ur").concepts)["broadcaster"]
+    for text in ("CCTV اور PTV", "سی سی ٹی وی"):
+        assert broadcasters.find(normalize(text, "ur")), text
+
+
 def test_a_country_named_two_words_away_is_not_the_event_s(tagger: RuleTagger) -> None:
     assert not tag(tagger, "Kazakhstan and the cinema days of Moscow", "", "en").tagged
 
