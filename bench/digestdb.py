@@ -11,10 +11,13 @@ With ``--postgres URL`` the same archive goes into that PostgreSQL database inst
 monitor tables dropped first), loaded with COPY, and ``time`` reads it there.
 
 ``time`` opens the database once (a newer monitor migrates it then, untimed) and reads the file
-once (so that every figure has it in the page cache), then
-runs ``monitor digest --date DAY`` in a process of its own (what a user waits for: interpreter
-start and imports included), then ``monitor.app.write_digest`` in this process, then its steps
-one by one (the store's queries, grouping, writing the files)::
+once (so that every figure has it in the page cache), writes the digest of the day before
+(untimed: a daily run finds what the run before it kept of its week's stories, see
+``monitor.kept_anchors``), then runs ``monitor digest --date DAY`` in a process of its own (what
+a user waits for: interpreter start and imports included; six of the feed's seven days kept),
+then ``monitor.app.write_digest`` in this process, then its steps one by one (the store's
+queries, grouping, writing the files; these find the whole week kept, and the feed's grouping
+is also timed with nothing kept, as a new version's first run)::
 
     .venv/bin/python bench/digestdb.py build --articles 1000000
     .venv/bin/python bench/digestdb.py time --articles 1000000
@@ -295,6 +298,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     from monitor.config import load_config
     from monitor.deliver import write_files
     from monitor.digest import build_digest, day_window, select_stories
+    from monitor.kept_anchors import kept_anchors
     from monitor.store import Store
 
     folder = folder_for(args)
@@ -312,6 +316,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         with (folder / "monitor.db").open("rb") as handle:
             while handle.read(16 * 2**20):
                 pass
+
+    # What a daily run finds: the run of the day before kept what it read of its week's stories
+    # (monitor.kept_anchors), six days of which are in this day's feed.
+    with Store(load_config(config_path).storage_url) as store:
+        app.write_digest(load_config(config_path), store, day - timedelta(days=1), deliver=False)
 
     # 1. What a user runs.
     command = [*monitor_command(), "--config", str(config_path), "digest"]
@@ -350,12 +359,18 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         health = store.health([s.name for s in config.sources], since, until)
         lap("store.health")
         prefer = (config.digest.locale,)
-        digest = build_digest(day, config.timezone, datetime.now(UTC), stored, health, None, prefer)
-        lap("build_digest (grouping)")
-        week = store.tagged_between(until - timedelta(days=app.FEED_DAYS), until)
-        lap("store.tagged_between (7 days, for the feed)")
-        recent = select_stories(week, config.timezone, prefer)
-        lap("select_stories (7 days)")
+        with kept_anchors() as kept:  # as app.write_digest, which filled it just before
+            now = datetime.now(UTC)
+            digest = build_digest(day, config.timezone, now, stored, health, None, prefer, kept)
+            lap("build_digest (grouping)")
+            week = store.tagged_between(until - timedelta(days=app.FEED_DAYS), until)
+            lap("store.tagged_between (7 days, for the feed)")
+            recent = select_stories(week, config.timezone, prefer, kept)
+            lap("select_stories (7 days)")
+        # The same without what earlier runs kept: the first run of a new version, or a week
+        # none of whose stories a run has grouped yet.
+        select_stories(week, config.timezone, prefer)
+        lap("select_stories (7 days, nothing kept)")
         write_files(
             digest,
             config.reports_dir,

@@ -237,6 +237,7 @@ def write_digest(
     recorded so that a restarted service knows the slot was served."""
     from monitor.deliver import send, write_files
     from monitor.digest import build_digest, day_window, select_stories
+    from monitor.kept_anchors import kept_anchors
 
     now = now or utc_now()
     day = day or now.astimezone(config.timezone).date()
@@ -246,16 +247,21 @@ def write_digest(
     health = store.health([s.name for s in config.sources if s.enabled], since, until)
     # The reader's language leads a story told in several: the digest's own locale.
     prefer = (config.digest.locale,)
-    digest = build_digest(day, config.timezone, now, stored, health, last, prefer)
+    # The feed's week was mostly grouped by the run before: what it read of each story is kept.
+    with kept_anchors() as kept:
+        digest = build_digest(day, config.timezone, now, stored, health, last, prefer, kept)
+        recent = select_stories(
+            store.tagged_between(until - timedelta(days=FEED_DAYS), until),
+            config.timezone,
+            prefer,
+            kept,
+        )
     if last is not None and last != day:
         # A period's digest (the weekly one) says what the office judged meanwhile.
         from monitor.feedback import export_lines, summary
 
         judged = summary(export_lines(store.feedback_since(since, until)))
         digest = replace(digest, feedback=judged)
-    recent = select_stories(
-        store.tagged_between(until - timedelta(days=FEED_DAYS), until), config.timezone, prefer
-    )
     settings = config.digest
     paths = write_files(
         digest,

@@ -6,13 +6,13 @@ Pure: stored articles and source health in, a ``Digest`` out. How it reads is th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from monitor.formats import best_first
-from monitor.grouping import group_stories
+from monitor.grouping import RawAnchors, group_stories
 from monitor.models import AlsoIn, Digest, SourceHealth, Story
 from monitor.store import StoredArticle
 from monitor.text import first_sentences
@@ -39,14 +39,15 @@ def build_digest(
     health: Sequence[SourceHealth],
     until: date | None = None,
     prefer_languages: Sequence[str] = (),
+    kept: MutableMapping[str, RawAnchors] | None = None,
 ) -> Digest:
     """The digest of ``day``, or of the days from ``day`` to ``until`` inclusive. Sources are
-    marked silent as of ``generated_at``."""
+    marked silent as of ``generated_at``; ``kept`` as for :func:`select_stories`."""
     return Digest(
         date=day.isoformat(),
         timezone=tz.key,
         generated_at=generated_at.astimezone(tz),
-        stories=select_stories(stored, tz, prefer_languages),
+        stories=select_stories(stored, tz, prefer_languages, kept),
         sources=tuple(replace(h, silent=is_silent(h, generated_at)) for h in health),
         until=until.isoformat() if until and until != day else None,
     )
@@ -70,13 +71,17 @@ def is_silent(health: SourceHealth, now: datetime) -> bool:
 
 
 def select_stories(
-    stored: Sequence[StoredArticle], tz: ZoneInfo, prefer_languages: Sequence[str] = ()
+    stored: Sequence[StoredArticle],
+    tz: ZoneInfo,
+    prefer_languages: Sequence[str] = (),
+    kept: MutableMapping[str, RawAnchors] | None = None,
 ) -> tuple[Story, ...]:
     """Best first; the same story from several outlets or in several languages shown once,
-    with the others under ``also`` (the version in a preferred language leads its group)."""
+    with the others under ``also`` (the version in a preferred language leads its group).
+    ``kept``: what an earlier grouping found of each story (see :mod:`monitor.kept_anchors`)."""
     stories = best_first(story_of(s, tz) for s in stored)
     texts = {s.article.url: s.article.text for s in stored if s.article.url}
-    return group_stories(stories, texts=texts, prefer_languages=prefer_languages)
+    return group_stories(stories, texts=texts, prefer_languages=prefer_languages, kept=kept)
 
 
 def versions_of(url: str, around: Sequence[StoredArticle], tz: ZoneInfo) -> tuple[AlsoIn, ...]:

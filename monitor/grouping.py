@@ -62,13 +62,14 @@ result is the same as weighing every pair.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import math
 import re
 import unicodedata
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cache, cached_property, lru_cache
@@ -317,6 +318,7 @@ def group_stories(
     window: timedelta = WINDOW,
     texts: Mapping[str, str] | None = None,
     prefer_languages: Sequence[str] = (),
+    kept: MutableMapping[str, RawAnchors] | None = None,
 ) -> tuple[Story, ...]:
     """One story per group, in the order of each group's first story, with ``also`` filled.
 
@@ -324,10 +326,13 @@ def group_stories(
     group's first story, unless ``prefer_languages`` is given: then the first story in the most
     preferred language present (a press office reading English sees the English version, with
     the Russian and Azerbaijani ones under "also in"). ``texts`` maps a URL to its article text.
+    ``kept`` holds each story's :class:`RawAnchors` by :func:`anchor_key`, read where found and
+    added to: what an earlier run found of the same story is not worked out again.
     """
     texts = texts or {}
-    common = common_words(stories, texts)
-    found = [anchors(s, texts.get(s.url, ""), common) for s in stories]
+    raws = [_raw(s, texts.get(s.url, ""), kept) for s in stories]
+    common = _common(r.lower_words for r in raws)
+    found = [settle(r, common) for r in raws]
     weigh = _weights(found)
     # Consonant buckets matter only where a story has Arabic-script words.
     abjad = any(a.abjad for a in found)
@@ -358,6 +363,33 @@ def group_stories(
 
 
 _SURE = (math.inf, math.inf)  # one URL: one article
+
+
+def anchor_key(story: Story, text: str) -> str:
+    """A digest of everything :func:`raw_anchors` reads of a story: equal keys, equal anchors."""
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (
+        story.url,
+        story.language or "",
+        story.source,
+        story.title,
+        story.summary,
+        "\0".join(story.countries),
+        *(e.text for e in story.evidence),
+        text,
+    ):
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\0\1")
+    return digest.hexdigest()
+
+
+def _raw(story: Story, text: str, kept: MutableMapping[str, RawAnchors] | None) -> RawAnchors:
+    if kept is None:
+        return raw_anchors(story, text)
+    key = anchor_key(story, text)
+    raw = kept.get(key)
+    if raw is None:
+        raw = kept[key] = raw_anchors(story, text)
+    return raw
 
 
 def complete_linkage(
@@ -553,30 +585,87 @@ class CommonWords:
 
 def common_words(stories: Iterable[Story], texts: Mapping[str, str]) -> CommonWords:
     """The :class:`CommonWords` of the stories' titles, summaries and text openings."""
+    return _common(_lower_words(story, texts.get(story.url, "")) for story in stories)
+
+
+def _common(per_story: Iterable[frozenset[str]]) -> CommonWords:
     found: dict[str, set[str]] = {}
-    for story in stories:
-        lang = (story.language or "").split("-")[0].lower()
-        parts = (story.title, story.summary, texts.get(story.url, "")[:TEXT_CHARS])
-        for word in {w for part in parts for w in _LOWER_WORD.findall(_letters(part, lang))}:
-            if len(word) >= _MIN_PREFIX:
-                found.setdefault(word[:_MIN_PREFIX], set()).add(_lower(word))
+    for words in per_story:
+        for word in words:
+            found.setdefault(word[:_MIN_PREFIX], set()).add(word)
     return CommonWords({bucket: frozenset(words) for bucket, words in found.items()})
+
+
+def _lower_words(story: Story, text: str) -> frozenset[str]:
+    lang = (story.language or "").split("-")[0].lower()
+    parts = (story.title, story.summary, text[:TEXT_CHARS])
+    words = {w for part in parts for w in _LOWER_WORD.findall(_letters(part, lang))}
+    return frozenset(_lower(w) for w in words if len(w) >= _MIN_PREFIX)
 
 
 def _lower(word: str) -> str:
     return word.replace("İ", "i").replace("I", "ı").lower() if word[:1] in "İI" else word.lower()
 
 
+@dataclass(frozen=True)
+class RawAnchors:
+    """What one story's words give before the day's common words are known: the part of its
+    :class:`Anchors` that depends on the story alone, and so can be kept between runs (the
+    digest's feed groups a week of stories, six days of which the previous run saw)."""
+
+    sure: frozenset[str]  # keys of names whatever the day's words: acronyms, titles in quotes
+    cased: tuple[tuple[str, str, bool], ...]  # (word, key, opens a sentence): names, or not
+    soft: frozenset[str]  # keys of caseless words (Georgian)
+    abjad: frozenset[str]
+    numbers: frozenset[str]
+    years: frozenset[str]
+    countries: frozenset[str]
+    lead_years: frozenset[str]
+    mentioned: frozenset[str]
+    stages: frozenset[str]
+    lower_words: frozenset[str]  # what the story gives the day's common words
+
+
 def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> Anchors:
     """The anchors of one story, from its title, summary, evidence and the opening of ``text``;
     capitalised words that are ``common`` words are not names."""
+    return settle(raw_anchors(story, text), common)
+
+
+def settle(raw: RawAnchors, common: CommonWords | None = None) -> Anchors:
+    """A story's :class:`Anchors` from its :class:`RawAnchors` and the day's common words."""
+    names = set(raw.sure)
+    soft = set(raw.soft)
+    for word, key, initial in raw.cased:
+        if _is_name(word, initial, common):
+            names.add(key)
+        elif initial and not (common and word in common):
+            # A sentence may open with a name (Астанада ...): soft, it counts where it meets
+            # another story's name.
+            soft.add(key)
+    return Anchors(
+        names=frozenset(names),
+        soft=frozenset(soft - names),
+        numbers=raw.numbers,
+        years=raw.years,
+        countries=raw.countries,
+        abjad=raw.abjad,
+        lead_years=raw.lead_years,
+        mentioned=raw.mentioned,
+        stages=raw.stages,
+    )
+
+
+def raw_anchors(story: Story, text: str = "") -> RawAnchors:
+    """What :func:`anchors` reads from one story, whatever the other stories of the day."""
     lang = (story.language or "").split("-")[0].lower()
     evidence = dict.fromkeys(e.text for e in story.evidence)
     parts = [_letters(p, lang) for p in (story.title, story.summary, *evidence, text[:TEXT_CHARS])]
     if lang in ("en", "") and _title_case(story.title) and any(parts[1:]):
         parts = parts[1:]  # Title Case headlines capitalise every word; the body has the names
     own = {_key(w, lang) for w in _WORD.findall(story.source)}
-    names: set[str] = set()
+    sure: set[str] = set()
+    cased: dict[tuple[str, str, bool], None] = {}
     soft: set[str] = set()
     abjad: set[str] = set()
     numbers: set[str] = set()
@@ -601,12 +690,10 @@ def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> 
                     abjad.add(skeleton)
             elif caseless:
                 soft.add(key)
-            elif word in titles or _is_name(word, initial, common):
-                names.add(key)
-            elif initial and not (common and word in common):
-                # A sentence may open with a name (Астанада ...): soft, it counts where it
-                # meets another story's name.
-                soft.add(key)
+            elif word in titles or _is_acronym(word):
+                sure.add(key)  # a title in quotes, an acronym: a name on any day
+            else:
+                cased[word, key, initial] = None
         if _ABJAD.search(part):
             abjad.update(_compounds(part, lang))
         for value in _numbers(part):
@@ -615,16 +702,18 @@ def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> 
             words, pattern = counting
             numbers.update(str(words[w]) for w in pattern.findall(part.lower()))
     lead = f"{story.title}\n{story.summary}"
-    return Anchors(
-        names=frozenset(names),
-        soft=frozenset(soft - names),
+    return RawAnchors(
+        sure=frozenset(sure),
+        cased=tuple(cased),
+        soft=frozenset(soft),
+        abjad=frozenset(abjad),
         numbers=frozenset(numbers),
         years=frozenset(years),
         countries=frozenset(story.countries),
-        abjad=frozenset(abjad),
         lead_years=frozenset(y for y in _numbers(lead) if y.startswith("y")),
         mentioned=frozenset(story.countries) | _countries_named(lead, _letters(text, lang), lang),
         stages=_stages(story.title, story.summary, lang),
+        lower_words=_lower_words(story, text),
     )
 
 
@@ -655,9 +744,13 @@ def _quoted(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+def _is_acronym(word: str) -> bool:
+    return word.isupper() and 2 <= len(word) <= 6
+
+
 def _is_name(word: str, initial: bool, common: CommonWords | None) -> bool:
     """An acronym, or a capitalised word that does not open a sentence and is not common."""
-    if word.isupper() and 2 <= len(word) <= 6:
+    if _is_acronym(word):
         return True
     return not initial and word[0].isupper() and not (common and word in common)
 

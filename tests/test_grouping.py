@@ -901,3 +901,50 @@ def test_a_word_names_the_country_whose_name_it_is_a_form_of(
     word: str, lang: str, code: str
 ) -> None:
     assert grouping._word_country(word, lang) == code
+
+
+def _urls(stories: tuple[Story, ...]) -> list[list[str]]:
+    return [[s.url, *(a.url for a in s.also)] for s in stories]
+
+
+def test_what_an_earlier_grouping_read_of_a_story_is_kept_and_changes_nothing() -> None:
+    stories, _ = load()
+    texts = {s.url: f"{s.summary} Reported from the festival." for s in stories}
+    plain = group_stories(stories, texts=texts)
+    kept: dict[str, grouping.RawAnchors] = {}
+    assert _urls(group_stories(stories, texts=texts, kept=kept)) == _urls(plain)
+    assert len(kept) == len(stories)
+    # A second run reads every story from what the first kept: the same groups.
+    first = dict(kept)
+    assert _urls(group_stories(stories, texts=texts, kept=kept)) == _urls(plain)
+    assert kept == first
+    # A story edited since is read again, under another key.
+    edited = replace(stories[0], title=stories[0].title + " (updated)")
+    group_stories([edited, *stories[1:]], texts=texts, kept=kept)
+    assert len(kept) == len(stories) + 1
+
+
+def test_kept_anchors_last_from_one_run_to_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor.kept_anchors import kept_anchors
+
+    monkeypatch.setenv("MONITOR_CACHE_DIR", str(tmp_path))
+    stories, _ = load()
+    with kept_anchors() as kept:
+        group_stories(stories, kept=kept)
+        assert kept.added == len(stories)
+    (saved,) = tmp_path.glob("anchors-*.pickle")
+    with kept_anchors() as kept:
+        group_stories(stories[:3], kept=kept)
+        assert kept.added == 0 and len(kept.used) == 3
+    # Nothing new was read: the file is not written again, and still holds every story.
+    with kept_anchors() as kept:
+        assert len(kept) == len(stories)
+    saved.write_bytes(b"not a pickle")
+    with kept_anchors() as kept:  # a damaged file costs the work, never a failure
+        assert _urls(group_stories(stories, kept=kept)) == _urls(group_stories(stories))
+    monkeypatch.setenv("MONITOR_CACHE_DIR", "off")
+    with kept_anchors() as kept:
+        group_stories(stories, kept=kept)
+    assert list(tmp_path.glob("anchors-*.pickle")) == [saved]

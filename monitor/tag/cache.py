@@ -8,7 +8,8 @@ second; reading them back takes milliseconds, and every ``monitor run`` from cro
 that has something to fetch needs both. A file is named by a hash of everything its build reads
 or depends on (the rule and pack files, user files named in ``sources.yaml``, the tagger's code,
 the versions of Python, CLDR's data and the language model), so a change to any of them builds
-afresh; files not used for 30 days are removed when a new one is written.
+afresh; files not used for 30 days are removed when a new one is written. The grouping keeps
+what it read of each story in the same folder (:mod:`monitor.kept_anchors`).
 
 Where: ``$MONITOR_CACHE_DIR``, else systemd's ``$CACHE_DIRECTORY``, else ``$XDG_CACHE_HOME`` or
 ``~/.cache``, in ``film-coop-monitor/``. ``MONITOR_CACHE_DIR=off`` turns the cache off. A pickle
@@ -113,16 +114,17 @@ def load_or_build(
         path = folder / f"{name}-{fingerprint(depends_on())}.pickle"
     except OSError:
         return build()  # a user file that cannot be read: the build says so properly
-    found = _read(path, kind)
+    found = read_pickle(path, kind)
     if found is not None:
         return found
     built = build()
-    _write(path, built)
-    _remove_unused(folder, name)
+    write_pickle(path, built)
+    remove_unused(folder, name)
     return built
 
 
-def _read(path: Path, kind: type[T]) -> T | None:
+def read_pickle(path: Path, kind: type[T]) -> T | None:
+    """The ``kind`` kept in ``path``, if this user alone may have written it; else None."""
     try:
         with path.open("rb") as handle:
             info = os.fstat(handle.fileno())
@@ -130,16 +132,17 @@ def _read(path: Path, kind: type[T]) -> T | None:
                 log.warning("%s: not read: it is not ours alone", path)
                 return None
             value = pickle.load(handle)
-        os.utime(path)  # used: see _remove_unused
+        os.utime(path)  # used: see remove_unused
     except FileNotFoundError:
         return None
     except Exception as exc:  # a file cut short, written by other code: build afresh
-        log.info("%s: not read (%s: %s); building the tagger", path, type(exc).__name__, exc)
+        log.info("%s: not read (%s: %s); building afresh", path, type(exc).__name__, exc)
         return None
     return value if isinstance(value, kind) else None
 
 
-def _write(path: Path, value: object) -> None:
+def write_pickle(path: Path, value: object) -> None:
+    """Keep ``value`` in ``path`` (readable by this user alone); a failure is only logged."""
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Synced as it is written, before the cycle: left to the kernel, tens of megabytes would
@@ -147,13 +150,13 @@ def _write(path: Path, value: object) -> None:
         with replacing(path) as handle:  # 0600
             pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
     except OSError as exc:
-        log.info("the built tagger is not kept in %s: %s", path.parent, exc)
+        log.info("%s is not kept: %s", path, exc)
 
 
 UNUSED_DAYS = 30
 
 
-def _remove_unused(folder: Path, name: str) -> None:
+def remove_unused(folder: Path, name: str) -> None:
     """Files of ``name`` not read for ``UNUSED_DAYS``: those of an older version or of rule
     files since changed. Others may be another configuration's, in use."""
     limit = time.time() - UNUSED_DAYS * 86400
