@@ -29,12 +29,14 @@ Terms are grouped by ISO 639-1 language code; the key ``all`` holds terms for ev
 Without ``rules``, every concept must be found and they must meet. With ``rules``, a story is
 evidenced by a meeting of any rule's concepts; a rule may also ask the sentences of its meeting
 to name ``countries`` different countries (cities count; the outlet's own country counts with
-another one when the story names it somewhere; ``story_countries`` asks it of the whole story), one of its concepts to be ``national``
-(a country's name or adjective right by its term: "Days of *Kazakh* cinema"), concepts the story
-must name ``anywhere`` (not necessarily in the meeting) or must not name at all (``unless``; with
-``unless_outweighs: CONCEPT``, only as often as that concept, and never in the meeting's own
-sentences: news named in passing does not undo a deal on programmes), its own ``words`` window (or ``adjacent: true``: its concepts' terms next to each other, "a
-*European film festival*"), and a ``strength`` that scales what its meeting is worth. A rule whose
+another one when the story names it somewhere; ``story_countries`` asks it of the whole
+story), one of its concepts to be ``national`` (a country's name or adjective right by its
+term: "Days of *Kazakh* cinema"), concepts the story must name ``anywhere`` (not necessarily in
+the meeting) or must not name at all (``unless``; with ``unless_outweighs: CONCEPT``, only as
+often as that concept, and never in the meeting's own sentences: news named in passing does
+not undo a deal on programmes), its own ``words`` window (or ``adjacent: true``: its concepts'
+terms next to each other, "a *European film festival*"), and a ``strength`` that scales what
+its meeting is worth. A rule whose
 other party is by nature unnamed (a cash rebate for whoever films in the country, a national
 pavilion at a festival) says ``one_party: true``: a story tagged by such rules alone may name
 one party (see :mod:`monitor.tag.participants`).
