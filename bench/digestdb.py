@@ -319,8 +319,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
     # What a daily run finds: the run of the day before kept what it read of its week's stories
     # (monitor.kept_anchors), six days of which are in this day's feed.
-    with Store(load_config(config_path).storage_url) as store:
-        app.write_digest(load_config(config_path), store, day - timedelta(days=1), deliver=False)
+    config = load_config(config_path)
+    with Store(config.storage_url) as store:
+        app.write_digest(config, store, day - timedelta(days=1), deliver=False)
 
     # 1. What a user runs.
     command = [*monitor_command(), "--config", str(config_path), "digest"]
@@ -337,7 +338,6 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         result["cli_error"] = done.stderr[-2000:]
 
     # 2. The same in this process (imports and configuration done).
-    config = load_config(config_path)
     with Store(config.storage_url) as store:
         started = time.perf_counter()
         app.write_digest(config, store, day, deliver=False)

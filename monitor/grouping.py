@@ -369,7 +369,6 @@ def anchor_key(story: Story, text: str) -> str:
     """A digest of everything :func:`raw_anchors` reads of a story: equal keys, equal anchors."""
     digest = hashlib.blake2b(digest_size=16)
     for part in (
-        story.url,
         story.language or "",
         story.source,
         story.title,
@@ -613,16 +612,9 @@ class RawAnchors:
     :class:`Anchors` that depends on the story alone, and so can be kept between runs (the
     digest's feed groups a week of stories, six days of which the previous run saw)."""
 
+    found: Anchors  # all but the names; its soft words are the caseless ones (Georgian)
     sure: frozenset[str]  # keys of names whatever the day's words: acronyms, titles in quotes
     cased: tuple[tuple[str, str, bool], ...]  # (word, key, opens a sentence): names, or not
-    soft: frozenset[str]  # keys of caseless words (Georgian)
-    abjad: frozenset[str]
-    numbers: frozenset[str]
-    years: frozenset[str]
-    countries: frozenset[str]
-    lead_years: frozenset[str]
-    mentioned: frozenset[str]
-    stages: frozenset[str]
     lower_words: frozenset[str]  # what the story gives the day's common words
 
 
@@ -635,7 +627,7 @@ def anchors(story: Story, text: str = "", common: CommonWords | None = None) -> 
 def settle(raw: RawAnchors, common: CommonWords | None = None) -> Anchors:
     """A story's :class:`Anchors` from its :class:`RawAnchors` and the day's common words."""
     names = set(raw.sure)
-    soft = set(raw.soft)
+    soft = set(raw.found.soft)
     for word, key, initial in raw.cased:
         if _is_name(word, initial, common):
             names.add(key)
@@ -643,17 +635,7 @@ def settle(raw: RawAnchors, common: CommonWords | None = None) -> Anchors:
             # A sentence may open with a name (Астанада ...): soft, it counts where it meets
             # another story's name.
             soft.add(key)
-    return Anchors(
-        names=frozenset(names),
-        soft=frozenset(soft - names),
-        numbers=raw.numbers,
-        years=raw.years,
-        countries=raw.countries,
-        abjad=raw.abjad,
-        lead_years=raw.lead_years,
-        mentioned=raw.mentioned,
-        stages=raw.stages,
-    )
+    return replace(raw.found, names=frozenset(names), soft=frozenset(soft - names))
 
 
 def raw_anchors(story: Story, text: str = "") -> RawAnchors:
@@ -702,19 +684,17 @@ def raw_anchors(story: Story, text: str = "") -> RawAnchors:
             words, pattern = counting
             numbers.update(str(words[w]) for w in pattern.findall(part.lower()))
     lead = f"{story.title}\n{story.summary}"
-    return RawAnchors(
-        sure=frozenset(sure),
-        cased=tuple(cased),
+    found = Anchors(
         soft=frozenset(soft),
-        abjad=frozenset(abjad),
         numbers=frozenset(numbers),
         years=frozenset(years),
         countries=frozenset(story.countries),
+        abjad=frozenset(abjad),
         lead_years=frozenset(y for y in _numbers(lead) if y.startswith("y")),
         mentioned=frozenset(story.countries) | _countries_named(lead, _letters(text, lang), lang),
         stages=_stages(story.title, story.summary, lang),
-        lower_words=_lower_words(story, text),
     )
+    return RawAnchors(found, frozenset(sure), tuple(cased), _lower_words(story, text))
 
 
 # Uzbek's o‘ and g‘ are letters: O‘zbekkino is one word, not O and a lower-case zbekkino.

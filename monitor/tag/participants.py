@@ -34,8 +34,8 @@ Two cues add a party that is not named:
   party (the source's ``country``, or the pack's ``home`` for the language) when fewer than two
   countries were found;
 - cooperation needs two parties, so when one country qualifies, the next best one named as a
-  country (not only by a city, not only as the venue) joins it; unless every rule that tagged
-  the story is one whose other party is unnamed by nature (``one_party``: a cash rebate for
+  country (not only by a city, not only as the venue) joins it; unless a rule that tagged the
+  story is one whose other party is unnamed by nature (``one_party``: a cash rebate for
   whoever films in the country, a national pavilion at a festival), where the countries named
   beside it are examples, the venue or the market, not a party.
 """
@@ -59,6 +59,7 @@ LONE_PARTY = 1.0  # weight a country needs to join a lone party
 ROLE_GAP = 1  # words that may stand between a nationality and a role ("British veteran director")
 TITLE_PARTIES = 4.0
 STRONG_PARTY = 5.0  # e.g. named in the headline and where the concepts met in the body
+FUND = "EU"  # Eurimages, Creative Europe: a fund of the co-producers the story lists
 EVENT_WORDS = 3  # an event's word this near after a city makes the city its name
 CITY_SHARE = 0.5  # a city counts half its country's name, without the meeting bonus
 _CUE_KINDS = ("own", "background", "prospect", "roles", "venue", "venue_after", "events")
@@ -182,19 +183,19 @@ def participants(
             if not venue and _in_any(mention.start, spans):
                 gain += IN_MEETING_BONUS
             weight[mention.code] += gain
-            if zone.name == "title" and not venue and mention.code != "EU":
+            if zone.name == "title" and not venue and mention.code != FUND:
                 in_title.add(mention.code)  # (Eurimages funds parties the body lists)
             if not venue:
                 named[mention.code] = named.get(mention.code, 0.0) + gain
     # Countries named come first, in order; those named only by a city after them.
     order += [code for code in by_city if code not in order]
     kept = [code for code in order if weight[code] >= MIN_COUNTRY_WEIGHT]
-    if sum(1 for c in kept if weight[c] >= STRONG_PARTY and c != "EU") >= 2:
+    if sum(1 for c in kept if weight[c] >= STRONG_PARTY and c != FUND) >= 2:
         # Two parties stand out: a country named once beside them, even where the concepts
         # met, is an example (a filming location, a cast member's country), not a third party.
         # Eurimages (EU) neither counts among the two nor is dropped: it funds the co-producers
         # the story lists, however briefly it is named.
-        kept = [c for c in kept if weight[c] > MIN_COUNTRY_WEIGHT or c == "EU"]
+        kept = [c for c in kept if weight[c] > MIN_COUNTRY_WEIGHT or c == FUND]
     if len(in_title) >= 2:
         # The headline names the parties: others must be named as much to join them.
         kept = [c for c in kept if c in in_title or weight[c] >= TITLE_PARTIES]
